@@ -1,0 +1,42 @@
+"""The ``wenshu`` command. Subcommands load lazily so that ``wenshu search`` does not pay
+for importing the document generator, and the other way round."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from archive.errors import WenshuError
+from wenshu import __version__
+
+# name → "module:function"; the order is the order of ``wenshu --help``.
+COMMANDS = {
+    "init": "wenshu.commands.setup:init",
+    "number": "wenshu.commands.number:number",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except WenshuError as e:
+            click.echo(f"错误：{e}", err=True)
+            sys.exit(e.exit_code)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="wenshu")
+def main():
+    """wenshu 文书：公文的生成、编号、归档、检索与移交。"""

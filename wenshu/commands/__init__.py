@@ -1,0 +1,1 @@
+"""Click commands, one module per area; each command is a few lines over a library function."""
