@@ -1,0 +1,225 @@
+"""A record (件) and its record.json — the source of truth for a document's metadata (DESIGN §6).
+
+record.json is written for two readers: a person opening the folder in a file manager, and a
+future wenshu. So its keys are the Chinese element names of DA/T 46 (档号, 文号, 题名, 责任者 …),
+it is UTF-8 with sorted keys, and it is only ever replaced atomically. The Python side uses
+English attribute names; ``_KEYS`` is the one place that maps between the two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from archive.archival_code import ArchivalCode, Retention
+from archive.config import CLASSIFICATIONS
+from archive.docnumber import DocNumber
+from archive.errors import WenshuError
+from archive.fsutil import atomic_write_text, safe_name
+
+RECORD_JSON = "record.json"
+FORMAT_VERSION = 1
+
+# origin (来源)
+ISSUED_HERE, RECEIVED, IMPORTED = "发文", "收文", "移交接收"
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class RecordFile:
+    """One computer file of a record: the .docx 正本, its PDF, a received original …"""
+
+    name: str
+    size: int
+    sha256: str
+    format: str  # lower-case extension without dot: docx, pdf, txt, ofd …
+    role: str = ""  # 正本 / 版式文件 / 原件 / 附件
+
+    @classmethod
+    def of(cls, path: Path, role: str = "") -> "RecordFile":
+        path = Path(path)
+        return cls(path.name, path.stat().st_size, sha256_file(path), path.suffix.lower().lstrip("."), role)
+
+    def to_json(self) -> dict:
+        return {"名称": self.name, "大小": self.size, "sha256": self.sha256, "格式": self.format, "角色": self.role}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "RecordFile":
+        return cls(d["名称"], int(d["大小"]), d["sha256"], d.get("格式", ""), d.get("角色", ""))
+
+
+@dataclass
+class HistoryEntry:
+    """业务实体 of DA/T 46: what was done to the record, when, by whom."""
+
+    action: str  # 创建 / 归档 / 修改 / 导出 / 导入 …
+    detail: str = ""
+    at: str = field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))
+    actor: str = ""
+
+    def to_json(self) -> dict:
+        return {"时间": self.at, "动作": self.action, "说明": self.detail, "操作人": self.actor}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "HistoryEntry":
+        return cls(d.get("动作", ""), d.get("说明", ""), d.get("时间", ""), d.get("操作人", ""))
+
+
+@dataclass
+class Record:
+    archival_code: ArchivalCode  # 档号
+    title: str  # 题名
+    author: str = ""  # 责任者 (发文机关)
+    date: date | None = None  # 日期 (成文日期)
+    doc_number: DocNumber | str | None = None  # 文号; a str when it is not of the 代字〔年〕N号 shape
+    doc_type: str = ""  # 文种: 通知 / 函 / 意见 / 报告 …
+    classification: str = ""  # 密级
+    pages: int = 0  # 页数
+    recipients: list[str] = field(default_factory=list)  # 主送
+    cc: list[str] = field(default_factory=list)  # 抄送
+    keywords: list[str] = field(default_factory=list)  # 关键词
+    case: str = ""  # 案件
+    relations: list[dict] = field(default_factory=list)  # 关联: [{"档号"|"文号": …, "关系": …}]
+    deadline: date | None = None  # 整改时限 / 办理时限
+    origin: str = ISSUED_HERE  # 来源: 发文 / 收文 / 移交接收
+    source: dict = field(default_factory=dict)  # 原全宗号, 原档号 … of an imported record
+    template: str = ""  # the template a generated document came from
+    extra: dict = field(default_factory=dict)  # other fields of the template (承诺人, 学校 …)
+    files: list[RecordFile] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
+
+    # -- derived --------------------------------------------------------------------------
+
+    @property
+    def year(self) -> int:
+        return self.archival_code.year
+
+    @property
+    def retention(self) -> Retention:
+        return self.archival_code.retention
+
+    @property
+    def folder_name(self) -> str:
+        """``<档号> <题名>``, safe on every OS, Chinese kept."""
+        return safe_name(f"{self.archival_code} {self.title}", max_bytes=150)
+
+    def relative_folder(self) -> Path:
+        return Path(str(self.year)) / self.folder_name
+
+    # -- validation -----------------------------------------------------------------------
+
+    def validate(self) -> None:
+        if not self.title or not self.title.strip():
+            raise WenshuError("题名不能为空。")
+        if len(self.title) > 500:
+            raise WenshuError(f"题名过长（{len(self.title)} 字）：请缩短到 500 字以内（可用 --set 题名=… 指定）。")
+        if self.classification not in CLASSIFICATIONS:
+            raise WenshuError(f"密级“{self.classification}”不正确：应为空、秘密、机密或绝密。")
+
+    # -- JSON -----------------------------------------------------------------------------
+
+    def to_json(self) -> dict:
+        dn = self.doc_number
+        out = {
+            "格式版本": FORMAT_VERSION,
+            "档号": str(self.archival_code),
+            "全宗号": self.archival_code.fonds,
+            "年度": self.archival_code.year,
+            "保管期限": self.archival_code.retention.value,
+            "机构": self.archival_code.org,
+            "件号": self.archival_code.item,
+            "文号": str(dn) if dn else "",
+            "文号组成": ({"机关代字": dn.prefix, "年份": dn.year, "顺序号": dn.seq}
+                       if isinstance(dn, DocNumber) else {}),
+            "题名": self.title,
+            "责任者": self.author,
+            "日期": self.date.isoformat() if self.date else "",
+            "文种": self.doc_type,
+            "密级": self.classification,
+            "页数": self.pages,
+            "主送": list(self.recipients),
+            "抄送": list(self.cc),
+            "关键词": list(self.keywords),
+            "案件": self.case,
+            "关联": list(self.relations),
+            "时限": self.deadline.isoformat() if self.deadline else "",
+            "来源": self.origin,
+            "原始来源": dict(self.source),
+            "模板": self.template,
+            "其他": dict(self.extra),
+            "文件": [f.to_json() for f in self.files],
+            "历史": [h.to_json() for h in self.history],
+        }
+        return out
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, d: dict, source: str = RECORD_JSON) -> "Record":
+        try:
+            code = ArchivalCode.parse(d["档号"])
+            dn_text = d.get("文号", "")
+            dn: DocNumber | str | None = None
+            if dn_text:
+                try:
+                    dn = DocNumber.parse(dn_text)
+                except WenshuError:
+                    dn = dn_text
+            return cls(
+                archival_code=code,
+                title=d["题名"],
+                author=d.get("责任者", ""),
+                date=date.fromisoformat(d["日期"]) if d.get("日期") else None,
+                doc_number=dn,
+                doc_type=d.get("文种", ""),
+                classification=d.get("密级", ""),
+                pages=int(d.get("页数") or 0),
+                recipients=list(d.get("主送", [])),
+                cc=list(d.get("抄送", [])),
+                keywords=list(d.get("关键词", [])),
+                case=d.get("案件", ""),
+                relations=list(d.get("关联", [])),
+                deadline=date.fromisoformat(d["时限"]) if d.get("时限") else None,
+                origin=d.get("来源", ISSUED_HERE),
+                source=dict(d.get("原始来源", {})),
+                template=d.get("模板", ""),
+                extra=dict(d.get("其他", {})),
+                files=[RecordFile.from_json(f) for f in d.get("文件", [])],
+                history=[HistoryEntry.from_json(h) for h in d.get("历史", [])],
+            )
+        except KeyError as e:
+            raise WenshuError(f"{source} 缺少必填项 {e.args[0]}。") from None
+        except (TypeError, ValueError, AttributeError) as e:
+            raise WenshuError(f"{source} 内容不正确：{e}。") from None
+
+    @classmethod
+    def load(cls, folder_or_file: Path) -> "Record":
+        path = Path(folder_or_file)
+        if path.is_dir():
+            path = path / RECORD_JSON
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise WenshuError(f"找不到 {path}。") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise WenshuError(f"{path} 不是有效的 JSON（{e}），请修正或从备份恢复。") from None
+        if not isinstance(data, dict):
+            raise WenshuError(f"{path} 的内容应为一个 JSON 对象。")
+        return cls.from_json(data, source=str(path))
+
+    def save(self, folder: Path) -> Path:
+        path = Path(folder) / RECORD_JSON
+        atomic_write_text(path, self.dumps())
+        return path
+
