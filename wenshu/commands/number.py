@@ -101,7 +101,7 @@ def list_(prefix, year, as_json, archive_dir):
     if not entries:
         click.echo("台账中没有文号。")
         return
-    print_table(["文号", "状态", "题名", "原因", "经办/预留给", "档号", "登记时间"],
+    print_table(["文号", "状态", "题名", "原因", "预留给", "档号", "登记时间"],
                 [[e.label, STATUS_LABELS[e.status], e.title, e.reason, e.holder, e.record, e.created]
                  for e in entries])
 

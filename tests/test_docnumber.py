@@ -1,0 +1,78 @@
+import csv
+import json
+
+import pytest
+
+from archive.docnumber import DocNumber
+from archive.errors import WenshuError
+from tests.conftest import corpus_path
+
+
+def test_canonical_form():
+    assert str(DocNumber("高教字", 2022, 8)) == "高教字\u30142022\u30158号"
+
+
+@pytest.mark.parametrize("typed", [
+    "高教字〔2022〕8号", "高教字[2022]8号", "高教字【2022】8号", "高教字(2022)8号", "高教字（2022）8号",
+    "高教字［2022］8号", "高教字﹝2022﹞8号", "高教字〔２０２２〕８号", "高教字〔2022〕8", "高教字〔2022〕第8号",
+    " 高教字 [ 2022 ] 08 号 ", "高教字〔2022〕008号",
+])
+def test_parse_accepts_what_clerks_type(typed):
+    assert DocNumber.parse(typed) == DocNumber("高教字", 2022, 8)
+
+
+@pytest.mark.parametrize("bad", ["高教字〔22〕8号", "〔2022〕8号", "高教字2022 8号", "高教字〔2022〕号", "", "8号"])
+def test_parse_rejects_malformed(bad):
+    with pytest.raises(WenshuError, match="发文字号|机关代字"):
+        DocNumber.parse(bad)
+
+
+@pytest.mark.parametrize("year,seq,message", [
+    ("22", 8, "四位"), (2022, "08", "前导零"), (2022, "第8", "第"), (2022, 0, "正整数"), (99, 1, "四位"),
+])
+def test_constructing_non_canonical_is_an_error(year, seq, message):
+    with pytest.raises(WenshuError, match=message):
+        DocNumber("高教字", year, seq)
+
+
+def test_strict_parse_refuses_clerk_spellings():
+    assert DocNumber.parse("高教字〔2022〕8号", strict=True) == DocNumber("高教字", 2022, 8)
+    for bad in ("高教字[2022]8号", "高教字〔2022〕08号", "高教字〔2022〕第8号", "高教字〔22〕8号"):
+        with pytest.raises(WenshuError):
+            DocNumber.parse(bad, strict=True)
+
+
+def test_normalize_keeps_other_shapes_comparable():
+    assert DocNumber.normalize("劳社部发[2008]3号") == "劳社部发〔2008〕3号"
+    assert DocNumber.normalize("国令第８４３号") == "国令第843号"
+    assert DocNumber.normalize("国令 第843号") == DocNumber.normalize("国令第843号")
+
+
+def test_find_all_in_running_text():
+    text = "根据国办发〔2018〕128号和 教基〔2021〕3号 文件精神，现印发……"
+    assert [str(n) for n in DocNumber.find_all(text)][-1] == "教基〔2021〕3号"
+
+
+def test_every_real_govcn_number_round_trips():
+    path = corpus_path("govcn-policy-2019", "ge_policy_raw20190217.jsonl")
+    numbers = [json.loads(line)["doc_number"] for line in path.read_text(encoding="utf-8").splitlines()]
+    shaped = [n for n in numbers if "〔" in n]
+    assert len(shaped) >= 55
+    for n in shaped:
+        parsed = DocNumber.parse(n)
+        assert str(parsed) == n
+        assert DocNumber.parse(n.replace("〔", "[").replace("〕", "]")) == parsed
+    # 令号 (国令第707号) are not 代字〔年〕N号 numbers and are reported as such, not mangled.
+    for n in set(numbers) - set(shaped):
+        with pytest.raises(WenshuError):
+            DocNumber.parse(n)
+
+
+def test_real_metadata_table_numbers():
+    path = corpus_path("govcn-policy-metadata-sample", "policy_documents.head.csv")
+    with path.open(encoding="utf-8") as f:
+        codes = [row["pcode"] for row in csv.DictReader(f) if row["pcode"]]
+    assert len(codes) >= 10
+    for code in codes:
+        if "〔" in code:
+            assert str(DocNumber.parse(code)) == code
