@@ -1,0 +1,298 @@
+"""Filing a record (归档): files + record.json into ``<年度>/<档号> <题名>/``, all or nothing.
+
+The 件号 comes from the registry (a ledger row, never max+1). Everything is assembled in a
+staging folder inside the archive (``.wenshu/staging/``, same file system, so the final step is
+one rename) and only then moved into its year folder. If anything fails on the way the staging
+folder is removed and the 件号 is voided with the failure as its reason: the archive never holds
+half a record and the ledger never has an unexplained gap. Source files are copied, and only
+removed (``move=True``) after the record is in place.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+from archive.archival_code import ArchivalCode, Retention, item_series
+from archive.docnumber import DocNumber
+from archive.errors import WenshuError
+from archive.fsutil import fsync_dir, safe_name
+from archive.record import RECORD_JSON, HistoryEntry, Record, RecordFile, sha256_file
+from archive.store import STATE_DIR, Archive
+
+STAGING = "staging"
+_YEAR_DIR = re.compile(r"\d{4}")
+
+# Record attributes a caller may set through ``fields``.
+FIELDS = ("title", "author", "date", "doc_number", "doc_type", "classification", "pages", "recipients",
+          "cc", "keywords", "case", "relations", "deadline", "origin", "source", "template", "extra")
+
+
+# -- reading the archive ---------------------------------------------------------------------
+
+
+def record_folders(archive: Archive) -> Iterator[Path]:
+    """Every ``<年度>/<folder>`` that holds (or should hold) a record, in name order."""
+    for year_dir in sorted(p for p in archive.root.iterdir() if p.is_dir() and _YEAR_DIR.fullmatch(p.name)):
+        for folder in sorted(p for p in year_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            yield folder
+
+
+def iter_records(archive: Archive, errors: list | None = None) -> Iterator[tuple[Path, Record]]:
+    """(folder, Record) for every readable record. A broken or missing record.json is skipped;
+    when ``errors`` is a list, ``(folder, message)`` is appended to it instead of being lost."""
+    for folder in record_folders(archive):
+        try:
+            yield folder, Record.load(folder / RECORD_JSON)
+        except WenshuError as e:
+            if errors is not None:
+                errors.append((folder, str(e)))
+
+
+def broken_records(archive: Archive) -> list[tuple[Path, str]]:
+    errors: list = []
+    for _ in iter_records(archive, errors):
+        pass
+    return errors
+
+
+def find_records(archive: Archive, key: str) -> list[tuple[Path, Record]]:
+    """Records whose 档号 is ``key``, or whose 文号 is ``key`` in any spelling."""
+    key = str(key).strip()
+    try:
+        code = ArchivalCode.parse(key)
+    except WenshuError:
+        code = None
+    if code is not None:
+        return [(f, r) for f, r in iter_records(archive) if r.archival_code == code]
+    wanted = DocNumber.normalize(key)
+    return [(f, r) for f, r in iter_records(archive)
+            if r.doc_number and DocNumber.normalize(str(r.doc_number)) == wanted]
+
+
+def find_record(archive: Archive, key: str) -> tuple[Path, Record]:
+    """The one record with this 档号 or 文号; a clear error when there is none or several."""
+    found = find_records(archive, key)
+    if not found:
+        raise WenshuError(f"档案库中没有档号或文号为“{key}”的文件。可用 wenshu list 查看已归档的文件。")
+    if len(found) > 1:
+        codes = "、".join(str(r.archival_code) for _, r in found)
+        raise WenshuError(f"文号“{key}”对应多份文件（{codes}），请改用档号指定。")
+    return found[0]
+
+
+def find_by_sha256(archive: Archive, digests: set[str]) -> dict[str, Record]:
+    out: dict[str, Record] = {}
+    for _, r in iter_records(archive):
+        for f in r.files:
+            if f.sha256 in digests:
+                out.setdefault(f.sha256, r)
+    return out
+
+
+# -- filing ----------------------------------------------------------------------------------
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def check_source(archive: Archive, path: Path) -> Path:
+    """A source file must exist, be non-empty, and not already be part of the archive
+    (the inbox 收件箱 is the one folder of the archive from which filing is allowed)."""
+    p = Path(path)
+    if not p.exists():
+        raise WenshuError(f"找不到文件 {p}。")
+    if not p.is_file():
+        raise WenshuError(f"{p} 不是文件（只能归档文件，不能归档文件夹）。")
+    real = p.resolve()
+    if _inside(real, archive.root) and not _inside(real, archive.inbox.resolve()):
+        raise WenshuError(f"{p} 位于档案库内部（{archive.root}），不能再次归档。"
+                          "请先把它复制到档案库以外的位置，或放入收件箱。")
+    if real.stat().st_size == 0:
+        raise WenshuError(f"{p.name} 是空文件（0 字节），未归档。")
+    return real
+
+
+def build_record(archive: Archive, fields: dict, code: ArchivalCode) -> Record:
+    unknown = set(fields) - set(FIELDS)
+    if unknown:
+        raise WenshuError(f"不认识的著录项：{'、'.join(sorted(unknown))}。")
+    f = dict(fields)
+    if isinstance(f.get("date"), str):
+        f["date"] = _to_date(f["date"], "日期")
+    if isinstance(f.get("deadline"), str):
+        f["deadline"] = _to_date(f["deadline"], "时限")
+    dn = f.get("doc_number")
+    if isinstance(dn, str):
+        dn = dn.strip()
+        try:
+            f["doc_number"] = DocNumber.parse(dn) if dn else None
+        except WenshuError:
+            f["doc_number"] = dn
+    for key in ("recipients", "cc", "keywords"):
+        if isinstance(f.get(key), str):
+            f[key] = [s for s in re.split(r"[，,、；;\s]+", f[key]) if s]
+    if "pages" in f:
+        try:
+            f["pages"] = int(f["pages"] or 0)
+        except (TypeError, ValueError):
+            raise WenshuError(f"页数“{f['pages']}”应为整数。") from None
+    f["title"] = re.sub(r"\s+", " ", str(f.get("title") or "")).strip()
+    f.setdefault("classification", archive.config.classification)
+    record = Record(archival_code=code, **f)
+    record.validate()
+    return record
+
+
+def _to_date(text: str, label: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        from archive.metadata import parse_date  # Chinese forms: 2022年3月25日, 二〇二二年三月二十五日
+
+        d = parse_date(text)
+        if d is None:
+            raise WenshuError(f"{label}“{text}”不正确：应写成 2022-03-25 或 2022年3月25日。") from None
+        return d
+
+
+def _unique_names(files: list[tuple[Path, str]]) -> list[str]:
+    names, seen = [], set()
+    for path, _ in files:
+        stem, suffix = safe_name(path.stem, max_bytes=120), safe_name(path.suffix, max_bytes=20)
+        suffix = suffix if suffix.startswith(".") else ""
+        name, n = stem + suffix, 2
+        while name.lower() in seen or name == RECORD_JSON:
+            name, n = f"{stem}（{n}）{suffix}", n + 1
+        seen.add(name.lower())
+        names.append(name)
+    return names
+
+
+def file_record(archive: Archive, files: list[tuple[Path, str]], fields: dict, *, retention=None,
+                org: str = "", move: bool = False, action: str = "归档", actor: str = "") -> Record:
+    """File one record (件) made of ``files`` ((path, role) pairs) with metadata ``fields``."""
+    if not files:
+        raise WenshuError("没有要归档的文件。")
+    sources = [(check_source(archive, p), role) for p, role in files]
+    digests = [sha256_file(p) for p, _ in sources]
+    if len(set(digests)) < len(digests):
+        raise WenshuError("同一个文件被重复给出了两次，未归档。")
+    existing = find_by_sha256(archive, set(digests))
+    if existing:
+        (sha, rec), = list(existing.items())[:1]
+        name = sources[digests.index(sha)][0].name
+        raise WenshuError(f"{name} 已在档案库中（档号 {rec.archival_code}，题名：{rec.title}），未重复归档。")
+
+    ret = Retention.parse(retention) if retention else archive.config.retention
+    if org and archive.config.departments and org not in archive.config.departments:
+        known = "、".join(archive.config.departments)
+        raise WenshuError(f"机构代码“{org}”未在 wenshu.toml 的 [departments] 中配置（已配置：{known}）。")
+    fonds = archive.config.fonds_code
+    # Validate everything that can be validated before a 件号 is taken.
+    probe = build_record(archive, fields, ArchivalCode(fonds, 2000, ret, org, 1))
+    year = probe.date.year if probe.date else date.today().year
+    series = item_series(ret.value, org)
+
+    staging_root = archive.state_dir / STAGING
+    staging_root.mkdir(parents=True, exist_ok=True)
+    staging = staging_root / uuid.uuid4().hex
+    seq = archive.registry.allocate_item(series, year, title=probe.title)
+    dest: Path | None = None  # set only once the staging folder has been renamed into place
+    attached: DocNumber | None = None
+    previous_link = ""
+    try:
+        code = ArchivalCode(fonds, year, ret, org, seq)
+        record = build_record(archive, fields, code)
+        staging.mkdir()
+        for (src, role), name, sha in zip(sources, _unique_names(sources), digests):
+            target = staging / name
+            shutil.copy2(src, target)
+            copied = RecordFile.of(target, role)
+            if copied.sha256 != sha:
+                raise WenshuError(f"复制 {src.name} 时内容发生变化（文件正在被修改？），未归档。")
+            record.files.append(copied)
+        if not record.pages:
+            record.pages = _count_pages(staging, record.files)
+        names = "、".join(f.name for f in record.files)
+        record.history.append(HistoryEntry(action, f"归档为 {code}；文件：{names}", actor=actor))
+        record.save(staging)
+        fsync_dir(staging)
+
+        year_dir = archive.root / str(year)
+        year_dir.mkdir(exist_ok=True)
+        target_dir = year_dir / record.folder_name
+        if target_dir.exists():
+            raise WenshuError(f"目标文件夹 {target_dir} 已存在，未归档。请运行 wenshu check 检查档案库。")
+        os.rename(staging, target_dir)
+        dest = target_dir
+        fsync_dir(year_dir)
+
+        if isinstance(record.doc_number, DocNumber):
+            entry = archive.registry.find(record.doc_number)
+            if entry is not None:
+                previous_link = entry.record
+                archive.registry.attach_record(record.doc_number, str(code))
+                attached = record.doc_number
+    except BaseException as e:
+        _undo(archive, staging, dest, attached, previous_link)
+        reason = f"归档失败，件号作废：{e}" if str(e) else f"归档中断（{type(e).__name__}），件号作废"
+        archive.registry.void_item(series, year, seq, reason)
+        raise
+
+    if move:
+        for src, _ in sources:
+            try:
+                src.unlink()
+            except OSError:
+                pass  # the record is filed; a leftover source copy is harmless
+    return record
+
+
+def _undo(archive: Archive, staging: Path, dest: Path | None, attached: DocNumber | None, previous: str) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+    if dest is not None:  # the folder this call renamed into place, nothing else
+        shutil.rmtree(dest, ignore_errors=True)
+    if attached is not None:
+        try:
+            archive.registry.attach_record(attached, previous)
+        except WenshuError:
+            pass
+
+
+def _count_pages(folder: Path, files: list[RecordFile]) -> int:
+    from archive.extract import pdf_pages
+
+    for f in files:
+        if f.format == "pdf":
+            return pdf_pages(folder / f.name)
+    return 0
+
+
+def save_record(folder: Path, record: Record) -> None:
+    """Rewrite an existing record.json atomically (after an edit)."""
+    record.validate()
+    record.save(folder)
+
+
+def staging_leftovers(archive: Archive) -> list[Path]:
+    """Staging folders left by a filing that was killed (power cut): reported by check."""
+    root = archive.state_dir / STAGING
+    return sorted(p for p in root.iterdir()) if root.is_dir() else []
+
+
+__all__ = ["file_record", "iter_records", "broken_records", "find_record", "find_records", "record_folders",
+           "find_by_sha256", "check_source", "save_record", "staging_leftovers", "FIELDS", "STATE_DIR"]
