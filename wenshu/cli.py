@@ -15,6 +15,7 @@ from wenshu import __version__
 COMMANDS = {
     "init": "wenshu.commands.setup:init",
     "number": "wenshu.commands.number:number",
+    "watch": "wenshu.commands.watch:watch",
 }
 
 

@@ -1,0 +1,488 @@
+"""The watcher (监视): keeps the index true to the disk while clerks work in Explorer and Word.
+
+Two threads. watchdog's observer thread turns file-system events into small tuples on a queue
+(junk and ``.wenshu/`` dropped on the spot). One worker thread owns the index writer (whoosh
+allows one) and everything else: it feeds each event's paths to a StabilityTracker, and every
+tick takes the paths that have become stable and applies them to the index as one batch.
+
+Events are treated as hints, never as facts: when a path is due, what is on disk *now* decides
+what happens (there → upsert, gone → remove). That makes the hard cases fall out on their own:
+Word's save dance (temp written, original renamed away, temp renamed over it) leaves one
+existing, changed file → one update; a file written in chunks is read once, complete; a burst
+of 1,000 files is a few batches. Only renames carry extra meaning (src → dst remembered) so that
+a moved file keeps its index entry without being re-read. Whatever slips through — a missed
+event on a busy disk, a change made while the watcher was stopped — is caught by the reconcile
+at start and the periodic rescan.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from archive.record import RECORD_JSON
+from archive.store import Archive
+from indexer import inbox
+from indexer.ignore import is_ignored, is_junk_name
+from indexer.stability import StabilityTracker, stat_key
+from watchdog.events import FileSystemEventHandler
+
+log = logging.getLogger("wenshu.watch")
+
+DEFAULT_STABILITY = 0.5
+DEFAULT_INTERVAL = 300.0
+DEFAULT_POLL = 1.0
+BATCH = 200  # paths per index commit: a burst becomes visible in steps, and stop stays responsive
+
+# Event kinds we act on. watchdog also reports opened/closed-without-write (our own reads of the
+# files would feed back into the queue) and folder "modified" (noise: every child event has one).
+_WANTED = {"created", "modified", "closed", "deleted", "moved", "attrib"}
+
+NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "davfs", "fuse.sshfs", "fuse.rclone",
+              "fuse.gvfsd-fuse", "fuse.davfs2", "ncpfs", "glusterfs", "ceph", "fuse.s3fs", "virtiofs"}
+
+
+@dataclass
+class WatchStats:
+    """What the watcher did, counted (shown on stop; tests use it to prove nothing ran twice)."""
+
+    indexed: int = 0  # new files read into the index
+    updated: int = 0  # content changed (sha256) → re-read
+    unchanged: int = 0  # an event, but the content was the same: nothing read
+    moved: int = 0  # path updated without re-reading
+    removed: int = 0
+    failed: int = 0  # unreadable files (logged; listed by wenshu check)
+    refreshed: int = 0  # record.json re-read
+    filed: int = 0  # inbox → record
+    set_aside: int = 0  # inbox → 未能归档/
+    batches: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "errors"}
+
+
+def network_fs_type(path: str | Path, mounts: str | None = None) -> str | None:
+    """The file-system type of ``path`` when it is a network share (no inotify events), else None."""
+    if mounts is None:
+        try:
+            mounts = Path("/proc/mounts").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+    target, best, fstype = os.path.realpath(path), "", None
+    for line in mounts.splitlines():
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        mnt = parts[1].replace("\\040", " ")
+        if (target == mnt or target.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
+            best, fstype = mnt, parts[2]
+    return fstype if fstype in NETWORK_FS else None
+
+
+class _Handler(FileSystemEventHandler):
+    """Runs in watchdog's thread: filter cheaply, queue, return."""
+
+    def __init__(self, root: str, out: queue.Queue):
+        super().__init__()
+        self.root, self.out = root, out
+
+    def dispatch(self, event) -> None:
+        kind = event.event_type
+        if kind not in _WANTED or (kind == "modified" and event.is_directory):
+            return
+        src = os.fsdecode(event.src_path or "")
+        dst = os.fsdecode(getattr(event, "dest_path", "") or "")
+        src = src if src and not is_ignored(self.root, src) else ""
+        dst = dst if dst and not is_ignored(self.root, dst) else ""
+        if src or dst:
+            self.out.put((kind, src, dst, event.is_directory))
+
+
+class Watcher:
+    """``wenshu watch`` as a library object: ``start()``, ``stop()``, ``run_once()``."""
+
+    def __init__(self, archive: Archive, index: Any = None, *, polling: bool = False,
+                 stability: float = DEFAULT_STABILITY, interval: float = DEFAULT_INTERVAL,
+                 poll_interval: float = DEFAULT_POLL, batch: int = BATCH,
+                 filer: Callable | None = None, on_reconcile: Callable | None = None):
+        self.archive = archive
+        self.root = str(archive.root)
+        self._index = index
+        self._owns_index = index is None
+        self.polling_requested = polling
+        self.stability = stability
+        self.interval = interval
+        self.poll_interval = poll_interval
+        self.batch = batch
+        self.filer = filer
+        self.mode = ""  # how events arrive, in words (logged at start)
+        self.stats = WatchStats()
+        self._events: queue.Queue = queue.Queue()
+        self._tracker = StabilityTracker(stability)
+        self._moves: dict[str, str] = {}  # dst → src of renames not yet applied
+        self._stop = threading.Event()
+        self._ready = threading.Event()  # startup reconcile done
+        self._busy = threading.Event()
+        self._observer = None
+        self._worker: threading.Thread | None = None
+        self._failure: BaseException | None = None
+
+    # -- the index ------------------------------------------------------------------------
+
+    @property
+    def index(self):
+        if self._index is None:
+            from indexer.index import ArchiveIndex
+
+            self._index = ArchiveIndex(self.archive)
+        return self._index
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Observer first (so nothing that happens during the reconcile is missed), then the worker."""
+        self._observer = self._make_observer()
+        log.info("开始监视 %s（%s；稳定判定 %.1f 秒，定期复查每 %g 秒）",
+                 self.root, self.mode, self.stability, self.interval)
+        self._worker = threading.Thread(target=self._run, name="wenshu-watch-worker", daemon=True)
+        self._worker.start()
+
+    @property
+    def failed(self) -> bool:
+        return self._failure is not None
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return self._ready.wait(timeout)
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Stop observing, let the worker finish the batch in hand, commit and close the index.
+        Changes still waiting to become stable are not lost: the next start's reconcile finds them."""
+        self._stop.set()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout)
+            self._observer = None
+        if self._worker is not None:
+            self._worker.join(timeout)
+            self._worker = None
+        waiting = len(self._tracker) + self._events.qsize()
+        self._close_index()
+        if waiting:
+            log.info("尚有 %d 处变动未稳定，下次启动时对账补上。", waiting)
+        s = self.stats
+        log.info("已停止，索引已提交（新增 %d，更新 %d，移动 %d，移除 %d，无法读取 %d，收件箱归档 %d，未能归档 %d）。",
+                 s.indexed, s.updated, s.moved, s.removed, s.failed, s.filed, s.set_aside)
+        if self._failure is not None:
+            raise self._failure
+
+    def run_once(self) -> WatchStats:
+        """Reconcile the archive with the index and file the inbox, then return (``--once``)."""
+        try:
+            self._startup()
+            while len(self._tracker):  # the inbox, each document once it is stable
+                time.sleep(self._tracker.next_due_in() or 0.0)
+                due = self._tracker.due(limit=self.batch)
+                if due:
+                    self._process(due)
+        finally:
+            self._close_index()
+        return self.stats
+
+    def idle(self) -> bool:
+        """Nothing queued, nothing waiting to become stable, no batch in hand (used by tests/bench)."""
+        return self._ready.is_set() and self._events.empty() and not len(self._tracker) and not self._busy.is_set()
+
+    def _close_index(self) -> None:
+        if self._index is not None and self._owns_index:
+            close = getattr(self._index, "close", None)
+            if close:
+                close()
+            self._index = None
+
+    def _make_observer(self):
+        from watchdog.observers.polling import PollingObserver
+
+        reason = None
+        if self.polling_requested:
+            self.mode = f"轮询，每 {self.poll_interval:g} 秒（--polling）"
+        else:
+            fstype = network_fs_type(self.root)
+            if fstype:
+                reason = f"档案库在网络文件系统（{fstype}）上，收不到系统的文件变动通知"
+            else:
+                from watchdog.observers import Observer
+
+                observer = Observer()
+                try:
+                    observer.schedule(_Handler(self.root, self._events), self.root, recursive=True)
+                    observer.start()
+                    self.mode = "系统文件变动通知"
+                    return observer
+                except OSError as e:
+                    reason = f"系统文件变动通知不可用（{e.strerror or e}）"
+            self.mode = f"轮询，每 {self.poll_interval:g} 秒"
+            log.warning("%s，改用轮询（每 %g 秒扫描一次）。", reason, self.poll_interval)
+        observer = PollingObserver(timeout=self.poll_interval)
+        observer.schedule(_Handler(self.root, self._events), self.root, recursive=True)
+        observer.start()
+        return observer
+
+    # -- the worker -----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._startup()
+            self._ready.set()
+            next_rescan = time.monotonic() + self.interval
+            while not self._stop.is_set():
+                wait = self._tracker.next_due_in()
+                wait = 0.25 if wait is None else min(max(wait, 0.02), 0.25)
+                try:
+                    item = self._events.get(timeout=wait)
+                except queue.Empty:
+                    item = None
+                self._busy.set()
+                try:
+                    while item is not None:
+                        self._on_event(*item)
+                        item = self._events.get_nowait() if not self._events.empty() else None
+                    due = self._tracker.due(limit=self.batch)
+                    if due:
+                        self._process(due)
+                    if time.monotonic() >= next_rescan and not self._stop.is_set():
+                        self._rescan()
+                        next_rescan = time.monotonic() + self.interval
+                finally:
+                    self._busy.clear()
+        except BaseException as e:  # surfaced by stop(); the CLI exits non-zero
+            self._failure = e
+            log.exception("监视线程出错")
+            self._ready.set()
+            self._stop.set()
+
+    def _startup(self) -> None:
+        self._reconcile("启动对账")
+        for p in inbox.pending(self.archive):
+            self._tracker.touch(str(p))
+
+    def _rescan(self) -> None:
+        self._reconcile("定期复查")
+        for p in inbox.pending(self.archive):
+            if str(p) not in self._tracker:
+                self._tracker.touch(str(p))
+
+    def _reconcile(self, what: str) -> None:
+        started = time.monotonic()
+        try:
+            result = self.index.reconcile()
+        except Exception as e:
+            self._error(f"{what}失败：{e}")
+            return
+        summary = _summary(result)
+        log.info("%s完成（%.1f 秒）%s", what, time.monotonic() - started, f"：{summary}" if summary else "")
+
+    def _on_event(self, kind: str, src: str, dst: str, is_dir: bool) -> None:
+        if kind == "moved":
+            if src:
+                self._tracker.touch(src, is_dir)
+            if dst:
+                self._tracker.touch(dst, is_dir)
+            if src and dst and not is_dir:
+                self._moves[dst] = src
+            return
+        self._tracker.touch(src or dst, is_dir)
+
+    # -- one batch ------------------------------------------------------------------------
+
+    def _process(self, due: list[tuple[str, bool]]) -> None:
+        self.stats.batches += 1
+        upserts: list[str] = []
+        removes: list[str] = []  # files and folders gone from disk (a folder: all under it)
+        refresh: set[str] = set()
+        pending_srcs = set(self._moves.values())
+        for path, is_dir in due:
+            p = Path(path)
+            exists = os.path.lexists(path)
+            if inbox.is_inbox_item(self.archive, p):
+                if os.path.isdir(path):
+                    self._walk_into_tracker(path)
+                elif os.path.isfile(path):
+                    self._file_inbox(p)
+                continue
+            if p.parent == self.archive.inbox or self._in_inbox(p):
+                continue  # 收件箱 itself and 未能归档/
+            if os.path.isdir(path):
+                self._walk_into_tracker(path)
+                continue
+            if p.name == RECORD_JSON:
+                refresh.add(str(p.parent))
+                continue
+            if path in self._moves and exists:
+                if self._apply_move(path):
+                    continue
+            if exists:
+                upserts.append(path)
+            elif path in pending_srcs:
+                continue  # its rename target decides (moved, or removed then)
+            else:
+                removes.append(path)
+        if upserts:
+            self._upsert(upserts)
+        if removes:
+            self._remove(removes)
+        for folder in sorted(refresh):
+            self._refresh(folder)
+
+    def _in_inbox(self, p: Path) -> bool:
+        try:
+            p.relative_to(self.archive.inbox)
+            return True
+        except ValueError:
+            return p == self.archive.inbox
+
+    def _walk_into_tracker(self, folder: str) -> None:
+        """A folder appeared (moved in, copied in, made by filing): every file in it is a change.
+        inotify may report fewer events for files written into a just-created folder (DESIGN §11)."""
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = [d for d in dirnames if not is_junk_name(d)]
+            for name in filenames:
+                path = os.path.join(dirpath, name)
+                if not is_junk_name(name) and path not in self._tracker:
+                    self._tracker.touch(path)
+
+    def _apply_move(self, dst: str) -> bool:
+        src = self._moves.pop(dst)
+        while src in self._moves:  # a → b → c arrives as two renames
+            src = self._moves.pop(src)
+        if os.path.lexists(src) or not self._indexable(dst):
+            return False
+        try:
+            done = self.index.move_file(Path(src), Path(dst))
+        except KeyError:
+            done = False
+        except Exception as e:
+            self._error(f"更新路径 {self._rel(src)} → {self._rel(dst)} 失败：{e}")
+            done = False
+        if done is False:
+            return False
+        self.stats.moved += 1
+        log.info("已移动 %s → %s", self._rel(src), self._rel(dst))
+        return True
+
+    def _indexable(self, path: str) -> bool:
+        check = getattr(self.index, "is_indexable", None)
+        return bool(check(Path(path))) if check else True
+
+    def _upsert(self, paths: list[str]) -> None:
+        paths = [p for p in paths if self._indexable(p)]
+        if not paths:
+            return
+        try:
+            result = self.index.upsert_files([Path(p) for p in paths])
+        except Exception as e:
+            if len(paths) == 1:
+                self.stats.failed += 1
+                log.error("无法索引 %s：%s", self._rel(paths[0]), e)
+                return
+            for p in paths:  # isolate the one that broke the batch
+                self._upsert([p])
+            return
+        self._report_upsert(paths, result)
+
+    def _report_upsert(self, paths: list[str], result) -> None:
+        for kind, word in (("indexed", "已索引"), ("updated", "已更新（内容有变化）")):
+            for p in _field(result, kind):
+                setattr(self.stats, kind, getattr(self.stats, kind) + 1)
+                log.info("%s %s", word, self._rel(p))
+        self.stats.unchanged += len(_field(result, "unchanged"))
+        for item in _field(result, "failed"):
+            p, why = (item if isinstance(item, tuple) else (item, "无法读取"))
+            self.stats.failed += 1
+            log.warning("无法读取 %s：%s（已记录，wenshu check 会列出）", self._rel(p), why)
+
+    def _remove(self, paths: list[str]) -> None:
+        try:
+            result = self.index.remove_files([Path(p) for p in paths])
+        except Exception as e:
+            self._error(f"从索引中移除失败：{e}")
+            return
+        removed = _field(result, "removed") if not isinstance(result, int) else None
+        if removed is None or not isinstance(removed, (list, tuple, set)):
+            self.stats.removed += int(result or 0) if isinstance(result, int) else len(paths)
+            for p in paths:
+                log.info("已移除 %s", self._rel(p))
+        else:
+            for p in removed:
+                self.stats.removed += 1
+                log.info("已移除 %s", self._rel(p))
+
+    def _refresh(self, folder: str) -> None:
+        if not os.path.isdir(folder):
+            return
+        try:
+            result = self.index.refresh_record(Path(folder))
+        except Exception as e:
+            self._error(f"记录 {self._rel(folder)} 的 record.json 无法读取（索引保留上次的著录项）：{e}")
+            return
+        problem = _field(result, "error") or (result if isinstance(result, str) else "")
+        if problem:
+            self.stats.failed += 1
+            log.warning("记录 %s 的 record.json 有误（索引保留上次的著录项）：%s", self._rel(folder), problem)
+        else:
+            self.stats.refreshed += 1
+            log.info("已刷新著录项 %s", self._rel(folder))
+
+    def _file_inbox(self, path: Path) -> None:
+        result = inbox.file_from_inbox(self.archive, path, self.filer)
+        if result.record is not None:
+            self.stats.filed += 1
+            log.info("收件箱：已归档 %s → %s", path.name, self._rel(result.folder))
+            if result.folder is not None and result.folder.is_dir():  # searchable now, not after its events
+                self._upsert([str(p) for p in sorted(result.folder.iterdir()) if p.name != RECORD_JSON])
+                self._tracker.forget(str(result.folder))
+        elif result.set_aside is not None:
+            self.stats.set_aside += 1
+            log.warning("收件箱：%s 未能归档：%s（已移到 %s）", path.name, result.reason, self._rel(result.set_aside))
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _rel(self, path) -> str:
+        try:
+            return str(Path(path).relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def _error(self, message: str) -> None:
+        self.stats.errors.append(message)
+        log.error("%s", message)
+
+
+def _field(result, name: str):
+    if result is None:
+        return []
+    if isinstance(result, dict):
+        return result.get(name) or []
+    return getattr(result, name, None) or []
+
+
+def _summary(result) -> str:
+    if result is None:
+        return ""
+    words = (("added", "新增"), ("indexed", "新增"), ("new", "新增"), ("changed", "更新"), ("updated", "更新"),
+             ("deleted", "删除"), ("removed", "删除"), ("failed", "无法读取"))
+    parts = []
+    for key, word in words:
+        v = result.get(key) if isinstance(result, dict) else getattr(result, key, None)
+        if v is not None and not callable(v):
+            parts.append(f"{word} {v if isinstance(v, int) else len(v)}")
+    return "，".join(parts)
+
+
+__all__ = ["Watcher", "WatchStats", "network_fs_type", "stat_key", "DEFAULT_STABILITY", "DEFAULT_INTERVAL"]
