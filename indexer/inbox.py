@@ -73,8 +73,9 @@ def read_received(path: Path) -> dict:
     reader = getattr(metadata, "read_metadata", None) or getattr(metadata, "extract_metadata", None)
     if reader is None:
         raise WenshuError("本版本尚不能从文件中读取公文著录项，请用 wenshu file 手工归档。")
-    fields = reader(extract_text(path))
-    fields = {k: v for k, v in dict(fields).items() if v not in (None, "", [])}
+    meta = reader(extract_text(path))
+    fields = meta.to_fields() if hasattr(meta, "to_fields") else dict(meta)
+    fields = {k: v for k, v in fields.items() if v not in (None, "", [])}
     fields["origin"] = RECEIVED
     if not fields.get("title"):
         raise WenshuError(f"未能从 {path.name} 中识别出题名（“关于……的通知”一类的标题行）。")

@@ -22,6 +22,7 @@ import os
 import queue
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -141,13 +142,16 @@ class Watcher:
         if self._index is None:
             from indexer.index import ArchiveIndex
 
-            self._index = ArchiveIndex(self.archive)
+            self._index = ArchiveIndex(self.archive, notify=lambda msg: log.warning("%s", msg))
         return self._index
 
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
         """Observer first (so nothing that happens during the reconcile is missed), then the worker."""
+        # watchdog's inotify emitter warns when a new sub-folder's watch is registered twice
+        # (it is, harmlessly, by the move grouper and the emitter); not the clerk's concern.
+        warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning)
         self._observer = self._make_observer()
         log.info("开始监视 %s（%s；稳定判定 %.1f 秒，定期复查每 %g 秒）",
                  self.root, self.mode, self.stability, self.interval)
@@ -286,6 +290,9 @@ class Watcher:
             self._error(f"{what}失败：{e}")
             return
         summary = _summary(result)
+        for path, why in (result.get("failed") or []) if isinstance(result, dict) else []:
+            self.stats.failed += 1
+            log.warning("无法读取 %s：%s（已记入索引，wenshu check 会列出）", path, why)
         log.info("%s完成（%.1f 秒）%s", what, time.monotonic() - started, f"：{summary}" if summary else "")
 
     def _on_event(self, kind: str, src: str, dst: str, is_dir: bool) -> None:
@@ -294,7 +301,7 @@ class Watcher:
                 self._tracker.touch(src, is_dir)
             if dst:
                 self._tracker.touch(dst, is_dir)
-            if src and dst and not is_dir:
+            if src and dst:
                 self._moves[dst] = src
             return
         self._tracker.touch(src or dst, is_dir)
@@ -319,13 +326,15 @@ class Watcher:
             if p.parent == self.archive.inbox or self._in_inbox(p):
                 continue  # 收件箱 itself and 未能归档/
             if os.path.isdir(path):
+                if path in self._moves:
+                    self._apply_move(path, True)
                 self._walk_into_tracker(path)
                 continue
             if p.name == RECORD_JSON:
                 refresh.add(str(p.parent))
                 continue
             if path in self._moves and exists:
-                if self._apply_move(path):
+                if self._apply_move(path, False):
                     continue
             if exists:
                 upserts.append(path)
@@ -357,35 +366,45 @@ class Watcher:
                 if not is_junk_name(name) and path not in self._tracker:
                     self._tracker.touch(path)
 
-    def _apply_move(self, dst: str) -> bool:
+    def _apply_move(self, dst: str, is_dir: bool) -> bool:
+        """A rename inside the archive: update the path in the index without reading the file.
+        Only when the file that arrived is the one that left (size+mtime as indexed); a file
+        renamed and then edited is re-read instead."""
         src = self._moves.pop(dst)
         while src in self._moves:  # a → b → c arrives as two renames
             src = self._moves.pop(src)
-        if os.path.lexists(src) or not self._indexable(dst):
-            return False
+        if os.path.lexists(src):
+            return False  # the source is back (or never left): treat dst as new
+        if not is_dir:
+            if not self._indexable(dst):
+                return False
+            state = self.index.file_state(Path(src))
+            if state is None:
+                return False
+            st = os.stat(dst)
+            if state[0] != st.st_size or state[1] not in (st.st_mtime_ns, st.st_mtime):
+                self._remove([src])
+                return False
         try:
             done = self.index.move_file(Path(src), Path(dst))
-        except KeyError:
-            done = False
         except Exception as e:
             self._error(f"更新路径 {self._rel(src)} → {self._rel(dst)} 失败：{e}")
-            done = False
-        if done is False:
+            return False
+        if not done:
             return False
         self.stats.moved += 1
         log.info("已移动 %s → %s", self._rel(src), self._rel(dst))
         return True
 
     def _indexable(self, path: str) -> bool:
-        check = getattr(self.index, "is_indexable", None)
-        return bool(check(Path(path))) if check else True
+        return bool(self.index.is_indexable(Path(path)))
 
     def _upsert(self, paths: list[str]) -> None:
         paths = [p for p in paths if self._indexable(p)]
         if not paths:
             return
         try:
-            result = self.index.upsert_files([Path(p) for p in paths])
+            outcomes = self.index.upsert_files([Path(p) for p in paths])
         except Exception as e:
             if len(paths) == 1:
                 self.stats.failed += 1
@@ -394,33 +413,31 @@ class Watcher:
             for p in paths:  # isolate the one that broke the batch
                 self._upsert([p])
             return
-        self._report_upsert(paths, result)
-
-    def _report_upsert(self, paths: list[str], result) -> None:
-        for kind, word in (("indexed", "已索引"), ("updated", "已更新（内容有变化）")):
-            for p in _field(result, kind):
-                setattr(self.stats, kind, getattr(self.stats, kind) + 1)
-                log.info("%s %s", word, self._rel(p))
-        self.stats.unchanged += len(_field(result, "unchanged"))
-        for item in _field(result, "failed"):
-            p, why = (item if isinstance(item, tuple) else (item, "无法读取"))
-            self.stats.failed += 1
-            log.warning("无法读取 %s：%s（已记录，wenshu check 会列出）", self._rel(p), why)
+        for o in outcomes:
+            if o.status == "indexed":
+                self.stats.indexed += 1
+                log.info("已索引 %s", o.path)
+            elif o.status == "updated":
+                self.stats.updated += 1
+                log.info("已更新（内容有变化）%s", o.path)
+            elif o.status == "unchanged":
+                self.stats.unchanged += 1
+            elif o.status == "removed":
+                self.stats.removed += 1
+                log.info("已移除 %s", o.path)
+            elif o.status == "failed":
+                self.stats.failed += 1
+                log.warning("无法读取 %s：%s（已记入索引，wenshu check 会列出）", o.path, o.reason)
 
     def _remove(self, paths: list[str]) -> None:
         try:
-            result = self.index.remove_files([Path(p) for p in paths])
+            n = self.index.remove_files([Path(p) for p in paths])
         except Exception as e:
             self._error(f"从索引中移除失败：{e}")
             return
-        removed = _field(result, "removed") if not isinstance(result, int) else None
-        if removed is None or not isinstance(removed, (list, tuple, set)):
-            self.stats.removed += int(result or 0) if isinstance(result, int) else len(paths)
+        self.stats.removed += n
+        if n:
             for p in paths:
-                log.info("已移除 %s", self._rel(p))
-        else:
-            for p in removed:
-                self.stats.removed += 1
                 log.info("已移除 %s", self._rel(p))
 
     def _refresh(self, folder: str) -> None:
@@ -429,15 +446,14 @@ class Watcher:
         try:
             result = self.index.refresh_record(Path(folder))
         except Exception as e:
-            self._error(f"记录 {self._rel(folder)} 的 record.json 无法读取（索引保留上次的著录项）：{e}")
+            self._error(f"刷新 {self._rel(folder)} 的著录项失败：{e}")
             return
-        problem = _field(result, "error") or (result if isinstance(result, str) else "")
-        if problem:
+        if result.get("status") == "broken":
             self.stats.failed += 1
-            log.warning("记录 %s 的 record.json 有误（索引保留上次的著录项）：%s", self._rel(folder), problem)
-        else:
+            log.warning("%s/record.json 有误，索引保留上次的著录项：%s", self._rel(folder), result.get("message", ""))
+        elif result.get("files"):
             self.stats.refreshed += 1
-            log.info("已刷新著录项 %s", self._rel(folder))
+            log.info("已刷新著录项 %s（%d 个文件）", self._rel(folder), result["files"])
 
     def _file_inbox(self, path: Path) -> None:
         result = inbox.file_from_inbox(self.archive, path, self.filer)
@@ -464,25 +480,12 @@ class Watcher:
         log.error("%s", message)
 
 
-def _field(result, name: str):
-    if result is None:
-        return []
-    if isinstance(result, dict):
-        return result.get(name) or []
-    return getattr(result, name, None) or []
-
-
-def _summary(result) -> str:
-    if result is None:
+def _summary(result: dict) -> str:
+    if not isinstance(result, dict):
         return ""
-    words = (("added", "新增"), ("indexed", "新增"), ("new", "新增"), ("changed", "更新"), ("updated", "更新"),
-             ("deleted", "删除"), ("removed", "删除"), ("failed", "无法读取"))
-    parts = []
-    for key, word in words:
-        v = result.get(key) if isinstance(result, dict) else getattr(result, key, None)
-        if v is not None and not callable(v):
-            parts.append(f"{word} {v if isinstance(v, int) else len(v)}")
-    return "，".join(parts)
+    failed = result.get("failed") or []
+    return (f"新增 {result.get('new', 0)}，更新 {result.get('changed', 0)}，删除 {result.get('deleted', 0)}，"
+            f"未变 {result.get('unchanged', 0)}" + (f"，无法读取 {len(failed)}" if failed else ""))
 
 
 __all__ = ["Watcher", "WatchStats", "network_fs_type", "stat_key", "DEFAULT_STABILITY", "DEFAULT_INTERVAL"]
