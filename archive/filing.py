@@ -183,8 +183,10 @@ def _unique_names(files: list[tuple[Path, str]]) -> list[str]:
 
 
 def file_record(archive: Archive, files: list[tuple[Path, str]], fields: dict, *, retention=None,
-                org: str = "", move: bool = False, action: str = "归档", actor: str = "") -> Record:
-    """File one record (件) made of ``files`` ((path, role) pairs) with metadata ``fields``."""
+                org: str = "", move: bool = False, action: str = "归档", actor: str = "", note: str = "") -> Record:
+    """File one record (件) made of ``files`` ((path, role) pairs) with metadata ``fields``.
+
+    ``note`` is added to the history entry (e.g. which fields were read from the document)."""
     if not files:
         raise WenshuError("没有要归档的文件。")
     sources = [(check_source(archive, p), role) for p, role in files]
@@ -228,7 +230,8 @@ def file_record(archive: Archive, files: list[tuple[Path, str]], fields: dict, *
         if not record.pages:
             record.pages = _count_pages(staging, record.files)
         names = "、".join(f.name for f in record.files)
-        record.history.append(HistoryEntry(action, f"归档为 {code}；文件：{names}", actor=actor))
+        detail = f"归档为 {code}；文件：{names}" + (f"；{note}" if note else "")
+        record.history.append(HistoryEntry(action, detail, actor=actor))
         record.save(staging)
         fsync_dir(staging)
 

@@ -15,7 +15,15 @@ from wenshu import __version__
 COMMANDS = {
     "init": "wenshu.commands.setup:init",
     "number": "wenshu.commands.number:number",
+    "file": "wenshu.commands.records:file_",
+    "show": "wenshu.commands.records:show",
+    "list": "wenshu.commands.records:list_",
+    "edit": "wenshu.commands.records:edit",
+    "case": "wenshu.commands.records:case",
+    "check": "wenshu.commands.records:check",
     "watch": "wenshu.commands.watch:watch",
+    "search": "wenshu.commands.search:search",
+    "index": "wenshu.commands.search:index",
 }
 
 

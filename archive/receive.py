@@ -1,0 +1,104 @@
+"""Filing documents that come from outside (收文) or from before wenshu: ``wenshu file PATH…``.
+
+The metadata is read from the document itself (``archive.metadata``) and every value can be
+overridden by the clerk (``--set 题名=…``). A document that cannot be read is refused with the
+reason, before any 件号 is taken, so nothing is filed half-described.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+
+from archive.errors import WenshuError
+from archive.extract import extract_text
+from archive.fields import to_attributes
+from archive.filing import check_source, file_record
+from archive.metadata import DocMeta, read_metadata
+from archive.record import RECEIVED, Record
+from archive.store import Archive
+
+ROLE_MAIN, ROLE_OTHER = "原件", "附件"
+
+
+def read_document(path: Path) -> tuple[str, DocMeta]:
+    """Text and metadata of one document; a .docx without a recognisable title line falls back
+    to its largest-type line (the 标题 is set in 2号, larger than anything else on the page)."""
+    text = extract_text(path)
+    meta = read_metadata(text)
+    if not meta.title and Path(path).suffix.lower() == ".docx":
+        title = largest_type_line(path)
+        if title:
+            from archive.metadata import doc_type_of
+
+            meta.title, meta.doc_type = title, meta.doc_type or doc_type_of(title)
+    return text, meta
+
+
+def largest_type_line(path: Path, scan: int = 15) -> str:
+    """The text of the paragraph(s) set in the largest font among the first ``scan`` paragraphs."""
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    try:
+        with zipfile.ZipFile(path) as z:
+            root = etree.fromstring(z.read("word/document.xml"))
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError):
+        return ""
+    body = root.find(f"{w}body")
+    if body is None:
+        return ""
+    paras = []
+    for p in body.iter(f"{w}p"):
+        text = "".join(t.text or "" for t in p.iter(f"{w}t")).strip()
+        if not text:
+            continue
+        sizes = [int(s.get(f"{w}val")) for s in p.iter(f"{w}sz") if (s.get(f"{w}val") or "").isdigit()]
+        paras.append((max(sizes) if sizes else 0, text))
+        if len(paras) >= scan:
+            break
+    if not paras or not max(s for s, _ in paras):
+        return ""
+    top = max(s for s, _ in paras)
+    first = next(i for i, (s, _) in enumerate(paras) if s == top)
+    out = []
+    for s, t in paras[first:]:
+        if s != top:
+            break
+        out.append(t)
+    return "".join(out)[:500]
+
+
+def receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | None = None, *,
+            retention=None, org: str = "", case: str = "", move: bool = False, actor: str = "") -> Record:
+    """File ``paths`` as one record (the first is the document whose metadata is read)."""
+    assignments = dict(assignments or {})
+    if not paths:
+        raise WenshuError("没有要归档的文件。")
+    for p in paths:
+        check_source(archive, p)
+    _, meta = read_document(Path(paths[0]))
+    for p in paths[1:]:
+        extract_text(Path(p))  # every file of the record must be readable, not just the first
+    fields = meta.to_fields()
+    if fields.get("date"):
+        fields["date"] = fields["date"].isoformat()
+    overrides = to_attributes(assignments)
+    fields.update(overrides)
+    fields.setdefault("origin", RECEIVED)
+    if case:
+        fields["case"] = case
+    if not str(fields.get("title") or "").strip():
+        fields["title"] = Path(paths[0]).stem
+    retention = assignments.get("保管期限") or retention
+    org = assignments.get("机构") or org
+    read = [f"{k}" for k in ("doc_number", "title", "author", "date") if k in meta.to_fields() and k not in overrides]
+    note = "自动识别：" + "、".join(_LABEL[k] for k in read) if read else "未能自动识别著录项"
+    if overrides:
+        note += "；人工指定：" + "、".join(assignments)
+    files = [(Path(paths[0]), ROLE_MAIN)] + [(Path(p), ROLE_OTHER) for p in paths[1:]]
+    return file_record(archive, files, fields, retention=retention, org=org, move=move,
+                       action="收文归档", actor=actor or "", note=note)
+
+
+_LABEL = {"doc_number": "文号", "title": "题名", "author": "责任者", "date": "日期"}
