@@ -1,0 +1,216 @@
+"""Chinese text analysis (中文分词) for the index: words for precision, character grams for recall.
+
+whoosh's default analyzer turns a run of Chinese characters into ONE token, so 课后服务 would
+never be found inside 学校课后服务基本满足学生需要 (DESIGN §7). Two structures replace it:
+
+* **words** — rjieba (jieba-rs) segmentation plus the 公文 domain dictionary shipped as
+  ``indexer/dict.txt``; token positions are word ordinals (not character offsets, which break
+  phrase queries, §11) and each token carries its character span, so highlights are pinpoint.
+* **grams** — every Chinese character and every pair of adjacent Chinese characters, plus
+  ASCII runs ("5+2", "2022", "gb/t") and their alphanumeric pieces, as a bag of terms with
+  frequencies and no positions. A query run of Chinese is found through its bigrams whatever
+  jieba did to the text around it; a single character is one unigram term.
+
+Index and query go through the same functions here, so they always segment alike. Both
+fields bypass whoosh's per-token ``Token`` objects when indexing (``index()`` is overridden):
+analysis is most of the indexing time (§11).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+from whoosh.analysis import Token, Tokenizer
+from whoosh.fields import FieldType
+from whoosh.formats import Characters, Frequency
+from whoosh.system import pack_uint
+
+# Full-width ASCII (Ｆ１…) → ASCII, ideographic space → space, A–Z → a–z: one character for
+# one character, so offsets into the folded text are offsets into the original.
+_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_FOLD[0x3000] = 0x20
+_FOLD.update({c: c + 32 for c in range(ord("A"), ord("Z") + 1)})
+for _c in range(0xFF21, 0xFF3B):  # Ａ–Ｚ straight to a–z
+    _FOLD[_c] = _c - 0xFEE0 + 32
+
+
+def fold(text: str) -> str:
+    return text.translate(_FOLD)
+
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_IS_WORD = re.compile(rf"[0-9a-z{_CJK}]|^\+$")
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+# An ASCII run keeps the symbols that join numbers and codes (5+2, 9704-2012, gb/t, 3.5%).
+_ASCII_RUN = re.compile(r"[0-9a-z](?:[0-9a-z+\-_./#%&]*[0-9a-z%])?")
+_ALNUM = re.compile(r"[0-9a-z]+")
+
+DICT_PATH = Path(__file__).with_name("dict.txt")  # package data, see pyproject
+_dict_loaded = False
+
+
+def _segmenter():
+    """rjieba with the domain dictionary (领域词典) added once per process (~1 ms)."""
+    global _dict_loaded
+    import rjieba
+
+    if not _dict_loaded:
+        text = DICT_PATH.read_text(encoding="utf-8")
+        for line in text.splitlines():
+            parts = line.split()
+            if parts and not parts[0].startswith("#"):
+                freq = int(parts[1]) if len(parts) > 1 else None
+                rjieba.add_word(parts[0], freq, parts[2] if len(parts) > 2 else None)
+        _dict_loaded = True
+    return rjieba
+
+
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """(word, start, end) of every searchable word; punctuation and spaces dropped, "+" kept."""
+    folded = fold(text)
+    return [t for t in _segmenter().tokenize(folded) if _IS_WORD.search(t[0])]
+
+
+def query_words(text: str) -> list[str]:
+    return [w for w, _s, _e in word_spans(text)]
+
+
+def gram_terms(text: str) -> list[str]:
+    """The gram terms of a text, in order, with repeats (index side counts them)."""
+    folded = fold(text)
+    out: list[str] = []
+    for m in _CJK_RUN.finditer(folded):
+        run = m.group()
+        out.extend(run)
+        out.extend(run[i:i + 2] for i in range(len(run) - 1))
+    for m in _ASCII_RUN.finditer(folded):
+        run = m.group()
+        out.append(run)
+        pieces = _ALNUM.findall(run)
+        if len(pieces) > 1:
+            out.extend(pieces)
+    return out
+
+
+def query_grams(text: str) -> list[list[str]]:
+    """For a query string: per run, the fewest gram terms that pin it down.
+
+    A Chinese run of n ≥ 2 characters is covered by non-overlapping bigrams (plus the last
+    one), which halves the terms of an all-bigram query at almost no loss of precision; one
+    character is its unigram; an ASCII run is itself.
+    """
+    folded = fold(text)
+    runs: list[tuple[int, list[str]]] = []
+    for m in _CJK_RUN.finditer(folded):
+        run = m.group()
+        if len(run) == 1:
+            terms = [run]
+        else:
+            starts = list(range(0, len(run) - 1, 2))
+            if starts[-1] != len(run) - 2:
+                starts.append(len(run) - 2)
+            terms = [run[i:i + 2] for i in starts]
+        runs.append((m.start(), terms))
+    for m in _ASCII_RUN.finditer(folded):
+        runs.append((m.start(), [m.group()]))
+    return [terms for _pos, terms in sorted(runs)]
+
+
+def phrase_grams(text: str) -> list[str]:
+    """Every overlapping bigram of each Chinese run (a lone character: itself) and every ASCII
+    run, in order: a document holding all of them holds the phrase, give or take a repeat."""
+    folded = fold(text)
+    found: list[tuple[int, list[str]]] = []
+    for m in _CJK_RUN.finditer(folded):
+        run = m.group()
+        found.append((m.start(), [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]))
+    for m in _ASCII_RUN.finditer(folded):
+        found.append((m.start(), [m.group()]))
+    return [t for _p, terms in sorted(found) for t in terms]
+
+
+class WordTokenizer(Tokenizer):
+    """whoosh-side twin of ``word_spans`` (used for query-time analysis and re-tokenising)."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar, t.endchar = start_char, start_char + len(value)
+            yield t
+            return
+        for i, (w, s, e) in enumerate(word_spans(value)):
+            t.text = w
+            t.boost = 1.0
+            if keeporiginal:
+                t.original = w
+            t.stopped = False
+            if positions:
+                t.pos = start_pos + i
+            if chars:
+                t.startchar, t.endchar = start_char + s, start_char + e
+            yield t
+
+
+class GramTokenizer(Tokenizer):
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for i, g in enumerate(gram_terms(value) if tokenize else [value]):
+            t.text = g
+            t.boost = 1.0
+            t.stopped = False
+            if positions:
+                t.pos = start_pos + i
+            yield t
+
+
+class WORDS(FieldType):
+    """Segmented Chinese text with positions and character spans (phrases, pinpoint highlights)."""
+
+    def __init__(self, stored=False, field_boost=1.0):
+        self.analyzer = WordTokenizer()
+        self.format = Characters(field_boost=field_boost)
+        self.vector = None
+        self.scorable = True
+        self.stored = stored
+        self.unique = False
+        self.multitoken_query = "phrase"
+        self.spelling = False
+        self.column_type = None
+
+    def index(self, value, **kwargs):
+        seen: dict[str, list] = {}
+        for i, (w, s, e) in enumerate(word_spans(value)):
+            seen.setdefault(w, []).append((i, s, e))
+        encode = self.format.encode
+        fb = self.format.field_boost
+        for w, poslist in seen.items():
+            yield w.encode("utf-8"), len(poslist), len(poslist) * fb, encode(poslist)
+
+
+class GRAMS(FieldType):
+    """Bag of character unigrams + bigrams (and ASCII runs) with frequencies, for recall."""
+
+    def __init__(self, field_boost=1.0):
+        self.analyzer = GramTokenizer()
+        self.format = Frequency(field_boost=field_boost)
+        self.vector = None
+        self.scorable = True
+        self.stored = False
+        self.unique = False
+        self.multitoken_query = "and"
+        self.spelling = False
+        self.column_type = None
+
+    def index(self, value, **kwargs):
+        fb = self.format.field_boost
+        for g, n in Counter(gram_terms(value)).items():
+            yield g.encode("utf-8"), n, n * fb, pack_uint(n)

@@ -1,0 +1,108 @@
+"""From a file on disk to the fields of its index document (索引文档).
+
+A file inside a record folder (``<年度>/<档号> <题名>/``) takes the record's metadata from its
+record.json; a loose file is still indexed with what can be read from it (its name as 题名,
+the first 文号 in its text, the 年度 folder it sits in). Keeping this apart from the writer
+lets ``refresh_record`` and ``move_file`` re-use stored text without reading the file again.
+"""
+
+from __future__ import annotations
+
+import re
+from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
+
+from archive.docnumber import DocNumber
+from archive.errors import WenshuError
+from archive.record import RECORD_JSON, Record, sha256_file
+from archive.store import INBOX, STATE_DIR
+
+# Editor lock files, temp files and OS junk (DESIGN §8): never documents.
+JUNK_PATTERNS = ("~$*", ".~lock.*#", "~WRL*.tmp", "*.tmp", "*.part", ".DS_Store", "Thumbs.db",
+                 "desktop.ini")
+SKIPPED_DIRS = (STATE_DIR, INBOX)
+
+# The metadata fields a record gives each of its files.
+META_FIELDS = ("record", "code", "docnum", "title", "title_gram", "author", "meta", "meta_gram",
+               "date", "year", "doctype", "retention", "classification", "case", "rmtime")
+_AUTHOR_SPLIT = re.compile(r"[\s、，,;；]+")
+_YEAR = re.compile(r"\d{4}")
+
+
+def is_indexable_rel(rel: PurePosixPath) -> bool:
+    parts = rel.parts
+    if not parts or parts[0] in SKIPPED_DIRS or rel.name == RECORD_JSON:
+        return False
+    if any(p.startswith(".") for p in parts):
+        return False
+    return not any(fnmatch(rel.name, pat) for pat in JUNK_PATTERNS)
+
+
+def read_text(path: Path) -> tuple[str, str]:
+    """(text, error). A format wenshu cannot read is indexed by its metadata alone, no error;
+    a readable format that fails (corrupt, encrypted, empty) keeps its reason for ``wenshu check``."""
+    from archive.extract import SUPPORTED_FORMATS, extract_text
+
+    if path.suffix.lower().lstrip(".") not in SUPPORTED_FORMATS:
+        return "", ""
+    try:
+        return extract_text(path), ""
+    except WenshuError as e:
+        return "", str(e)
+    except Exception as e:  # a parser bug on one odd file must not stop a batch
+        return "", f"无法读取 {path.name}：{type(e).__name__}: {e}"
+
+
+def record_meta(record: Record, record_rel: str, rmtime: int) -> dict:
+    dn = record.doc_number
+    authors = [a for a in _AUTHOR_SPLIT.split(record.author or "") if a]
+    meta_text = " ".join([record.author, record.doc_type, record.case, *record.keywords,
+                          *record.recipients, *(str(v) for v in record.extra.values() if isinstance(v, str))])
+    return {
+        "record": record_rel,
+        "code": str(record.archival_code),
+        "docnum": DocNumber.normalize(str(dn)) if dn else "",
+        "title": record.title,
+        "title_gram": record.title,
+        "author": ",".join(authors),
+        "meta": meta_text,
+        "meta_gram": meta_text,
+        "date": int(record.date.strftime("%Y%m%d")) if record.date else None,
+        "year": record.year,
+        "doctype": record.doc_type,
+        "retention": record.retention.value,
+        "classification": record.classification,
+        "case": record.case,
+        "rmtime": rmtime,
+    }
+
+
+def loose_meta(rel: PurePosixPath, text: str) -> dict:
+    numbers = DocNumber.find_all(text[:3000]) if text else []
+    year = next((int(p) for p in rel.parts[:-1] if _YEAR.fullmatch(p)), None)
+    return {
+        "record": "", "code": "", "docnum": str(numbers[0]) if numbers else "",
+        "title": rel.stem, "title_gram": rel.stem, "author": "", "meta": "", "meta_gram": "",
+        "date": None, "year": year, "doctype": "", "retention": "", "classification": "",
+        "case": "", "rmtime": 0,
+    }
+
+
+def file_fields(path: Path, rel: PurePosixPath, meta: dict, *, text: str | None = None,
+                error: str = "", sha256: str | None = None) -> dict:
+    """All fields of one file's document; reads and hashes the file unless told."""
+    st = path.stat()
+    if text is None:
+        text, error = read_text(path)
+    if meta.get("record") == "" and not meta.get("docnum") and text:
+        meta = loose_meta(rel, text)
+    doc = dict(meta)
+    doc.update(path=str(rel), size=st.st_size, mtime=st.st_mtime_ns,
+               sha256=sha256 or sha256_file(path), error=error,
+               format=path.suffix.lower().lstrip("."), body=text, body_gram=text)
+    return clean(doc)
+
+
+def clean(doc: dict) -> dict:
+    """whoosh rejects None; an empty string indexes nothing but keeps the stored value."""
+    return {k: v for k, v in doc.items() if v is not None}

@@ -1,0 +1,459 @@
+"""The archive's full-text index (全文索引) and the one API that writes it.
+
+The CLI and the watcher (issue 6) both write through ``ArchiveIndex``:
+
+``ArchiveIndex(archive, notify=None, lock_timeout=600)``
+    ``notify(message)`` receives the Chinese messages a user should see (an index being
+    rebuilt, a broken record.json); by default they go to stderr.
+``upsert_files(paths) -> list[Outcome]``
+    ``Outcome(path, status, reason)``; ``status`` is ``indexed`` (new), ``updated`` (content
+    changed), ``unchanged`` (same size+mtime, or same sha256: only the mtime is refreshed),
+    ``removed`` (no longer on disk), ``ignored`` (junk/temp/record.json/outside) or ``failed``
+    (``reason`` in Chinese; the file stays in the index with its metadata and the error, see
+    ``failures()``). record.json in ``paths`` is handled as ``refresh_record`` of its folder.
+``remove_files(paths) -> int``        a folder path removes every file under it.
+``move_file(src, dst) -> bool``       path (file or folder) updated without re-reading; False
+                                      when ``src`` is not indexed (fall back to upsert).
+``refresh_record(folder) -> dict``    record.json changed: files get the new metadata; a broken
+                                      record.json keeps the last good metadata and is reported.
+``reconcile(progress=None) -> dict``  new / changed (size+mtime, then sha256) / deleted files
+                                      and changed record.json since the last run.
+``rebuild(progress=None) -> dict``    ``status()``  ``optimize()``  ``file_state(path)``
+``failures()``  ``is_indexable(path)``  ``close()``
+
+Paths may be absolute (inside the archive) or root-relative; the index stores root-relative
+POSIX paths. Every call that writes takes the archive's write lock (a file lock, waited for,
+so a CLI command and the watcher queue instead of failing — nobody sees whoosh's LockError)
+and commits once. ``progress(done, total)`` is called while walking.
+
+On disk: ``.wenshu/index/state.json`` names the live whoosh index (``gen<N>``) and its schema
+version. A rebuild writes a new generation beside the old one and switches ``state.json``
+atomically, so readers never see a half-built index and a failed rebuild loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable, NamedTuple
+
+from archive.errors import WenshuError
+from archive.fsutil import atomic_write_text
+from archive.record import RECORD_JSON, Record
+from indexer.docs import META_FIELDS, clean, file_fields, is_indexable_rel, loose_meta, record_meta
+from indexer.locking import WriteLock
+from indexer.schema import SCHEMA_VERSION, make_schema
+
+STATE = "state.json"
+Progress = Callable[[int, int], None] | None
+
+
+class Outcome(NamedTuple):
+    path: str
+    status: str
+    reason: str = ""
+
+
+class ArchiveIndex:
+    def __init__(self, archive, notify: Callable[[str], None] | None = None, lock_timeout: float = 600.0):
+        self.archive = archive
+        self.root = Path(archive.root)
+        self.dir = Path(archive.index_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.notify = notify or (lambda msg: print(f"提示：{msg}", file=sys.stderr))
+        self.lock = WriteLock(self.dir / "write.lock", lock_timeout)
+        self._ix = None
+        self._ixname = None
+
+    # -- paths ------------------------------------------------------------------------------
+
+    def rel(self, path) -> PurePosixPath:
+        p = Path(path)
+        if p.is_absolute():
+            try:
+                p = p.resolve().relative_to(self.root) if not _under(p, self.root) else p.relative_to(self.root)
+            except ValueError:
+                raise WenshuError(f"{path} 不在档案库 {self.root} 之内。") from None
+        return PurePosixPath(p.as_posix())
+
+    def is_indexable(self, path) -> bool:
+        try:
+            return is_indexable_rel(self.rel(path))
+        except WenshuError:
+            return False
+
+    # -- opening, with automatic rebuild -----------------------------------------------------
+
+    def _state(self) -> dict | None:
+        try:
+            state = json.loads((self.dir / STATE).read_text(encoding="utf-8"))
+            return state if isinstance(state, dict) and "indexname" in state else None
+        except (OSError, ValueError):
+            return None
+
+    def index(self):
+        """The live whoosh index, rebuilt first (with a message) when missing, old or corrupt."""
+        state = self._state()
+        if self._ix is not None and state and state.get("indexname") == self._ixname:
+            return self._ix
+        problem = self._problem(state)
+        if problem:
+            with self.lock:
+                state = self._state()
+                problem = self._problem(state)  # another process may have rebuilt meanwhile
+                if problem:
+                    self.notify(f"{problem}，正在从档案记录重建索引……")
+                    self._rebuild_locked(None)
+                    state = self._state()
+        from whoosh import index as wi
+
+        self._ix = wi.open_dir(str(self.dir), indexname=state["indexname"])
+        self._ixname = state["indexname"]
+        return self._ix
+
+    def _problem(self, state: dict | None) -> str | None:
+        if state is None:
+            return "索引不存在"
+        if state.get("schema_version") != SCHEMA_VERSION:
+            return f"索引结构版本 {state.get('schema_version')} 已过时（当前 {SCHEMA_VERSION}）"
+        from whoosh import index as wi
+
+        try:
+            ix = wi.open_dir(str(self.dir), indexname=state["indexname"])
+            with ix.searcher() as s:
+                s.doc_count()
+                list(s.reader().column_reader("path"))[:1]
+        except Exception as e:
+            return f"索引已损坏（{type(e).__name__}: {e}）"
+        return None
+
+    def repair(self, reason: str) -> None:
+        """Called by readers that hit an unreadable index mid-search."""
+        with self.lock:
+            self.notify(f"索引已损坏（{reason}），正在从档案记录重建索引……")
+            self._rebuild_locked(None)
+        self._ix = None
+
+    def searcher(self):
+        return self.index().searcher()
+
+    def close(self) -> None:
+        self._ix = None
+
+    commit = close  # every write call commits before it returns; nothing is pending
+
+    # -- writers -------------------------------------------------------------------------------
+
+    def _writer(self, ix, **kw):
+        """whoosh's own lock, waited for: our file lock already queues our writers, this only
+        covers a stray writer (an older wenshu) holding it."""
+        from whoosh.index import LockError
+
+        deadline = time.monotonic() + self.lock.timeout
+        delay = 0.05
+        while True:
+            try:
+                return ix.writer(**kw)
+            except LockError:
+                if time.monotonic() > deadline:
+                    raise WenshuError(f"索引正被另一个程序写入，等待 {self.lock.timeout:.0f} 秒后仍未释放；"
+                                      f"请稍后重试（锁文件在 {self.dir}）。") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    def _touch_state(self, **extra) -> None:
+        state = self._state() or {}
+        state.update(extra, updated=datetime.now().isoformat(timespec="seconds"))
+        atomic_write_text(self.dir / STATE, json.dumps(state, ensure_ascii=False, indent=2))
+
+    # -- metadata of the record a file belongs to -------------------------------------------
+
+    def _record_folder(self, rel: PurePosixPath) -> PurePosixPath | None:
+        for parent in list(rel.parents)[:-1]:
+            if (self.root / parent / RECORD_JSON).is_file():
+                return parent
+        return None
+
+    def _meta_for(self, rel: PurePosixPath, cache: dict, searcher=None, report=None) -> dict:
+        folder = self._record_folder(rel)
+        if folder is None:
+            return loose_meta(rel, "")
+        key = str(folder)
+        if key not in cache:
+            rj = self.root / folder / RECORD_JSON
+            try:
+                cache[key] = record_meta(Record.load(rj), key, rj.stat().st_mtime_ns)
+            except (WenshuError, OSError) as e:
+                cache[key] = self._last_good(key, searcher) or loose_meta(rel, "")
+                if report is not None:
+                    report.append((key, str(e)))
+                self.notify(f"{folder}/{RECORD_JSON} 无法读取，沿用上次的著录信息：{e}")
+        return cache[key]
+
+    @staticmethod
+    def _last_good(record_rel: str, searcher) -> dict | None:
+        if searcher is None:
+            return None
+        from whoosh.query import Term
+
+        for hit in searcher.search(Term("record", record_rel), limit=1):
+            stored = hit.fields()
+            meta = {k: stored.get(k) for k in META_FIELDS if k in stored}
+            meta.update(title_gram=stored.get("title", ""), meta_gram="", meta="")
+            return meta
+        return None
+
+    # -- the watcher's API ---------------------------------------------------------------------
+
+    def upsert_files(self, paths: Iterable) -> list[Outcome]:
+        out: list[Outcome] = []
+        rels: list[PurePosixPath] = []
+        records: list[PurePosixPath] = []
+        for p in paths:
+            try:
+                rel = self.rel(p)
+            except WenshuError as e:
+                out.append(Outcome(str(p), "ignored", str(e)))
+                continue
+            if rel.name == RECORD_JSON and rel.parts[0] not in (".wenshu",):
+                records.append(rel.parent)
+            elif not is_indexable_rel(rel):
+                out.append(Outcome(str(rel), "ignored"))
+            elif rel not in rels:
+                rels.append(rel)
+        if not rels and not records:
+            return out
+        ix = self.index()
+        with self.lock:
+            w = self._writer(ix)
+            try:
+                s = w.searcher()
+                cache: dict = {}
+                for folder in records:
+                    res = self._refresh(w, s, folder, cache)
+                    out.append(Outcome(str(folder / RECORD_JSON), res["status"], res.get("message", "")))
+                for rel in rels:
+                    out.append(self._upsert_one(w, s, rel, cache))
+                s.close()
+            except BaseException:
+                w.cancel()
+                raise
+            w.commit()
+            self._touch_state()
+        return out
+
+    def _upsert_one(self, w, s, rel: PurePosixPath, cache: dict) -> Outcome:
+        path = self.root / rel
+        key = str(rel)
+        old = s.document(path=key)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            if old is not None:
+                w.delete_by_term("path", key)
+                return Outcome(key, "removed")
+            return Outcome(key, "ignored", "文件不存在")
+        except OSError as e:
+            return Outcome(key, "failed", f"无法访问 {rel}：{e}")
+        if not path.is_file():
+            return Outcome(key, "ignored")
+        meta = self._meta_for(rel, cache, s)
+        if old is not None and old.get("size") == st.st_size and old.get("mtime") == st.st_mtime_ns \
+                and _same_meta(old, meta):
+            return Outcome(key, "unchanged")
+        try:
+            from archive.record import sha256_file
+
+            sha = sha256_file(path)
+        except OSError as e:
+            doc = dict(meta, path=key, size=st.st_size, mtime=st.st_mtime_ns, sha256="",
+                       error=f"无法读取 {rel}：{e}", format=path.suffix.lower().lstrip("."))
+            w.update_document(**clean(doc))
+            return Outcome(key, "failed", doc["error"])
+        if old is not None and old.get("sha256") == sha and not old.get("error"):
+            text = old.get("body", "")
+            w.update_document(**file_fields(path, rel, meta, text=text, sha256=sha))
+            return Outcome(key, "unchanged")
+        doc = file_fields(path, rel, meta, sha256=sha)
+        w.update_document(**doc)
+        if doc["error"]:
+            return Outcome(key, "failed", doc["error"])
+        return Outcome(key, "updated" if old is not None else "indexed")
+
+    def remove_files(self, paths: Iterable) -> int:
+        from whoosh.query import Prefix, Term
+
+        rels = []
+        for p in paths:
+            try:
+                rels.append(str(self.rel(p)))
+            except WenshuError:
+                continue
+        if not rels:
+            return 0
+        ix = self.index()
+        removed = 0
+        with self.lock:
+            w = self._writer(ix)
+            try:
+                for key in rels:
+                    removed += w.delete_by_query(Term("path", key))
+                    removed += w.delete_by_query(Prefix("path", key.rstrip("/") + "/"))
+            except BaseException:
+                w.cancel()
+                raise
+            w.commit()
+            self._touch_state()
+        return removed
+
+    def move_file(self, src, dst) -> bool:
+        """Renames (a file, or a folder and everything indexed under it) without re-reading."""
+        from whoosh.query import Prefix
+
+        s_rel, d_rel = str(self.rel(src)), self.rel(dst)
+        ix = self.index()
+        with self.lock:
+            w = self._writer(ix)
+            try:
+                s = w.searcher()
+                docs = []
+                one = s.document(path=s_rel)
+                if one is not None:
+                    docs.append((one, d_rel))
+                else:
+                    for hit in s.search(Prefix("path", s_rel + "/"), limit=None):
+                        old = hit.fields()
+                        tail = PurePosixPath(old["path"]).relative_to(s_rel)
+                        docs.append((old, d_rel / tail))
+                cache: dict = {}
+                for old, new in docs:
+                    w.delete_by_term("path", old["path"])
+                    if not is_indexable_rel(new) or not (self.root / new).is_file():
+                        continue
+                    meta = self._meta_for(new, cache, s)
+                    body = old.get("body", "")
+                    if not meta.get("record") and not meta.get("docnum"):
+                        meta = loose_meta(new, body)
+                    doc = dict(old)
+                    doc.update(meta, path=str(new), body=body, body_gram=body,
+                               mtime=(self.root / new).stat().st_mtime_ns)
+                    w.add_document(**clean(doc))
+                s.close()
+            except BaseException:
+                w.cancel()
+                raise
+            if not docs:
+                w.cancel()
+                return False
+            w.commit()
+            self._touch_state()
+        return True
+
+    def refresh_record(self, folder) -> dict:
+        """{"folder", "status": updated|broken|none, "files": n, "message"}"""
+        rel = self.rel(folder)
+        if rel.name == RECORD_JSON:
+            rel = rel.parent
+        ix = self.index()
+        with self.lock:
+            w = self._writer(ix)
+            try:
+                s = w.searcher()
+                res = self._refresh(w, s, rel, {})
+                s.close()
+            except BaseException:
+                w.cancel()
+                raise
+            w.commit()
+            self._touch_state()
+        return res
+
+    def _refresh(self, w, s, folder: PurePosixPath, cache: dict) -> dict:
+        from whoosh.query import Prefix
+
+        broken: list = []
+        res = {"folder": str(folder), "status": "updated", "files": 0, "message": ""}
+        hits = [h.fields() for h in s.search(Prefix("path", str(folder) + "/"), limit=None)]
+        for old in hits:
+            rel = PurePosixPath(old["path"])
+            meta = self._meta_for(rel, cache, s, broken)
+            if broken:
+                res.update(status="broken", message=broken[0][1])
+                return res  # keep the last good metadata: nothing to rewrite
+            if _same_meta(old, meta):
+                continue
+            body = old.get("body", "")
+            if not meta.get("record"):
+                meta = loose_meta(rel, body)
+            doc = dict(old)
+            doc.update(meta, body=body, body_gram=body)
+            w.update_document(**clean(doc))
+            res["files"] += 1
+        if not hits:
+            res["status"] = "none"
+        return res
+
+    def file_state(self, path) -> tuple[int, float, str] | None:
+        with self.index().searcher() as s:
+            d = s.document(path=str(self.rel(path)))
+        return (d["size"], d["mtime"], d["sha256"]) if d else None
+
+    def failures(self) -> list[tuple[str, str]]:
+        out = []
+        with self.index().searcher() as s:
+            for fields in s.all_stored_fields():
+                if fields.get("error"):
+                    out.append((fields["path"], fields["error"]))
+        return sorted(out)
+
+    # -- whole-archive operations (indexer.bulk) -----------------------------------------------
+
+    def reconcile(self, progress: Progress = None) -> dict:
+        from indexer.bulk import reconcile
+
+        return reconcile(self, progress)
+
+    def rebuild(self, progress: Progress = None) -> dict:
+        with self.lock:
+            return self._rebuild_locked(progress)
+
+    def _rebuild_locked(self, progress: Progress) -> dict:
+        from indexer.bulk import rebuild
+
+        summary = rebuild(self, progress)
+        self._ix = None
+        return summary
+
+    def status(self) -> dict:
+        from indexer.bulk import status
+
+        return status(self)
+
+    def optimize(self) -> dict:
+        ix = self.index()
+        with self.lock:
+            w = self._writer(ix)
+            w.commit(optimize=True)
+            self._touch_state()
+        self._ix = None
+        return self.status()
+
+
+def _same_meta(old: dict, meta: dict) -> bool:
+    if not meta.get("record"):  # a loose file's metadata comes from its own text and path
+        return not old.get("record")
+    return all(old.get(k) == meta.get(k) for k in ("record", "code", "docnum", "title", "author", "date",
+                                                   "year", "doctype", "retention", "classification",
+                                                   "case", "rmtime"))
+
+
+def _under(p: Path, root: Path) -> bool:
+    try:
+        p.relative_to(root)
+        return True
+    except ValueError:
+        return False
