@@ -20,7 +20,7 @@ from typing import Callable
 
 from archive.errors import WenshuError
 from archive.fsutil import atomic_write_text
-from archive.record import RECEIVED, Record
+from archive.record import Record
 from archive.store import Archive
 from indexer.ignore import is_junk_name
 
@@ -65,30 +65,12 @@ def pending(archive: Archive) -> list[Path]:
     return sorted(found, key=lambda p: (p.stat().st_mtime if p.exists() else 0, str(p)))
 
 
-def read_received(path: Path) -> dict:
-    """The metadata fields of a received document, as ``file_record`` takes them."""
-    from archive import metadata
-    from archive.extract import extract_text
-
-    reader = getattr(metadata, "read_metadata", None) or getattr(metadata, "extract_metadata", None)
-    if reader is None:
-        raise WenshuError("本版本尚不能从文件中读取公文著录项，请用 wenshu file 手工归档。")
-    meta = reader(extract_text(path))
-    fields = meta.to_fields() if hasattr(meta, "to_fields") else dict(meta)
-    fields = {k: v for k, v in fields.items() if v not in (None, "", [])}
-    fields["origin"] = RECEIVED
-    if not fields.get("title"):
-        raise WenshuError(f"未能从 {path.name} 中识别出题名（“关于……的通知”一类的标题行）。")
-    return fields
-
-
 def _default_filer(archive: Archive, path: Path) -> Record:
-    from archive import filing
+    """The same path as ``wenshu file PATH``: metadata read from the document, 档号 assigned,
+    origin 收文; the source is removed only after the record is in place."""
+    from archive.receive import receive
 
-    receive = getattr(filing, "file_received", None)
-    if receive is not None:
-        return receive(archive, path, move=True)
-    return filing.file_record(archive, [(path, "原件")], read_received(path), move=True, action="收文归档")
+    return receive(archive, [path], move=True, actor="wenshu watch（收件箱）")
 
 
 def file_from_inbox(archive: Archive, path: Path,

@@ -134,6 +134,7 @@ class Watcher:
         self._observer = None
         self._worker: threading.Thread | None = None
         self._failure: BaseException | None = None
+        self._filing_archive: Archive | None = None
 
     # -- the index ------------------------------------------------------------------------
 
@@ -196,6 +197,7 @@ class Watcher:
                 if due:
                     self._process(due)
         finally:
+            self._close_filing_archive()
             self._close_index()
         return self.stats
 
@@ -270,6 +272,13 @@ class Watcher:
             log.exception("监视线程出错")
             self._ready.set()
             self._stop.set()
+        finally:
+            self._close_filing_archive()
+
+    def _close_filing_archive(self) -> None:
+        if self._filing_archive is not None:
+            self._filing_archive.close()
+            self._filing_archive = None
 
     def _startup(self) -> None:
         self._reconcile("启动对账")
@@ -456,7 +465,10 @@ class Watcher:
             log.info("已刷新著录项 %s（%d 个文件）", self._rel(folder), result["files"])
 
     def _file_inbox(self, path: Path) -> None:
-        result = inbox.file_from_inbox(self.archive, path, self.filer)
+        # The worker's own Archive: its registry (SQLite) connection lives and dies in this thread.
+        if self._filing_archive is None:
+            self._filing_archive = Archive(self.archive.root)
+        result = inbox.file_from_inbox(self._filing_archive, path, self.filer)
         if result.record is not None:
             self.stats.filed += 1
             log.info("收件箱：已归档 %s → %s", path.name, self._rel(result.folder))

@@ -266,3 +266,14 @@ def test_polling_mode(archive, start):
     assert "2022/轮询.txt" not in docs
     (f.parent / "轮询改名.txt").unlink()
     wait_gone(archive, ["2022/轮询改名.txt"])
+
+
+def test_periodic_rescan_catches_what_no_event_reported(archive, start):
+    """A change the observer never reports (here: a poller that would not look for an hour) is
+    found by the periodic rescan — the safety net for missed events on busy or network disks."""
+    w = start(polling=True, poll_interval=3600, interval=1)
+    f = archive.root / "2022" / "漏报.txt"
+    f.parent.mkdir()
+    f.write_text("没有事件也能被复查发现", encoding="utf-8")
+    wait_indexed(archive, ["2022/漏报.txt"], body="复查发现")
+    assert w.stats.indexed == 0  # found by the rescan's reconcile, not by an event
