@@ -1,0 +1,82 @@
+"""Measurements on the rendered PDF (版面实测) — what GB/T 9704 fixes in millimetres.
+
+The .docx checker (layout.py) reads the settings; this module measures where LibreOffice
+actually put things: the red mark's top edge, the red separator, text lines per page, the
+page-number footers and the 版记's last rule. Tests and ``wenshu layout-check --pdf`` use it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.pdf import MM, _black_rules
+
+TEXT_TOP, TEXT_BOTTOM, TEXT_LEFT, TEXT_RIGHT = 37.0, 262.0, 28.0, 184.0
+
+
+def _is_red(color) -> bool:
+    if not color:
+        return False
+    c = list(color) if isinstance(color, (list, tuple)) else [color]
+    if len(c) == 3:
+        return c[0] > 0.75 and c[1] < 0.3 and c[2] < 0.3
+    if len(c) == 4:  # CMYK
+        return c[1] > 0.6 and c[2] > 0.6 and c[3] < 0.3
+    return False
+
+
+@dataclass
+class PageFacts:
+    number: int
+    red_char_top: float | None = None  # mm from the paper top
+    red_rules: list[tuple[float, float, float]] = field(default_factory=list)  # (y, x0, length) mm
+    body_lines: int = 0  # lines of body-size text inside the 版心
+    footer_text: str = ""
+    footer_x0: float | None = None
+    footer_x1: float | None = None
+    footer_top: float | None = None
+    black_rules: list[tuple[float, float]] = field(default_factory=list)  # (y, length) mm
+
+
+def measure(pdf: Path) -> list[PageFacts]:
+    import pdfplumber
+
+    pages = []
+    with pdfplumber.open(str(pdf)) as doc:
+        for i, page in enumerate(doc.pages, 1):
+            facts = PageFacts(i)
+            red = [c for c in page.chars if _is_red(c.get("non_stroking_color")) and c["text"].strip()]
+            if red:
+                facts.red_char_top = min(c["top"] for c in red) / MM
+            for obj in list(page.lines) + list(page.rects):
+                color = obj.get("stroking_color") if obj["object_type"] == "line" else obj.get("non_stroking_color")
+                if obj["object_type"] == "rect" and obj["height"] > 3:
+                    continue
+                if _is_red(color) or (obj["object_type"] == "rect" and _is_red(obj.get("stroking_color"))):
+                    facts.red_rules.append(((obj["top"] + obj["bottom"]) / 2 / MM, obj["x0"] / MM,
+                                            (obj["x1"] - obj["x0"]) / MM))
+            facts.black_rules = _black_rules(page)
+            rows = defaultdict(list)
+            for c in page.chars:
+                if c["text"].strip():
+                    rows[round(c["bottom"] / MM)].append(c)
+            for y, chars in rows.items():
+                if TEXT_TOP <= y <= TEXT_BOTTOM + 1 and any(14 <= c["size"] <= 17 for c in chars):
+                    facts.body_lines += 1
+                if y > TEXT_BOTTOM + 1:
+                    chars.sort(key=lambda c: c["x0"])
+                    text = "".join(c["text"] for c in chars)
+                    if "—" in text:
+                        facts.footer_text = text
+                        facts.footer_x0 = chars[0]["x0"] / MM
+                        facts.footer_x1 = chars[-1]["x1"] / MM
+                        facts.footer_top = min(c["top"] for c in chars) / MM
+            pages.append(facts)
+    return pages
+
+
+def separator(facts: PageFacts) -> tuple[float, float, float] | None:
+    """The longest red rule on the page (y, x0, length)."""
+    return max(facts.red_rules, key=lambda r: r[2]) if facts.red_rules else None

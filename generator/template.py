@@ -1,0 +1,121 @@
+"""Finding and checking templates (模板): the built-in ones and an archive's own ``templates/`` folder.
+
+An archive's folder adds templates or overrides built-in ones of the same name. A user
+template is checked when it is loaded, so a broken one is refused with a message that says
+what to fix — a Word .dotx, a table without ``w:tblGrid`` (docxtpl cannot process it), a
+placeholder the manifest does not list, a required field the document never shows.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import jinja2
+
+from archive.errors import WenshuError
+from generator.compiled import CompiledTemplate
+from generator.fields import Manifest
+from templates import TEMPLATES_DIR
+
+USER_DIR = "templates"  # inside an archive
+# Variables the renderer supplies itself (see generator.render.build_context).
+SYSTEM_VARS = {"org_name", "org_mark", "mark_size", "doc_no", "doc_number", "date_cn", "print_date_cn", "serial",
+               "attach_lines", "head_lines", "pad_lines", "pad_mm", "deadline_cn"}
+_DOTX = "wordprocessingml.template.main+xml"
+
+
+@dataclass
+class Template:
+    name: str
+    docx: Path
+    manifest: Manifest
+    builtin: bool
+
+    @cached_property
+    def compiled(self) -> CompiledTemplate:
+        return CompiledTemplate(self.docx)
+
+    @property
+    def label(self) -> str:
+        return self.manifest.label or self.name
+
+
+def _user_dir(archive) -> Path | None:
+    return Path(archive.root) / USER_DIR if archive is not None else None
+
+
+def list_templates(archive=None) -> list[Template]:
+    """Built-in templates, overridden or extended by the archive's own (broken ones are skipped here)."""
+    found = {p.stem: p for p in sorted(TEMPLATES_DIR.glob("*.docx"))}
+    user = _user_dir(archive)
+    if user and user.is_dir():
+        found.update({p.stem: p for p in sorted(user.glob("*.docx")) if not p.name.startswith(("~$", "."))})
+    out = []
+    for name in found:
+        try:
+            out.append(load_template(name, archive))
+        except WenshuError:
+            continue
+    return out
+
+
+def load_template(name: str, archive=None) -> Template:
+    user = _user_dir(archive)
+    if user and user.is_dir():
+        for candidate in (user / f"{name}.docx", user / f"{name}.dotx"):
+            if candidate.exists():
+                return load_user_template(candidate)
+    path = TEMPLATES_DIR / f"{name}.docx"
+    if path.exists():
+        return Template(name, path, Manifest.load(path.with_suffix(".yaml")), builtin=True)
+    names = sorted({p.stem for p in TEMPLATES_DIR.glob("*.docx")} |
+                   ({p.stem for p in user.glob("*.docx")} if user and user.is_dir() else set()))
+    raise WenshuError(f"没有名为“{name}”的模板。可用的模板：{'、'.join(names)}（wenshu templates 查看说明）。")
+
+
+def load_user_template(path: Path, manifest_path: Path | None = None) -> Template:
+    """Load and check a user's .docx template; every problem is a WenshuError naming the file."""
+    path = Path(path)
+    where = f"模板 {path.name}："
+    if path.suffix.lower() == ".dotx" or _content_types(path, where).find(_DOTX) >= 0:
+        raise WenshuError(f"{where}这是 Word 模板文件（.dotx），不能直接套用。请在 Word/WPS 中打开它，"
+                          "“另存为” Word 文档（.docx）后放入 templates/ 目录。")
+    document = _part(path, "word/document.xml", where)
+    for i, tbl in enumerate(re.findall(r"<w:tbl>.*?</w:tbl>|<w:tbl .*?</w:tbl>", document, flags=re.S), 1):
+        if "<w:tblGrid" not in tbl:
+            raise WenshuError(f"{where}第 {i} 个表格缺少列宽定义（w:tblGrid），模板引擎无法处理。"
+                              "请在 Word/WPS 中打开后重新保存（会自动补全），或删除该表格。")
+    manifest = Manifest.load(manifest_path or path.with_suffix(".yaml"))
+    template = Template(path.stem, path, manifest, builtin=False)
+    try:
+        used = template.compiled.variables()
+    except jinja2.TemplateSyntaxError as e:
+        raise WenshuError(f"{where}占位符写法有误（{e.message}）。占位符应写成 {{{{ 字段名 }}}}。") from None
+    except (KeyError, zipfile.BadZipFile, UnicodeDecodeError) as e:
+        raise WenshuError(f"{where}无法读取（{e}）。") from None
+    declared = {f.name for f in manifest.fields}
+    unknown = sorted(used - declared - SYSTEM_VARS - {f"{n}_cn" for n in declared})
+    if unknown:
+        raise WenshuError(f"{where}文档中的占位符 {'、'.join(unknown)} 没有写在清单 {manifest.source} 的 fields 中。")
+    missing = [f"{f.label}（{f.name}）" for f in manifest.fields if f.required and f.name not in used]
+    if missing:
+        raise WenshuError(f"{where}清单要求的必填字段 {'、'.join(missing)} 在文档中没有对应的占位符。")
+    return template
+
+
+def _content_types(path: Path, where: str) -> str:
+    return _part(path, "[Content_Types].xml", where)
+
+
+def _part(path: Path, name: str, where: str) -> str:
+    try:
+        with zipfile.ZipFile(path) as z:
+            return z.read(name).decode("utf-8")
+    except FileNotFoundError:
+        raise WenshuError(f"{where}文件不存在。") from None
+    except (zipfile.BadZipFile, KeyError):
+        raise WenshuError(f"{where}不是有效的 Word 文档（.docx）。") from None
