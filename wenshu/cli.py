@@ -24,6 +24,9 @@ COMMANDS = {
     "watch": "wenshu.commands.watch:watch",
     "search": "wenshu.commands.search:search",
     "index": "wenshu.commands.search:index",
+    "export": "wenshu.commands.transfer:export",
+    "verify": "wenshu.commands.transfer:verify",
+    "import": "wenshu.commands.transfer:import_",
 }
 
 

@@ -1,0 +1,168 @@
+"""Opening a received package and the shape of a 四性检测 report (DA/T 70-2018).
+
+A zip is unpacked into a temporary folder (checking CRCs, refusing encrypted entries and
+paths that climb out), so that verify and import both look at exactly the bytes they
+verified. A package that cannot even be opened yields a report that says why, instead of
+a traceback.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import tempfile
+import zipfile
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Iterator
+
+from archive.errors import WenshuError
+from archive.transfer.layout import nfc
+
+PROPERTIES = ("真实性", "完整性", "可用性", "安全性")
+PASS, FAIL, SKIP = "通过", "不通过", "未检测"
+_MAX_TEXT_DETAILS = 20
+
+
+@dataclass
+class Check:
+    prop: str  # one of PROPERTIES
+    key: str  # stable English id for scripts
+    name: str  # DA/T 70 item name, Chinese
+    status: str = PASS
+    details: list[str] = field(default_factory=list)
+
+    def fail(self, detail: str) -> None:
+        self.status = FAIL
+        self.details.append(detail)
+
+    def as_dict(self) -> dict:
+        return {"性": self.prop, "检测项": self.name, "代码": self.key, "结果": self.status, "说明": self.details}
+
+
+@dataclass
+class Report:
+    package: str
+    checks: list[Check] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+
+    def add(self, prop: str, key: str, name: str) -> Check:
+        c = Check(prop, key, name)
+        self.checks.append(c)
+        return c
+
+    def get(self, key: str) -> Check:
+        return next(c for c in self.checks if c.key == key)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.status != FAIL for c in self.checks)
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if c.status == FAIL]
+
+    def as_dict(self) -> dict:
+        return {"数据包": self.package, "结论": PASS if self.ok else FAIL, "概况": self.facts,
+                "检测项": {p: [c.as_dict() for c in self.checks if c.prop == p] for p in PROPERTIES}}
+
+    def text(self) -> str:
+        f = self.facts
+        lines = ["电子档案四性检测报告（DA/T 70-2018）", f"数据包：{self.package}"]
+        if f:
+            lines.append(f"全宗：{f.get('全宗号', '')} {f.get('全宗名称', '')}　件数：{f.get('件数', '')}　"
+                         f"文件数：{f.get('文件数', '')}　数据量：{f.get('数据量字节', '')} 字节　"
+                         f"摘要算法：{'、'.join(f.get('摘要算法', []))}")
+        n_fail = len(self.failed)
+        lines.append(f"结论：{PASS}" if self.ok else f"结论：{FAIL}（{n_fail} 项不通过）")
+        for i, prop in enumerate(PROPERTIES):
+            lines += ["", f"{'一二三四'[i]}、{prop}"]
+            for c in (c for c in self.checks if c.prop == prop):
+                lines.append(f"  [{c.status}] {c.name}")
+                for d in c.details[:_MAX_TEXT_DETAILS]:
+                    lines.append(f"      - {d}")
+                if len(c.details) > _MAX_TEXT_DETAILS:
+                    lines.append(f"      … 另有 {len(c.details) - _MAX_TEXT_DETAILS} 条，见 --json 或 --report")
+        return "\n".join(lines) + "\n"
+
+
+@dataclass
+class OpenedPackage:
+    source: Path
+    bag: Path | None  # the folder holding bagit.txt, None when the package could not be opened
+    zip_problems: list[str]  # encrypted entries, non-public compression, unsafe names
+    error: str = ""  # why the package could not be opened at all
+    is_zip: bool = True
+
+
+def _unsafe(name: str) -> bool:
+    p = PurePosixPath(name)
+    return name.startswith("/") or "\\" in name or ".." in p.parts or (len(name) > 1 and name[1] == ":")
+
+
+def _extract(zf: zipfile.ZipFile, dest: Path, problems: list[str]) -> str:
+    for info in zf.infolist():
+        name = nfc(info.filename)
+        if info.flag_bits & 0x1:
+            problems.append(f"压缩包内 {name} 已加密（移交数据包不得加密）")
+            continue
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            problems.append(f"压缩包内 {name} 使用了非通用压缩算法（方法 {info.compress_type}），只允许存储或 Deflate")
+            continue
+        if _unsafe(name):
+            problems.append(f"压缩包内的路径 {name} 不安全（绝对路径或含 ..），已拒绝解压")
+            continue
+        if stat.S_ISLNK(info.external_attr >> 16):
+            problems.append(f"压缩包内 {name} 是符号链接，已拒绝解压")
+            continue
+        target = dest / name
+        if info.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with zf.open(info) as src, open(target, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+            return f"压缩包内 {name} 已损坏，无法完整解压（{e}）；数据包可能在传输中被截断或改动。"
+    return ""
+
+
+def _find_bag(root: Path) -> Path | None:
+    if (root / "bagit.txt").is_file():
+        return root
+    subs = [p for p in root.iterdir() if p.is_dir()]
+    if len(subs) == 1 and (subs[0] / "bagit.txt").is_file():
+        return subs[0]
+    return None
+
+
+@contextmanager
+def open_package(path: Path) -> Iterator[OpenedPackage]:
+    """Yield the package unpacked in a temp folder (or the folder itself for an unzipped bag)."""
+    path = Path(path)
+    if not path.exists():
+        raise WenshuError(f"找不到数据包 {path}。")
+    if path.is_dir():
+        bag = _find_bag(path)
+        yield OpenedPackage(path, bag, [], "" if bag else f"{path} 中没有 bagit.txt，不是 BagIt 数据包。", False)
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="wenshu-verify-"))
+    try:
+        problems: list[str] = []
+        try:
+            with zipfile.ZipFile(path) as zf:
+                error = _extract(zf, tmp, problems)
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:
+            error = (f"{path.name} 不是完整的 zip 文件（{e}）：数据包可能在传输或拷贝中被截断、损坏，"
+                     "请向移交单位索取完整的数据包。")
+        bag = None
+        if not error:
+            bag = _find_bag(tmp)
+            if bag is None:
+                error = f"{path.name} 中没有 bagit.txt，不是 BagIt 数据包。"
+        yield OpenedPackage(path, bag, problems, error)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,101 @@
+"""Builders for the transfer tests: real archives with real .docx/.pdf records, and zip surgery."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import docx
+import pypdf
+
+from archive.config import ArchiveConfig
+from archive.filing import file_record, iter_records
+from archive.store import Archive
+
+SUBJECTS = ("校外培训机构专项检查", "课后服务工作", "住家家教排查", "双减督导整改", "暑期安全教育",
+            "作业管理专项督查", "隐形变异培训治理", "学科类培训收费监管")
+
+
+def config(fonds: str = "A001", name: str = "高平市教育局") -> ArchiveConfig:
+    return ArchiveConfig.from_dict({
+        "fonds": {"code": fonds, "name": name},
+        "organ": {"name": name},
+        "prefixes": [{"code": "高教字"}],
+        "departments": {"BGS": "办公室", "JJK": "基础教育科"},
+        "defaults": {"retention": "D30"},
+    })
+
+
+def make_docx(path: Path, text: str) -> Path:
+    d = docx.Document()
+    d.add_heading(text.split("\n")[0], level=1)
+    for para in text.split("\n")[1:] or [text]:
+        d.add_paragraph(para)
+    d.save(path)
+    return path
+
+
+def make_pdf(path: Path, title: str, password: str | None = None) -> Path:
+    w = pypdf.PdfWriter()
+    w.add_blank_page(595, 842)
+    w.add_metadata({"/Title": title})
+    if password:
+        w.encrypt(password)
+    with open(path, "wb") as f:
+        w.write(f)
+    return path
+
+
+def add_records(archive: Archive, work: Path, n: int, *, prefix: str = "高教字", year: int = 2022,
+                author: str = "高平市教育局", org: str = "BGS", classified: tuple[int, ...] = (),
+                case_every: int = 0, pdf: bool = True) -> list:
+    """File ``n`` records through file_record (the way wenshu itself files them)."""
+    work.mkdir(parents=True, exist_ok=True)
+    records = []
+    for i in range(1, n + 1):
+        subject = SUBJECTS[i % len(SUBJECTS)]
+        title = f"关于开展{subject}的通知（{author}第{i}号）"
+        number = f"{prefix}〔{year}〕{i}号"
+        src = work / f"{number}.docx"
+        make_docx(src, f"{title}\n{author}决定开展{subject}。请各校认真落实“双减”要求。编号{author}-{i}。")
+        files = [(src, "正本")]
+        if pdf:
+            files.append((make_pdf(work / f"{number}.pdf", f"{author}-{title}"), "版式文件"))
+        fields = {"title": title, "author": author, "date": f"{year}-03-{(i % 27) + 1:02d}", "doc_number": number,
+                  "doc_type": "通知", "recipients": ["各中小学", "各幼儿园"], "cc": ["市教育局"],
+                  "keywords": ["双减", subject], "extra": {"承办人": "王芳", "备注": f"第{i}件"},
+                  "classification": "秘密" if i in classified else ""}
+        if case_every and i % case_every == 0:
+            fields["case"] = "督2022-01"
+        records.append(file_record(archive, files, fields, org=org))
+    shutil.rmtree(work)
+    return records
+
+
+def by_code(archive: Archive) -> dict:
+    return {str(r.archival_code): (folder, r) for folder, r in iter_records(archive)}
+
+
+def rewrite_zip(src: Path, dst: Path, *, drop: set[str] = frozenset(), replace: dict[str, bytes] | None = None,
+                add: dict[str, bytes] | None = None) -> Path:
+    """Copy a zip entry by entry, leaving out, replacing or adding entries (a tamperer's tools)."""
+    replace, add = replace or {}, add or {}
+    with zipfile.ZipFile(src) as zi, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zo:
+        for info in zi.infolist():
+            if info.filename in drop:
+                continue
+            zo.writestr(info.filename, replace.get(info.filename, zi.read(info.filename)))
+        for name, data in add.items():
+            zo.writestr(name, data)
+    return dst
+
+
+def read_entry(pkg: Path, name: str) -> bytes:
+    with zipfile.ZipFile(pkg) as z:
+        return z.read(name)
+
+
+def entry_names(pkg: Path) -> list[str]:
+    with zipfile.ZipFile(pkg) as z:
+        return z.namelist()
