@@ -156,8 +156,9 @@ def check(archive: Archive, *, read_documents: bool = True, convert: bool = Fals
         if e.status != ISSUED:
             continue
         label = e.label
-        if label not in by_number and not (e.record and e.record in codes):
-            why = f"（登记簿记为 {e.record}，但该档案不存在）" if e.record else ""
+        if label not in by_number:
+            why = ((f"（登记簿记为 {e.record}，但该档案不存在）" if e.record not in codes
+                    else f"（登记簿记为 {e.record}，但该档案的文号已不是它）") if e.record else "")
             problems.append(Problem("number_without_record",
                                     f"{label}（{e.title or '无题名'}）已发文，但档案库中没有带这个文号的档案{why}。"
                                     "如文件尚未归档，请用 wenshu file --set 文号=… 归档", label))
