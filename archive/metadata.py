@@ -91,7 +91,7 @@ _DOC_TYPES = [
     ("规划", "规划"), ("总结", "总结"), ("计划", "计划"), ("承诺书", "承诺书"), ("令", "令"),
 ]
 _TITLE_HINT = re.compile(r"关于|^.{0,30}(对|转发|印发|批转).{2,}")
-_SENT_END = re.compile(r"[。；;！!？?]$")
+_SENT_END = re.compile(r"([。；;！!？?]|…|\.\.\.)$")
 _PLACEHOLDER = re.compile(r"^[\[［【〔{].*[\]］】〕}]$|^[×Ｘx]{2,}")
 _HEAD_NOISE = re.compile(r"^(\d{6}|[★\s]*(秘密|机密|绝密)(★.*)?|特急|加急|特提|平急|急件|签发人[:：].*|份号.*)$")
 _MARK = re.compile(r"(文件|令)$")
@@ -273,10 +273,8 @@ def _title(lines: list[str], num_at: int | None, to_at: int | None) -> str:
         hinted = [i for i, l in enumerate(candidates) if _TITLE_HINT.search(l)]
         if to_at is None and hinted:  # no 主送: keep from the 关于 line to where the 文种 word ends it
             candidates = candidates[hinted[0]:]
-            for k, l in enumerate(candidates):
-                if doc_type_of(l):
-                    candidates = candidates[:k + 1]
-                    break
+            ends = [k for k, l in enumerate(candidates) if doc_type_of(l)]
+            candidates = candidates[:ends[0] + 1] if ends else candidates[:1]
         elif to_at is None and candidates:
             candidates = candidates[:1]
     return "".join(candidates)

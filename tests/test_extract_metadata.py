@@ -99,3 +99,9 @@ def test_nothing_is_guessed_from_nothing():
 ])
 def test_doc_types(title, kind):
     assert doc_type_of(title) == kind
+
+
+def test_title_without_number_or_recipient_stops_before_the_body():
+    m = read_metadata("关于某某培训学校违规开展学科类培训的举报\n有家长反映……\n2022年4月1日")
+    assert m.title == "关于某某培训学校违规开展学科类培训的举报"
+    assert m.date == date(2022, 4, 1)

@@ -36,6 +36,45 @@ def build(root: Path) -> None:
     run("number", "issue", "高教字", "--title", "关于做好寒假期间安全工作的通知", "--date", "2022-01-10", *a)
     run("number", "void", "高教字〔2022〕2号", "--reason", "打印后发现主送机关有误", *a)
     run("number", "gaps", "--year", "2022", *a)
+    records_step(root)
+
+
+def records_step(root: Path) -> None:
+    """收文归档 and a supervision case (案件) whose 整改时限 has passed, then the audit.
+
+    The documents are written here with python-docx the way they arrive on a clerk's desk."""
+    import tempfile
+
+    from docx import Document
+
+    a, case = ["--archive", str(root)], "督2022-003"
+    desk = Path(tempfile.mkdtemp(prefix="wenshu-demo-"))
+
+    def write(name: str, *lines: str) -> str:
+        doc = Document()
+        for line in lines:
+            doc.add_paragraph(line)
+        doc.save(desk / name)
+        return str(desk / name)
+
+    notice = write("晋城市教育局通知.docx", "晋城市教育局文件", "晋市教字［2022］第15号", "关于进一步规范校外培训",
+                   "机构管理的通知", "各县（市、区）教育局：", "为进一步规范校外培训机构管理，现就有关事项通知如下。",
+                   "晋城市教育局", "二〇二二年三月十日", "抄送：晋城市人民政府办公室。")
+    run("file", notice, *a)
+    run("show", "晋市教字〔2022〕15号", *a)
+    clue = write("举报.docx", "关于某某培训学校违规开展学科类培训的举报", "有家长反映……", "2022年4月1日")
+    run("file", clue, "--case", case, "--set", "责任者=家长来信", "--set", "文种=线索", *a)
+    run("number", "issue", "高教督函", "--title", "关于督促整改违规培训问题的督办函", "--date", "2022-04-20", *a)
+    letter = write("督办函.docx", "高平市教育局", "高教督函〔2022〕1号", "关于督促整改违规培训问题的督办函",
+                   "高平市某某培训学校：", "请于2022年5月10日前整改到位并书面报告。", "高平市教育局", "2022年4月20日")
+    run("file", letter, "--case", case, "--set", "来源=发文", "--set", "时限=2022-05-10", "--org", "JJK", *a)
+    run("number", "issue", "高教整改", "--title", "关于某某培训学校的整改通知书", "--date", "2022-05-12", *a)
+    order = write("整改通知书.docx", "高平市教育局", "高教整改〔2022〕1号", "关于某某培训学校的整改通知书",
+                  "高平市某某培训学校：", "限你单位于2022年5月31日前完成整改并书面报告。", "高平市教育局", "2022年5月12日")
+    run("file", order, "--case", case, "--set", "来源=发文", "--set", "时限=2022-05-31", "--org", "JJK", *a)
+    run("case", "show", case, *a)
+    run("case", "overdue", *a)
+    shutil.rmtree(desk, ignore_errors=True)
 
 
 def main_(argv: list[str]) -> None:
