@@ -33,7 +33,7 @@ def _sub(parent, tag: str, text=None, **attrs):
     return el
 
 
-def _items(parent, tag: str, mapping: dict) -> None:
+def _items(parent, tag: str, mapping: dict):
     """A free-form dict (原始来源, 其他, 关联) as <项 名称=…> children; non-text values as JSON."""
     el = _sub(parent, tag)
     for key, value in mapping.items():
@@ -41,6 +41,7 @@ def _items(parent, tag: str, mapping: dict) -> None:
             _sub(el, "项", value, 名称=str(key))
         else:
             _sub(el, "项", json.dumps(value, ensure_ascii=False), 名称=str(key), 类型="json")
+    return el
 
 
 def _read_items(el) -> dict:

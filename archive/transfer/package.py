@@ -130,6 +130,17 @@ def _extract(zf: zipfile.ZipFile, dest: Path, problems: list[str]) -> str:
     return ""
 
 
+def _ends_with_directory(path: Path) -> bool:
+    """The end-of-central-directory record must close the file. zipfile alone is fooled by a
+    package cut short: it finds the directory of a stored .docx inside and reads that instead."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        f.seek(max(0, size - 65557))
+        tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    return at >= 0 and at + 22 + int.from_bytes(tail[at + 20:at + 22], "little") == len(tail)
+
+
 def _find_bag(root: Path) -> Path | None:
     if (root / "bagit.txt").is_file():
         return root
@@ -153,6 +164,8 @@ def open_package(path: Path) -> Iterator[OpenedPackage]:
     try:
         problems: list[str] = []
         try:
+            if not _ends_with_directory(path):
+                raise zipfile.BadZipFile("文件末尾没有 zip 中央目录")
             with zipfile.ZipFile(path) as zf:
                 error = _extract(zf, tmp, problems)
         except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:
