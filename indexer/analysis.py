@@ -46,6 +46,7 @@ _CJK_RUN = re.compile(f"[{_CJK}]+")
 # An ASCII run keeps the symbols that join numbers and codes (5+2, 9704-2012, gb/t, 3.5%).
 _ASCII_RUN = re.compile(r"[0-9a-z](?:[0-9a-z+\-_./#%&]*[0-9a-z%])?")
 _ALNUM = re.compile(r"[0-9a-z]+")
+_MAX_SUB = 8  # alphanumeric pieces up to this length are indexed with all their substrings
 
 DICT_PATH = Path(__file__).with_name("dict.txt")  # package data, see pyproject
 _dict_loaded = False
@@ -87,19 +88,24 @@ def gram_terms(text: str) -> list[str]:
         out.extend(run[i:i + 2] for i in range(len(run) - 1))
     for m in _ASCII_RUN.finditer(folded):
         run = m.group()
-        out.append(run)
         pieces = _ALNUM.findall(run)
         if len(pieces) > 1:
-            out.extend(pieces)
+            out.append(run)
+        for piece in pieces:
+            if len(piece) > _MAX_SUB:
+                out.append(piece)
+            else:  # "20" finds 2018, "18" finds 2018: numbers are typed in part
+                n = len(piece)
+                out.extend(piece[i:j] for i in range(n) for j in range(i + 1, n + 1))
     return out
 
 
 def query_grams(text: str) -> list[list[str]]:
-    """For a query string: per run, the fewest gram terms that pin it down.
+    """For a query string: per run, the gram terms that pin it down.
 
-    A Chinese run of n ≥ 2 characters is covered by non-overlapping bigrams (plus the last
-    one), which halves the terms of an all-bigram query at almost no loss of precision; one
-    character is its unigram; an ASCII run is itself.
+    A Chinese run of up to 6 characters needs all its bigrams; a longer one is covered by
+    non-overlapping bigrams (plus the last one), which halves the terms at almost no loss of
+    precision on text that long; one character is its unigram; an ASCII run is itself.
     """
     folded = fold(text)
     runs: list[tuple[int, list[str]]] = []
@@ -107,6 +113,8 @@ def query_grams(text: str) -> list[list[str]]:
         run = m.group()
         if len(run) == 1:
             terms = [run]
+        elif len(run) <= 6:  # short: every bigram, so 公厅关于 does not match 公厅…关于
+            terms = [run[i:i + 2] for i in range(len(run) - 1)]
         else:
             starts = list(range(0, len(run) - 1, 2))
             if starts[-1] != len(run) - 2:

@@ -12,6 +12,7 @@ import re
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
+from archive.config import CONFIG_NAME
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
 from archive.record import RECORD_JSON, Record, sha256_file
@@ -31,7 +32,7 @@ _YEAR = re.compile(r"\d{4}")
 
 def is_indexable_rel(rel: PurePosixPath) -> bool:
     parts = rel.parts
-    if not parts or parts[0] in SKIPPED_DIRS or rel.name == RECORD_JSON:
+    if not parts or parts[0] in SKIPPED_DIRS or rel.name == RECORD_JSON or parts == (CONFIG_NAME,):
         return False
     if any(p.startswith(".") for p in parts):
         return False

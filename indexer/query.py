@@ -100,6 +100,8 @@ def _lex(text: str) -> list[tuple[str, str, str]]:
                 k = text.find(_QUOTES[text[j]], j + 1)
                 k = n if k < 0 else k
                 value, j = text[j + 1:k], k + 1
+            if FIELDS[m.group(1)] == "docnum":
+                value, j = _spaced_docnum(text, 0, value, j)
             out.append(("field", FIELDS[m.group(1)], value))
         elif chunk in ("AND", "OR", "NOT"):
             out.append((chunk, "", ""))
@@ -108,6 +110,28 @@ def _lex(text: str) -> list[tuple[str, str, str]]:
         out.extend([(")", "", "")] * closers)
         i = j
     return out
+
+
+def _spaced_docnum(text: str, _start: int, value: str, end: int) -> tuple[str, int]:
+    """文号:国发 [2019] 5 号 — a 文号 typed with spaces takes up to three more chunks."""
+    try:
+        DocNumber.parse(value)
+        return value, end
+    except WenshuError:
+        pass
+    k = end
+    for _ in range(3):
+        m = re.match(r"\s+\S+", text[k:])
+        if not m:
+            break
+        k += m.end()
+        candidate = value + text[end:k]
+        try:
+            DocNumber.parse(candidate)
+            return candidate, k
+        except WenshuError:
+            continue
+    return value, end
 
 
 def _or(tokens, pos):
