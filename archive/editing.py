@@ -16,7 +16,7 @@ from archive.archival_code import ArchivalCode, Retention, item_series
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
 from archive.fields import LABELS, to_attributes
-from archive.filing import build_record, find_record, find_records
+from archive.filing import build_record, filing_lock, find_record, find_records
 from archive.fsutil import fsync_dir
 from archive.record import HistoryEntry, Record
 from archive.store import Archive
@@ -35,6 +35,11 @@ def _show(value) -> str:
 def edit_record(archive: Archive, key: str, assignments: dict[str, str], actor: str = "") -> Record:
     if not assignments:
         raise WenshuError("没有要修改的内容：请用 --set 字段=值 指定，如 --set 题名=关于…的通知。")
+    with filing_lock(archive):
+        return _edit_locked(archive, key, assignments, actor)
+
+
+def _edit_locked(archive: Archive, key: str, assignments: dict[str, str], actor: str) -> Record:
     folder, record = find_record(archive, key)
     old = record
     attrs = to_attributes(assignments)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 import uuid
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Iterator
@@ -24,6 +26,11 @@ from archive.errors import WenshuError
 from archive.fsutil import fsync_dir, safe_name
 from archive.record import RECORD_JSON, HistoryEntry, Record, RecordFile, sha256_file
 from archive.store import STATE_DIR, Archive
+
+try:
+    import fcntl
+except ImportError:  # Windows: one clerk per archive there
+    fcntl = None
 
 STAGING = "staging"
 _YEAR_DIR = re.compile(r"\d{4}")
@@ -86,13 +93,56 @@ def find_record(archive: Archive, key: str) -> tuple[Path, Record]:
     return found[0]
 
 
-def find_by_sha256(archive: Archive, digests: set[str]) -> dict[str, Record]:
-    out: dict[str, Record] = {}
-    for _, r in iter_records(archive):
-        for f in r.files:
-            if f.sha256 in digests:
-                out.setdefault(f.sha256, r)
+# record.json path → (stat signature, {sha256}, 档号, 题名): filing checks every file against
+# the whole archive, and a batch of a thousand filings should not parse every record.json each time.
+_DIGESTS: dict[Path, tuple[tuple, frozenset, str, str]] = {}
+
+
+def find_by_sha256(archive: Archive, digests: set[str]) -> dict[str, tuple[str, str]]:
+    """sha256 → (档号, 题名) of the record already holding a file with that content."""
+    out: dict[str, tuple[str, str]] = {}
+    for folder in record_folders(archive):
+        path = folder / RECORD_JSON
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+        cached = _DIGESTS.get(path)
+        if cached is None or cached[0] != sig:
+            try:
+                r = Record.load(path)
+            except WenshuError:
+                continue
+            cached = (sig, frozenset(f.sha256 for f in r.files), str(r.archival_code), r.title)
+            _DIGESTS[path] = cached
+        for sha in digests & cached[1]:
+            out.setdefault(sha, (cached[2], cached[3]))
     return out
+
+
+@contextmanager
+def filing_lock(archive: Archive, timeout: float = 60.0) -> Iterator[None]:
+    """One filing (or edit) at a time per archive, across processes: the duplicate check, the
+    folder name and the rename must not interleave. The kernel drops the lock if a process dies."""
+    fd = os.open(archive.state_dir / "filing.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if fcntl is not None:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise WenshuError(f"另一个 wenshu 进程正在归档，等待超过 {timeout:g} 秒，本次未做任何更改。"
+                                          "请稍后重试。") from None
+                    time.sleep(0.02)
+        yield
+    finally:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 # -- filing ----------------------------------------------------------------------------------
@@ -193,11 +243,16 @@ def file_record(archive: Archive, files: list[tuple[Path, str]], fields: dict, *
     digests = [sha256_file(p) for p, _ in sources]
     if len(set(digests)) < len(digests):
         raise WenshuError("同一个文件被重复给出了两次，未归档。")
+    with filing_lock(archive):
+        return _file_locked(archive, sources, digests, fields, retention, org, move, action, actor, note)
+
+
+def _file_locked(archive, sources, digests, fields, retention, org, move, action, actor, note) -> Record:
     existing = find_by_sha256(archive, set(digests))
     if existing:
-        (sha, rec), = list(existing.items())[:1]
+        sha, (code, title) = next(iter(existing.items()))
         name = sources[digests.index(sha)][0].name
-        raise WenshuError(f"{name} 已在档案库中（档号 {rec.archival_code}，题名：{rec.title}），未重复归档。")
+        raise WenshuError(f"{name} 已在档案库中（档号 {code}，题名：{title}），未重复归档。")
 
     ret = Retention.parse(retention) if retention else archive.config.retention
     if org and archive.config.departments and org not in archive.config.departments:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -189,3 +190,43 @@ def test_two_files_with_one_name_get_distinct_names(archive, tmp_path):
     b = _docx(tmp_path / "x" / "通知.docx", "乙")
     r = file_record(archive, [(a, "正本"), (b, "附件")], {"title": "同名", "date": "2022-01-01"})
     assert [f.name for f in r.files] == ["通知.docx", "通知（2）.docx"]
+
+
+def _file_many(root, paths):
+    """Child process: file each path, reporting the 档号 or the refusal."""
+    from archive.errors import WenshuError
+    from archive.filing import file_record
+    from archive.store import Archive
+
+    a = Archive(root)
+    out = []
+    for p in paths:
+        try:
+            r = file_record(a, [(Path(p), "原件")], {"title": Path(p).stem, "date": "2022-06-01"})
+            out.append(str(r.archival_code))
+        except WenshuError as e:
+            out.append("refused:" + str(e))
+    a.close()
+    return out
+
+
+def test_two_processes_filing_at_once(archive, tmp_path):
+    import multiprocessing
+
+    (tmp_path / "src").mkdir()
+    own = [[str(_txt(tmp_path / "src" / f"{w}-{i}.txt")) for i in range(12)] for w in "ab"]
+    shared = [str(_txt(tmp_path / "src" / f"shared-{i}.txt")) for i in range(5)]
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        results = pool.starmap(_file_many, [(str(archive.root), own[0] + shared), (str(archive.root), shared + own[1])])
+    codes = [c for r in results for c in r if not c.startswith("refused:")]
+    refused = [c for r in results for c in r if c.startswith("refused:")]
+    assert len(codes) == 29 and len(set(codes)) == 29  # every document once, no 档号 twice
+    assert len(refused) == 5 and all("已在档案库中" in c for c in refused)
+    assert sorted(int(c[-4:]) for c in codes) == list(range(1, 30))  # 件号 continuous
+    assert len(list(iter_records(archive))) == 29
+
+
+def _txt(path):
+    path.write_text(f"{path.stem}\n正文", encoding="utf-8")
+    return path
