@@ -19,7 +19,10 @@ import jinja2
 from archive.errors import WenshuError
 from generator.compiled import CompiledTemplate
 from generator.fields import Manifest
-from templates import TEMPLATES_DIR
+import templates as _templates_pkg
+
+# The package's folder (also right when an old editable install sees templates/ as a namespace package).
+TEMPLATES_DIR = Path(getattr(_templates_pkg, "TEMPLATES_DIR", None) or list(_templates_pkg.__path__)[0])
 
 USER_DIR = "templates"  # inside an archive
 # Variables the renderer supplies itself (see generator.render.build_context).

@@ -15,6 +15,11 @@ from wenshu import __version__
 COMMANDS = {
     "init": "wenshu.commands.setup:init",
     "number": "wenshu.commands.number:number",
+    "templates": "wenshu.commands.generate:templates",
+    "template": "wenshu.commands.generate:template",
+    "new": "wenshu.commands.generate:new",
+    "batch": "wenshu.commands.generate:batch",
+    "layout-check": "wenshu.commands.generate:layout_check",
     "file": "wenshu.commands.records:file_",
     "show": "wenshu.commands.records:show",
     "list": "wenshu.commands.records:list_",

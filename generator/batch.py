@@ -1,0 +1,254 @@
+"""Batches (批量生成): one document per roster row, e.g. 1,000 teachers' 承诺书.
+
+Every row is validated before any number is taken, so a bad row costs no number; bad rows are
+reported with their spreadsheet row number while the others go on (``strict`` stops before
+anything happens). Rendering runs in worker processes that compile the template once; PDF
+conversion runs one LibreOffice per worker over many files; filing runs in this process
+because the registry and the archive folders are written here.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from archive.errors import WenshuError
+from generator import pdf as pdfmod
+from generator.render import RenderedDocument, build_context, file_stem, padding, render_docx
+from generator.service import Produced, choose_prefix, file_rendered, format_serial, prepare
+from generator.template import Template, load_template
+
+
+@dataclass
+class RowError:
+    row: int
+    message: str
+
+
+@dataclass
+class BatchReport:
+    produced: list[Produced] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    seconds: float = 0.0
+    pdf_note: str = ""
+
+
+def read_rows(path: Path) -> list[tuple[int, dict]]:
+    """(spreadsheet row number, {column: value}) for every data row of a .csv or .xlsx roster."""
+    path = Path(path)
+    if not path.exists():
+        raise WenshuError(f"找不到名册文件 {path}。")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        raw = path.read_bytes()
+        for enc in ("utf-8-sig", "gb18030"):
+            try:
+                text = raw.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise WenshuError(f"名册 {path.name} 的编码无法识别，请另存为 UTF-8 编码的 CSV。")
+        table = list(csv.reader(text.splitlines()))
+    elif suffix in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as e:  # openpyxl raises many kinds on a broken file
+            raise WenshuError(f"名册 {path.name} 无法读取：{e}") from None
+        table = [["" if c is None else c for c in row] for row in wb.worksheets[0].iter_rows(values_only=True)]
+        wb.close()
+    else:
+        raise WenshuError(f"名册 {path.name} 应为 .xlsx 或 .csv 文件。")
+    if not table or not any(str(c).strip() for c in table[0]):
+        raise WenshuError(f"名册 {path.name} 的第一行应为列名（字段名或中文名称，如 姓名、学校）。")
+    header = [str(c).strip() for c in table[0]]
+    rows = []
+    for n, row in enumerate(table[1:], 2):
+        rows.append((n, {h: v for h, v in zip(header, row) if h}))
+    while rows and not any(str(v).strip() for v in rows[-1][1].values()):
+        rows.pop()  # trailing blank lines of a spreadsheet are not rows
+    return rows
+
+
+def _check_columns(template: Template, rows: list[tuple[int, dict]], common: dict, source: str) -> None:
+    m = template.manifest
+    header = set(rows[0][1]) if rows else set()
+    given = {f.name for key in header | set(common) if (f := m.field(key))}
+    missing = [f"{f.label}（{f.name}）" for f in m.fields if f.required and f.default is None and f.name not in given]
+    if missing:
+        raise WenshuError(f"名册 {source} 缺少必填列：{'、'.join(missing)}。未生成任何文件，未占用编号。")
+
+
+# -- worker side ------------------------------------------------------------------------------------
+
+_WORKER: dict = {}
+
+
+def _render_chunk(template: Template, config, jobs: list[tuple], out_dir: str) -> list[tuple]:
+    """Render (index, values, number, serial, pads) jobs; returns (index, path or None, error)."""
+    key = str(template.docx)
+    if _WORKER.get("key") != key:  # compile once per process
+        _WORKER.update(key=key, template=template)
+    tpl = _WORKER["template"]
+    out = []
+    for index, values, number, serial, pads in jobs:
+        try:
+            ctx = build_context(tpl, values, config, number, serial)
+            ctx.update(pads or {})
+            path = Path(out_dir) / f"{file_stem(tpl, values, number, serial)}.docx"
+            render_docx(tpl, ctx, path)
+            out.append((index, str(path), ""))
+        except Exception as e:  # reported per row; the batch goes on
+            out.append((index, None, str(e) or type(e).__name__))
+    return out
+
+
+def _chunks(items: list, n: int) -> list[list]:
+    size = max(1, (len(items) + n - 1) // n)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def render_many(template: Template, config, jobs: list[tuple], out_dir: Path, workers: int) -> list[tuple]:
+    if workers <= 1 or len(jobs) < 20:
+        return _render_chunk(template, config, jobs, str(out_dir))
+    results = []
+    with ProcessPoolExecutor(workers) as pool:
+        for part in pool.map(_render_chunk, *zip(*[(template, config, c, str(out_dir))
+                                                  for c in _chunks(jobs, workers * 4)])):
+            results += part
+    return results
+
+
+def convert_many(files: list[Path], out_dir: Path, workers: int) -> list[Path]:
+    """PDF for many files: one LibreOffice (own profile) per worker, each over a share of the files."""
+    groups = _chunks(files, max(1, min(workers, len(files))))
+    with ThreadPoolExecutor(len(groups) or 1) as pool:
+        parts = list(pool.map(lambda g: pdfmod.convert(g, out_dir), groups))
+    return [p for part in parts for p in part]
+
+
+# -- the batch ------------------------------------------------------------------------------------------
+
+
+def run_batch(archive, template_name: str, rows_path: Path, common: dict | None = None, *, pdf: bool = False,
+              strict: bool = False, prefix: str | None = None, when: str | None = None, file: bool = True,
+              out_dir: Path | None = None, workers: int | None = None, retention=None, org: str = "",
+              progress: Callable[[str, int, int], None] | None = None) -> BatchReport:
+    start = time.perf_counter()
+    workers = workers or min(2, os.cpu_count() or 1)
+    tick = progress or (lambda stage, done, total: None)
+    template = load_template(template_name, archive)
+    m = template.manifest
+    rows = read_rows(rows_path)
+    common = m.normalise_keys(common or {}, "公共数据：")
+    _check_columns(template, rows, common, Path(rows_path).name)
+    report = BatchReport()
+
+    valid = []
+    for n, row in rows:
+        where = f"第 {n} 行："
+        cells = {k: v for k, v in row.items() if str(v).strip()}
+        if not cells:
+            report.errors.append(RowError(n, "空行，已跳过。"))
+            continue
+        try:
+            data = {**common, **m.normalise_keys(cells, where, ignore_unknown=True)}
+            valid.append((n, prepare(template, data, when, where)))
+        except WenshuError as e:
+            report.errors.append(RowError(n, str(e)))
+    if strict and report.errors:
+        e = report.errors[0]
+        raise WenshuError(f"第 {e.row} 行：{e.message.removeprefix(f'第 {e.row} 行：')}（--strict：未生成任何文件，未占用编号）")
+
+    reg = archive.registry
+    numbers: list[tuple[str, str]] = []
+    for n, values in valid:  # numbers only for rows that will be produced
+        year = values["date"].year
+        title = values.get("title") or m.label
+        if m.numbering == "文号":
+            numbers.append((str(reg.issue(choose_prefix(archive, template, prefix), year, title)), ""))
+        elif m.numbering == "编号":
+            series = m.serial_series or f"{m.name}编号"
+            seq = reg.allocate_item(series, year, title=f"{title}（{values.get('name') or ''}）")
+            numbers.append(("", format_serial(year, seq)))
+        else:
+            numbers.append(("", ""))
+        tick("编号", len(numbers), len(valid))
+
+    def void(i: int, reason: str) -> None:
+        (n, values), (number, serial) = valid[i], numbers[i]
+        if number:
+            from archive.docnumber import DocNumber
+
+            reg.void(DocNumber.parse(number), f"批量生成第 {n} 行失败，自动作废：{reason}")
+        elif serial:
+            year, seq = serial.split("-")
+            reg.void_item(m.serial_series or f"{m.name}编号", int(year), int(seq), f"批量生成第 {n} 行失败，自动作废：{reason}")
+        report.errors.append(RowError(n, reason))
+
+    with tempfile.TemporaryDirectory(prefix="wenshu-batch-") as tmp:
+        tmp = Path(tmp)
+        jobs = [(i, values, *numbers[i], None) for i, (n, values) in enumerate(valid)]
+        docs: dict[int, RenderedDocument] = {}
+        for i, path, err in render_many(template, archive.config, jobs, tmp, workers):
+            if err:
+                void(i, err)
+            else:
+                number, serial = numbers[i]
+                docs[i] = RenderedDocument(Path(path), None, None, number or serial,
+                                           valid[i][1].get("title") or "", valid[i][1])
+        tick("生成", len(docs), len(valid))
+        if pdf and docs and not pdfmod.available():
+            report.pdf_note = pdfmod.INSTALL_HINT
+        elif pdf and docs:
+            _batch_pdf(template, archive.config, valid, numbers, docs, tmp, workers)
+            tick("PDF", len(docs), len(valid))
+
+        for done, i in enumerate(sorted(docs), 1):
+            doc = docs[i]
+            produced = Produced(doc.number, doc.title, pages=doc.pages)
+            try:
+                if file:
+                    produced.archival_code, produced.files = file_rendered(
+                        archive, template, valid[i][1], doc, retention=retention, org=org)
+                else:
+                    target = Path(out_dir or ".")
+                    target.mkdir(parents=True, exist_ok=True)
+                    for p in (doc.docx, doc.pdf):
+                        if p:
+                            os.replace(p, target / p.name)
+                            produced.files.append(target / p.name)
+            except WenshuError as e:
+                void(i, str(e))
+                continue
+            report.produced.append(produced)
+            tick("归档" if file else "保存", done, len(docs))
+    report.errors.sort(key=lambda e: e.row)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _batch_pdf(template, config, valid, numbers, docs: dict, tmp: Path, workers: int) -> None:
+    order = sorted(docs)
+    pdfs = convert_many([docs[i].docx for i in order], tmp / "pdf", workers)
+    if "pad_lines" in template.compiled.variables():  # 版记 to the 版心 bottom: second pass where needed
+        redo = []
+        for i, p in zip(order, pdfs):
+            gap = pdfmod.banji_gap_mm(p)
+            if gap and gap > 1.0:
+                redo.append((i, valid[i][1], *numbers[i], padding(gap)))
+        if redo:
+            render_many(template, config, redo, tmp, workers)
+            convert_many([docs[j[0]].docx for j in redo], tmp / "pdf", workers)  # overwrites those PDFs
+    for i, p in zip(order, pdfs):
+        target = docs[i].docx.with_suffix(".pdf")
+        os.replace(p, target)
+        docs[i].pdf, docs[i].pages = target, pdfmod.page_count(target)

@@ -1,0 +1,176 @@
+"""Making one document end to end (拟制一份文件): validate → number → render → file.
+
+Numbers are taken only after every field is valid, through ``registry.issuing`` (文号) or an
+item series (承诺书编号), so a failure in rendering or filing leaves a void ledger entry with
+the reason instead of a silent gap. Rendering happens in a temp folder outside the archive;
+the files are then handed to ``archive.filing.file_record``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+from archive.config import Prefix
+from archive.errors import WenshuError
+from generator import pdf as pdfmod
+from generator.render import RenderedDocument, render_document
+from generator.template import Template, load_template
+
+
+@dataclass
+class Produced:
+    number: str  # 文号 or 编号
+    title: str
+    files: list[Path] = field(default_factory=list)  # where the files are now
+    archival_code: str = ""  # 档号 once filed
+    pages: int | None = None
+    dry_run: bool = False
+    pdf_note: str = ""  # why there is no PDF, when one was asked for
+
+
+def choose_prefix(archive, template: Template, code: str | None) -> Prefix:
+    """--prefix wins; else the first 机关代字 whose code contains a hint of the template (督, 函 …)."""
+    config = archive.config
+    if code:
+        return config.prefix(code)
+    if not config.prefixes:
+        raise WenshuError("wenshu.toml 中还没有配置机关代字（[[prefixes]]），无法编发文字号。")
+    for hint in template.manifest.prefix_hint:
+        for p in config.prefixes:
+            if hint in p.code:
+                return p
+    return config.prefixes[0]
+
+
+def prepare(template: Template, data: dict, when: str | None = None, where: str = "") -> dict:
+    """Validated values; ``when`` (--date) sets the 成文日期 and so the year of the number."""
+    m = template.manifest
+    raw = m.normalise_keys(data, where)
+    if when and m.field("date"):
+        raw["date"] = when
+    values = m.validate(raw, where)
+    if m.field("date") and values.get("date") is None:
+        values["date"] = date.today()
+    return values
+
+
+def serial_prefix(series: str) -> Prefix:
+    return Prefix(code="编号", counter=series)
+
+
+@contextmanager
+def numbered(archive, template: Template, values: dict, prefix: str | None, dry_run: bool) -> Iterator[tuple[str, str]]:
+    """Yields (文号, 编号) for the document; on failure the number is voided with the reason."""
+    m = template.manifest
+    year = (values.get("date") or date.today()).year
+    title = values.get("title") or m.label
+    reg = archive.registry
+    if m.numbering == "文号":
+        p = choose_prefix(archive, template, prefix)
+        if dry_run:
+            yield str(reg.peek(p, year)), ""
+            return
+        with reg.issuing(p, year, title) as number:
+            yield str(number), ""
+    elif m.numbering == "编号":
+        series = m.serial_series or f"{m.name}编号"
+        if dry_run:
+            yield "", format_serial(year, reg.peek(serial_prefix(series), year).seq)
+            return
+        seq = reg.allocate_item(series, year, title=f"{title}（{values.get('name') or ''}）")
+        try:
+            yield "", format_serial(year, seq)
+        except BaseException as e:
+            reg.void_item(series, year, seq, f"生成或归档失败，自动作废：{e}" if str(e) else "生成或归档中断，自动作废")
+            raise
+    else:
+        yield "", ""
+
+
+def format_serial(year: int, seq: int) -> str:
+    return f"{year}-{seq:04d}"
+
+
+def record_fields(template: Template, values: dict, doc: RenderedDocument, config) -> dict:
+    """The record's metadata (著录项, Record attribute names) from the template's fields."""
+    m = template.manifest
+    known = {"title", "date", "recipients", "cc", "case", "deadline", "follows", "body", "attachments",
+             "requirements", "problems", "clauses"}
+    extra = {}
+    for f in m.fields:
+        v = values.get(f.name)
+        if f.name in known or v in (None, "", []):
+            continue
+        extra[f.label] = v.isoformat() if isinstance(v, date) else v
+    if doc.number and m.numbering == "编号":
+        extra["编号"] = doc.number
+    fields = {
+        "title": values.get("title") or m.label,
+        "author": config.organ_name,
+        "date": values.get("date"),
+        "doc_type": m.doc_type,
+        "template": m.name,
+        "extra": extra,
+    }
+    if m.numbering == "文号" and doc.number:
+        fields["doc_number"] = doc.number
+    if doc.pages:
+        fields["pages"] = doc.pages
+    if values.get("recipients"):
+        fields["recipients"] = [s for s in re.split(r"[，、,；;]", values["recipients"]) if s.strip()]
+    if values.get("cc"):
+        fields["cc"] = list(values["cc"])
+    if values.get("case"):
+        fields["case"] = values["case"]
+    if values.get("deadline"):
+        fields["deadline"] = values["deadline"]
+    if values.get("follows"):
+        fields["relations"] = [{"文号": values["follows"], "关系": "依据"}]
+    return fields
+
+
+def file_rendered(archive, template: Template, values: dict, doc: RenderedDocument, *,
+                  retention=None, org: str = "") -> tuple[str, list[Path]]:
+    from archive.filing import file_record
+
+    files = [(doc.docx, "正本")] + ([(doc.pdf, "版式文件")] if doc.pdf else [])
+    record = file_record(archive, files, record_fields(template, values, doc, archive.config),
+                         retention=retention, org=org, move=True, action="生成并归档",
+                         note=f"由模板 {template.name} 生成")
+    folder = archive.root / str(record.archival_code.year) / record.folder_name
+    return str(record.archival_code), [folder / f.name for f in record.files]
+
+
+def new_document(archive, template_name: str, data: dict, *, prefix: str | None = None, when: str | None = None,
+                 pdf: bool = False, dry_run: bool = False, out_dir: Path | None = None,
+                 retention=None, org: str = "") -> Produced:
+    """``wenshu new``: one document, numbered and filed (or, with ``dry_run``, only previewed)."""
+    template = load_template(template_name, archive)
+    values = prepare(template, data, when)
+    pdf_note = ""
+    if pdf and not pdfmod.available():
+        pdf, pdf_note = False, pdfmod.INSTALL_HINT
+    with tempfile.TemporaryDirectory(prefix="wenshu-new-") as tmp:
+        with numbered(archive, template, values, prefix, dry_run) as (number, serial):
+            doc = render_document(template, values, number, Path(tmp), config=archive.config,
+                                  serial=serial, pdf=pdf)
+            produced = Produced(number or serial, doc.title, pages=doc.pages, dry_run=dry_run, pdf_note=pdf_note)
+            rendered = [p for p in (doc.docx, doc.pdf) if p]
+            if dry_run:
+                target = Path(out_dir or ".")
+                target.mkdir(parents=True, exist_ok=True)
+                produced.files = [Path(shutil.copy2(p, target / p.name)) for p in rendered]
+                return produced
+            produced.archival_code, produced.files = file_rendered(archive, template, values, doc,
+                                                                   retention=retention, org=org)
+    if out_dir:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        produced.files += [Path(shutil.copy2(p, Path(out_dir) / p.name)) for p in list(produced.files)]
+    return produced
