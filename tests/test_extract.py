@@ -160,6 +160,9 @@ def test_doc_via_libreoffice(tmp_path):
                    capture_output=True, timeout=120)
     text = extract_text(tmp_path / "o" / "old.doc")
     assert "关于旧文件的通知" in text and "高教字〔2009〕1号" in text
+    # WPS Office's .wps is the same compound-file format; LibreOffice reads it by content
+    (tmp_path / "old.wps").write_bytes((tmp_path / "o" / "old.doc").read_bytes())
+    assert extract_text(tmp_path / "old.wps") == text
     (tmp_path / "bad.wps").write_bytes(b"\xd0\xcf\x11\xe0 broken")
     with pytest.raises(WenshuError, match="bad.wps"):
         extract_text(tmp_path / "bad.wps")
