@@ -263,6 +263,11 @@ def _file_locked(archive, sources, digests, fields, retention, org, move, action
     probe = build_record(archive, fields, ArchivalCode(fonds, 2000, ret, org, 1))
     year = probe.date.year if probe.date else date.today().year
     series = item_series(ret.value, org)
+    if isinstance(probe.doc_number, DocNumber):
+        entry = archive.registry.find(probe.doc_number)
+        if entry is not None and entry.record and find_records(archive, entry.record):
+            raise WenshuError(f"文号 {probe.doc_number} 已归档为 {entry.record}，未重复归档。同一份文件的其他格式"
+                              "请与正本一起归档（wenshu file 正本 其他文件 --one）；如文号有误，请用 --set 文号=… 更正。")
 
     staging_root = archive.state_dir / STAGING
     staging_root.mkdir(parents=True, exist_ok=True)

@@ -230,3 +230,19 @@ def test_two_processes_filing_at_once(archive, tmp_path):
 def _txt(path):
     path.write_text(f"{path.stem}\n正文", encoding="utf-8")
     return path
+
+
+def test_an_issued_number_already_filed_is_not_filed_again(archive, tmp_path):
+    n = archive.registry.issue(archive.prefix("高教字"), 2022, "关于寒假安全的通知")
+    r = file_record(archive, [(_docx(tmp_path / "a.docx", "甲"), "正本")],
+                    {"title": "关于寒假安全的通知", "doc_number": str(n), "date": "2022-01-10"})
+    before = _state(archive)
+    with pytest.raises(WenshuError, match=f"文号 高教字〔2022〕1号 已归档为 {r.archival_code}"):
+        file_record(archive, [(_docx(tmp_path / "b.docx", "乙"), "正本")],
+                    {"title": "关于寒假安全的通知", "doc_number": "高教字〔2022〕1号", "date": "2022-01-10"})
+    assert _state(archive) == before
+    # once that record is gone (deleted by hand), the number can be filed again to repair it
+    shutil.rmtree(find_record(archive, str(r.archival_code))[0])
+    r2 = file_record(archive, [(_docx(tmp_path / "b.docx", "乙"), "正本")],
+                     {"title": "关于寒假安全的通知", "doc_number": "高教字〔2022〕1号", "date": "2022-01-10"})
+    assert archive.registry.find(n).record == str(r2.archival_code)
