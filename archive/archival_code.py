@@ -30,6 +30,8 @@ class Retention(str, Enum):
     @classmethod
     def parse(cls, text: str) -> "Retention":
         """Accept the code (Y, D30, D10) or the Chinese name (永久, 定期30年, 30年 …)."""
+        if isinstance(text, Retention):
+            return text
         t = str(text).strip().upper().replace(" ", "")
         aliases = {
             "Y": "Y", "永久": "Y",
@@ -66,8 +68,7 @@ class ArchivalCode:
             raise WenshuError(f"年度“{self.year}”不正确：应为四位数字。")
         if not isinstance(self.item, int) or not 1 <= self.item <= 9999:
             raise WenshuError(f"件号“{self.item}”不正确：应在 1–9999 之间。")
-        object.__setattr__(self, "retention", Retention.parse(self.retention)
-                           if not isinstance(self.retention, Retention) else self.retention)
+        object.__setattr__(self, "retention", Retention.parse(self.retention))
         object.__setattr__(self, "org", self.org or "")
 
     def __str__(self) -> str:

@@ -27,3 +27,10 @@ def test_retention_accepts_chinese_names():
     assert Retention.parse("定期30年") is Retention.YEARS_30
     with pytest.raises(WenshuError, match="保管期限"):
         Retention.parse("50年")
+
+
+def test_item_series_per_retention_and_org():
+    code = ArchivalCode.parse("A001-WS·2022-D30-BGS-0001")
+    assert code.item_series == "件号/D30/BGS"
+    assert ArchivalCode.parse("A001-WS·2022-Y-0001").item_series == "件号/Y"
+    assert Retention.parse(Retention.YEARS_10) is Retention.YEARS_10
