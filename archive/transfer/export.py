@@ -31,7 +31,7 @@ from archive.store import Archive
 from archive.transfer import catalog, metadata_xml
 from archive.transfer.layout import (CATALOG_XLSX, CATALOG_XML, DATA, DIGEST_LABELS, DIGESTS, GAPS_XML,
                                      METADATA_XML, OTHER_DIR, README, RECORD_COUNT_TAG, RECORDS_DIR,
-                                     new_hasher, nfc)
+                                     new_hasher, nfc, scratch_base)
 from wenshu import __version__
 
 Progress = Callable[[str, int, int], None]
@@ -213,7 +213,7 @@ def _readme(archive: Archive, sel: Selection, recs: list[Record], n_files: int, 
         *[f"  {y} 年度 {label}：{n} 件" for (y, label), n in sorted(years.items())],
         f"未导出的密级文件：{skipped} 件",
         f"电子文件数：{n_files}",
-        f"数据量：{size} 字节（{size / 1e9:.3f} GB）",
+        f"数据量：{size} 字节（{size / 1e6:.3f} MB，{size / 1e9:.3f} GB）",
         f"数字摘要算法：{'、'.join(DIGEST_LABELS[a] for a in algs)}（见 manifest-*.txt）",
         "",
         "目录结构：",
@@ -283,7 +283,8 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
     actor = actor or getpass.getuser()
     now = datetime.now().isoformat(timespec="seconds")
     cfg = archive.config
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=".wenshu-export-"))
+    need = sum(f.size for _, r in chosen for f in r.files)
+    tmp = Path(tempfile.mkdtemp(dir=scratch_base(need), prefix="wenshu-export-"))
     out_tmp = out.parent / f".{out.name}.{os.getpid()}.part"
     try:
         bag = tmp / "bag"

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 from archive.errors import WenshuError
-from archive.transfer.layout import nfc
+from archive.transfer.layout import nfc, scratch_base
 
 PROPERTIES = ("真实性", "完整性", "可用性", "安全性")
 PASS, FAIL, SKIP = "通过", "不通过", "未检测"
@@ -73,7 +73,7 @@ class Report:
         lines = ["电子档案四性检测报告（DA/T 70-2018）", f"数据包：{self.package}"]
         if f:
             lines.append(f"全宗：{f.get('全宗号', '')} {f.get('全宗名称', '')}　件数：{f.get('件数', '')}　"
-                         f"文件数：{f.get('文件数', '')}　数据量：{f.get('数据量字节', '')} 字节　"
+                         f"载荷文件数：{f.get('载荷文件数', '')}　数据量：{f.get('数据量字节', '')} 字节　"
                          f"摘要算法：{'、'.join(f.get('摘要算法', []))}")
         n_fail = len(self.failed)
         lines.append(f"结论：{PASS}" if self.ok else f"结论：{FAIL}（{n_fail} 项不通过）")
@@ -160,22 +160,27 @@ def open_package(path: Path) -> Iterator[OpenedPackage]:
         bag = _find_bag(path)
         yield OpenedPackage(path, bag, [], "" if bag else f"{path} 中没有 bagit.txt，不是 BagIt 数据包。", False)
         return
-    tmp = Path(tempfile.mkdtemp(prefix="wenshu-verify-"))
+    tmp = None
     try:
         problems: list[str] = []
         try:
             if not _ends_with_directory(path):
                 raise zipfile.BadZipFile("文件末尾没有 zip 中央目录")
             with zipfile.ZipFile(path) as zf:
+                need = sum(i.file_size for i in zf.infolist())
+                tmp = Path(tempfile.mkdtemp(prefix="wenshu-verify-", dir=scratch_base(need)))
                 error = _extract(zf, tmp, problems)
-        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:
+        except (zipfile.BadZipFile, EOFError, zlib.error) as e:
             error = (f"{path.name} 不是完整的 zip 文件（{e}）：数据包可能在传输或拷贝中被截断、损坏，"
                      "请向移交单位索取完整的数据包。")
+        except OSError as e:
+            raise WenshuError(f"解压数据包 {path.name} 时出错：{e}（临时目录空间不足？）。") from None
         bag = None
-        if not error:
+        if not error and tmp is not None:
             bag = _find_bag(tmp)
             if bag is None:
                 error = f"{path.name} 中没有 bagit.txt，不是 BagIt 数据包。"
         yield OpenedPackage(path, bag, problems, error)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)

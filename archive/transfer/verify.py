@@ -154,7 +154,7 @@ def _bag_checks(report: Report, root: Path, processes: int) -> dict[str, dict[st
     report.facts["移交单位"] = str(bag.info.get("Source-Organization", ""))
     payload = [nfc(p) for p in bag.payload_files()]
     total = sum((root / p).stat().st_size for p in payload)
-    report.facts.update({"文件数": len(payload), "数据量字节": total})
+    report.facts.update({"载荷文件数": len(payload), "数据量字节": total})
     value = str(bag.info.get("Payload-Oxum", ""))
     if "." in value and all(x.isdigit() for x in value.split(".", 1)):
         want_bytes, want_files = (int(x) for x in value.split(".", 1))
@@ -457,10 +457,8 @@ def _xlsx(report: Report, path: Path, n_rows: int) -> None:
 
         wb = load_workbook(path, read_only=True)
         found = 0
-        for ws in wb.worksheets:
-            for row in ws.iter_rows(min_row=4, max_col=2, values_only=True):
-                if row and len(row) > 1 and row[1]:
-                    found += 1
+        for ws in wb.worksheets:  # rows below the two title rows and the header row
+            found += max(0, (ws.max_row or 0) - 3) if ws["A1"].value == "归档文件目录" else 0
         wb.close()
     except Exception as e:  # any parse failure means the spreadsheet cannot be read
         c.fail(f"{DATA}/{CATALOG_XLSX} 无法读取：{e}")
