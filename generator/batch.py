@@ -116,15 +116,16 @@ def _chunks(items: list, n: int) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def render_many(template: Template, config, jobs: list[tuple], out_dir: Path, workers: int) -> list[tuple]:
+def render_many(template: Template, config, jobs: list[tuple], out_dir: Path, workers: int):
+    """Yields (index, path, error) as chunks finish, so the caller can file while workers render."""
     if workers <= 1 or len(jobs) < 20:
-        return _render_chunk(template, config, jobs, str(out_dir))
-    results = []
+        yield from _render_chunk(template, config, jobs, str(out_dir))
+        return
     with ProcessPoolExecutor(workers) as pool:
-        for part in pool.map(_render_chunk, *zip(*[(template, config, c, str(out_dir))
-                                                  for c in _chunks(jobs, workers * 4)])):
-            results += part
-    return results
+        futures = [pool.submit(_render_chunk, template, config, c, str(out_dir))
+                   for c in _chunks(jobs, max(workers * 4, len(jobs) // 25))]
+        for f in futures:
+            yield from f.result()
 
 
 def convert_many(files: list[Path], out_dir: Path, workers: int) -> list[Path]:
@@ -198,22 +199,8 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
         tmp = Path(tmp)
         jobs = [(i, values, *numbers[i], None) for i, (n, values) in enumerate(valid)]
         docs: dict[int, RenderedDocument] = {}
-        for i, path, err in render_many(template, archive.config, jobs, tmp, workers):
-            if err:
-                void(i, err)
-            else:
-                number, serial = numbers[i]
-                docs[i] = RenderedDocument(Path(path), None, None, number or serial,
-                                           valid[i][1].get("title") or "", valid[i][1])
-        tick("生成", len(docs), len(valid))
-        if pdf and docs and not pdfmod.available():
-            report.pdf_note = pdfmod.INSTALL_HINT
-        elif pdf and docs:
-            _batch_pdf(template, archive.config, valid, numbers, docs, tmp, workers)
-            tick("PDF", len(docs), len(valid))
 
-        for done, i in enumerate(sorted(docs), 1):
-            doc = docs[i]
+        def deliver(i: int, doc: RenderedDocument) -> None:
             produced = Produced(doc.number, doc.title, pages=doc.pages)
             try:
                 if file:
@@ -228,9 +215,28 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
                             produced.files.append(target / p.name)
             except WenshuError as e:
                 void(i, str(e))
-                continue
+                return
             report.produced.append(produced)
-            tick("归档" if file else "保存", done, len(docs))
+            tick("归档" if file else "保存", len(report.produced), len(valid))
+
+        for i, path, err in render_many(template, archive.config, jobs, tmp, workers):
+            if err:
+                void(i, err)
+                continue
+            number, serial = numbers[i]
+            doc = RenderedDocument(Path(path), None, None, number or serial, valid[i][1].get("title") or "", valid[i][1])
+            if pdf:
+                docs[i] = doc
+                tick("生成", len(docs), len(valid))
+            else:  # no PDF to wait for: file while the workers go on rendering
+                deliver(i, doc)
+        if pdf and docs and not pdfmod.available():
+            report.pdf_note = pdfmod.INSTALL_HINT
+        elif pdf and docs:
+            _batch_pdf(template, archive.config, valid, numbers, docs, tmp, workers)
+            tick("PDF", len(docs), len(valid))
+        for i in sorted(docs):
+            deliver(i, docs[i])
     report.errors.sort(key=lambda e: e.row)
     report.seconds = time.perf_counter() - start
     return report
@@ -246,7 +252,8 @@ def _batch_pdf(template, config, valid, numbers, docs: dict, tmp: Path, workers:
             if gap and gap > 1.0:
                 redo.append((i, valid[i][1], *numbers[i], padding(gap)))
         if redo:
-            render_many(template, config, redo, tmp, workers)
+            for _ in render_many(template, config, redo, tmp, workers):
+                pass
             convert_many([docs[j[0]].docx for j in redo], tmp / "pdf", workers)  # overwrites those PDFs
     for i, p in zip(order, pdfs):
         target = docs[i].docx.with_suffix(".pdf")

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from archive.errors import WenshuError
-from archive.fsutil import atomic_write_bytes, safe_name
+from archive.fsutil import safe_name
 from generator import pdf as pdfmod
 from generator.ooxml import cn_date
 from generator.template import Template
@@ -114,7 +114,7 @@ def render_docx(template: Template, ctx: dict, path: Path) -> None:
         buf = io.BytesIO()
         tpl.save(buf)
         data = buf.getvalue()
-    atomic_write_bytes(path, data)
+    Path(path).write_bytes(data)  # always a temp folder outside the archive; filing makes it durable
 
 
 def render_document(template: Template, values: dict, number: str, out_dir: Path, *, config,
