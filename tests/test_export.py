@@ -210,3 +210,14 @@ def test_cli_export_then_verify(filled, tmp_path):
     assert data["结论"] == "通过" and set(data["检测项"]) == {"真实性", "完整性", "可用性", "安全性"}
     res = runner.invoke(main, ["export", "--archive", str(filled.root), "--year", "1999", "-o", str(tmp_path / "n.zip")])
     assert res.exit_code != 0 and "错误：没有符合条件" in res.output
+
+
+def test_query_selects_through_the_full_text_index(filled, tmp_path):
+    index = pytest.importorskip("indexer.index")
+    idx = index.ArchiveIndex(filled)
+    idx.rebuild()
+    idx.close()
+    r = export_package(filled, tmp_path / "q.zip", Selection(query="住家家教"))
+    assert r.records == 1
+    assert "A001-WS·2022-D30-BGS-0002" in read_entry(r.path, "data/文件目录.xml").decode()
+    assert verify_package(r.path).ok

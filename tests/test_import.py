@@ -173,3 +173,16 @@ def test_index_absent_is_reported_not_fatal(county, city, tmp_path, monkeypatch)
     monkeypatch.setattr(builtins, "__import__", no_indexer)
     result = import_package(city, pkg)
     assert len(result.imported) == 4 and "未安装" in result.index_note
+
+
+def test_doc_number_already_filed_here_is_found_before_anything_is_written(county, city, tmp_path):
+    pkg = export_package(county, tmp_path / "p.zip", Selection()).path
+    # The city archive issued 高教字〔2022〕1号 itself and filed a record under it.
+    number = city.registry.issue(city.prefix("高教字"), 2022, "本局自己的通知")
+    assert str(number) == "高教字〔2022〕1号"
+    add_records(city, tmp_path / "own", 1, author="晋城市教育局")
+    before = _snapshot(city)
+    with pytest.raises(WenshuError, match="冲突") as e:
+        import_package(city, pkg)
+    assert "文号 高教字〔2022〕1号 在本档案库已归档为 B001-WS·2022-D30-BGS-0001" in str(e.value)
+    assert _snapshot(city) == before

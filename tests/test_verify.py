@@ -210,3 +210,22 @@ def test_unzipped_bag_folder_is_accepted(package, tmp_path):
     report = verify_package(tmp_path / "bag")
     assert report.ok, report.text()
     assert report.get("zip_safety").status == SKIP
+
+
+def test_encrypted_entry_in_the_package_is_refused(package, tmp_path):
+    data = bytearray(package.read_bytes())
+    name = DOCX.encode()
+    with zipfile.ZipFile(package) as z:
+        info = z.getinfo(DOCX)
+    data[info.header_offset + 6] |= 0x01  # local header: general purpose flag, bit 0 = encrypted
+    with zipfile.ZipFile(package) as z:
+        pos = z.start_dir  # walk the central directory to this entry's record
+    while data[pos + 46:pos + 46 + len(name)] != name:
+        n, m, k = (int.from_bytes(data[pos + o:pos + o + 2], "little") for o in (28, 30, 32))
+        pos += 46 + n + m + k
+    data[pos + 8] |= 0x01  # central directory: the same flag
+    bad = tmp_path / "enc.zip"
+    bad.write_bytes(bytes(data))
+    failed = _failed(verify_package(bad))
+    assert f"压缩包内 {DOCX} 已加密（移交数据包不得加密）" in failed["zip_safety"]
+    assert f"{DOCX}：清单中有，数据包中缺失" in failed["completeness"]  # it was not unpacked

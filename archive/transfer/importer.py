@@ -18,7 +18,8 @@ from typing import Callable
 
 from archive.archival_code import Retention
 from archive.errors import WenshuError
-from archive.filing import file_record, find_by_sha256, iter_records, save_record
+from archive.docnumber import DocNumber
+from archive.filing import file_record, find_by_sha256, find_records, iter_records, save_record
 from archive.record import IMPORTED, HistoryEntry, Record
 from archive.store import Archive
 from archive.transfer.package import open_package
@@ -110,6 +111,7 @@ def import_package(archive: Archive, path: Path, actor: str | None = None,
         digests = {f["sha256"]: rec.meta["档号"] for rec in todo for f in rec.meta["文件"]}
         for sha, holder in find_by_sha256(archive, set(digests)).items():
             conflicts.append(f"{digests[sha]} 的文件已在档案库中（档号 {holder.archival_code}，题名：{holder.title}）")
+        conflicts += _number_conflicts(archive, todo)
         if conflicts:
             raise WenshuError("数据包中有与档案库现有记录冲突的文件，未导入任何记录（不会覆盖已有记录）：\n"
                               + "\n".join(f"  - {c}" for c in conflicts[:20])
@@ -138,6 +140,21 @@ def import_package(archive: Archive, path: Path, actor: str | None = None,
     _remap_relations(filed, new_codes)
     result.index_note = _update_index(archive, filed)
     return result
+
+
+def _number_conflicts(archive: Archive, todo: list[PackageRecord]) -> list[str]:
+    """A 文号 this archive's registry already issued to a filed record: file_record would refuse it
+    half-way through the package, so it is found before anything is written."""
+    out = []
+    for rec in todo:
+        try:
+            number = DocNumber.parse(rec.meta["文号"]) if rec.meta["文号"] else None
+        except WenshuError:
+            continue
+        entry = archive.registry.find(number) if number else None
+        if entry is not None and entry.record and find_records(archive, entry.record):
+            out.append(f"{rec.meta['档号']} 的文号 {number} 在本档案库已归档为 {entry.record}")
+    return out
 
 
 def _remap_relations(filed: list[tuple[Path, Record]], new_codes: dict[str, str]) -> None:
