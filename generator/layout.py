@@ -275,14 +275,16 @@ def check(path: Path, kind: str | None = None) -> list[Deviation]:
             continue
         if not runs:
             continue
+        if title_seen and jc == "center" and font_kind(d.east_font(p, runs[0])) == "xbs" and d.size(p, runs[0]) == 22:
+            continue  # an attachment's title (附件标题), set like the document title
         level = 0 if _templated(text) else level_of(text)
         want = {1: "heiti", 2: "kaiti"}.get(level, "fangsong")
         f, s = d.east_font(p, runs[0]), d.size(p, runs[0])
-        label_font = text.startswith("附件") and len(text) <= 4
+        label_font = bool(re.fullmatch(r"附件\d*", text))
         if label_font:
             want = "heiti"
         if font_kind(f) != want and not (_templated(text) and font_kind(f)):
-            add("font", where, f"应为{KIND_LABEL[want]}，现在是“{f}”。")
+            add("font", where, f"应为{KIND_LABEL[want]}，现在是“{f or '未指定'}”。")
         if s is not None and s != 16 and not text.startswith("抄送") and not _in_table(p):
             add("size", where, f"应为 3号（16 磅），现在是 {s:g} 磅。")
         if DATE_RE.match(text):

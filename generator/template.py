@@ -104,7 +104,7 @@ def load_user_template(path: Path, manifest_path: Path | None = None) -> Templat
     unknown = sorted(used - declared - SYSTEM_VARS - {f"{n}_cn" for n in declared})
     if unknown:
         raise WenshuError(f"{where}文档中的占位符 {'、'.join(unknown)} 没有写在清单 {manifest.source} 的 fields 中。")
-    missing = [f"{f.label}（{f.name}）" for f in manifest.fields if f.required and f.name not in used]
+    missing = [f"{f.label}（{f.name}）" for f in manifest.fields if f.required and f.name not in used and f"{f.name}_cn" not in used]
     if missing:
         raise WenshuError(f"{where}清单要求的必填字段 {'、'.join(missing)} 在文档中没有对应的占位符。")
     return template
