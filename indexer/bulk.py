@@ -112,8 +112,8 @@ def reconcile(ai, progress=None) -> dict:
         known: dict[str, tuple] = {}
         with ix.searcher() as s:
             r = s.reader()
-            cols = [r.column_reader(c) for c in ("path", "size", "mtime", "rmtime")]
-            for docnum in r.all_doc_ids():
+            cols = [r.column_reader(c) for c in ("path", "size", "mtime", "rmtime")] if r.doc_count_all() else []
+            for docnum in (r.all_doc_ids() if cols else ()):
                 path, size, mtime, rmtime = (c[docnum] for c in cols)
                 known[path] = (size, mtime, rmtime)
         on_disk = walk(ai.root)

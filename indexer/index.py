@@ -125,8 +125,10 @@ class ArchiveIndex:
         try:
             ix = wi.open_dir(str(self.dir), indexname=state["indexname"])
             with ix.searcher() as s:
-                s.doc_count()
-                list(s.reader().column_reader("path"))[:1]
+                reader = s.reader()
+                if reader.doc_count_all():
+                    next(iter(reader.column_reader("path")), None)
+                    next(iter(reader.all_stored_fields()), None)
         except Exception as e:
             return f"索引已损坏（{type(e).__name__}: {e}）"
         return None
