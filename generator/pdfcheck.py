@@ -57,7 +57,9 @@ def measure(pdf: Path) -> list[PageFacts]:
                 if _is_red(color) or (obj["object_type"] == "rect" and _is_red(obj.get("stroking_color"))):
                     facts.red_rules.append(((obj["top"] + obj["bottom"]) / 2 / MM, obj["x0"] / MM,
                                             (obj["x1"] - obj["x0"]) / MM))
-            facts.black_rules = _black_rules(page)
+            # a stroke can come as both a line and a thin rect: keep one of each position
+            facts.red_rules = sorted({tuple(round(v, 1) for v in r) for r in facts.red_rules})
+            facts.black_rules = sorted({tuple(round(v, 1) for v in r) for r in _black_rules(page)})
             rows = defaultdict(list)
             for c in page.chars:
                 if c["text"].strip():

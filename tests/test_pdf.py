@@ -1,0 +1,117 @@
+"""The rendered PDF (LibreOffice + the project fontconfig) measured with pdfplumber against the
+millimetres GB/T 9704 fixes. Few documents, converted once per module: LibreOffice is slow."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from generator import pdf as pdfmod
+from generator.pdfcheck import TEXT_BOTTOM, measure, separator
+from generator.service import new_document
+from tests.conftest import make_config
+from tests.generator_helpers import LETTER, PLEDGE, long_body, render
+from wenshu.cli import main
+
+pytestmark = pytest.mark.skipif(not pdfmod.available(), reason="LibreOffice（soffice）未安装")
+
+CHAR4_MM = 14 * 25.4 / 72  # one 4号 character
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pdf")
+    cfg = make_config()
+    notice = render("notice", out / "n", cfg, pdf=True, **{"正文": long_body(22)})
+    letter = render("supervision_letter", out / "l", cfg, pdf=True, number="高教督函〔2022〕3号",
+                    **{"正文": long_body(12), **{k: v for k, v in LETTER.items() if k != "正文"}})
+    return {"notice": (notice, measure(notice.pdf)), "letter": (letter, measure(letter.pdf))}
+
+
+def test_notice_red_mark_and_separator(rendered):
+    _, pages = rendered["notice"]
+    first = pages[0]
+    assert first.red_char_top == pytest.approx(72, abs=1)
+    y, x0, length = separator(first)
+    assert length == pytest.approx(156, abs=1) and x0 == pytest.approx(28, abs=1)
+    assert all(p.red_char_top is None and not p.red_rules for p in pages[1:])
+
+
+def test_a_full_body_page_has_22_lines(rendered):
+    _, pages = rendered["notice"]
+    assert len(pages) >= 4
+    assert pages[1].body_lines == 22  # page 2 is all 正文
+
+
+def test_page_numbers_odd_right_even_left_seven_mm_below(rendered):
+    doc, pages = rendered["notice"]
+    assert doc.pages == len(pages) == pdfmod.page_count(doc.pdf)
+    for p in pages:
+        assert p.footer_text.replace(" ", "") == f"—{p.number}—"
+        if p.number % 2:
+            assert p.footer_x1 == pytest.approx(184 - CHAR4_MM, abs=1.5)
+        else:
+            assert p.footer_x0 == pytest.approx(28 + CHAR4_MM, abs=1.5)
+        assert p.footer_top + CHAR4_MM / 2 == pytest.approx(TEXT_BOTTOM + 7, abs=1.5)
+
+
+def test_banji_last_rule_on_the_bottom_edge_of_the_last_page(rendered):
+    _, pages = rendered["notice"]
+    rules = [y for y, length in pages[-1].black_rules if length == pytest.approx(156, abs=1)]
+    assert len(rules) == 3  # first, middle (between 抄送 and 印发), last
+    assert max(rules) == pytest.approx(262, abs=2)
+    assert not any(length > 150 for p in pages[:-1] for _, length in p.black_rules)
+
+
+def test_attachment_starts_a_new_page_headed_fujian(rendered):
+    import pdfplumber
+
+    doc, _ = rendered["notice"]
+    with pdfplumber.open(doc.pdf) as pdf:
+        heads = [i for i, page in enumerate(pdf.pages) if (page.extract_text() or "").startswith("附件\n")]
+    assert len(heads) == 1 and heads[0] >= 2
+
+
+def test_letter_mark_double_lines_and_no_number_on_page_one(rendered):
+    doc, pages = rendered["letter"]
+    first = pages[0]
+    assert first.red_char_top == pytest.approx(30, abs=1)
+    long_rules = sorted(r for r in first.red_rules if r[2] == pytest.approx(170, abs=1))
+    top_pair = [r for r in long_rules if r[0] < 100]
+    bottom_pair = [r for r in long_rules if r[0] > 200]
+    assert len(top_pair) == 2 and len(bottom_pair) == 2
+    assert top_pair[0][1] == pytest.approx(20, abs=1)  # 7 mm outside the 版心 on each side
+    assert max(r[0] for r in bottom_pair) == pytest.approx(297 - 20, abs=1)
+    assert first.footer_text == ""
+    assert len(pages) >= 2 and pages[1].footer_text.replace(" ", "") == "—2—"
+    assert all(not p.red_rules for p in pages[1:])
+    assert doc.pages == len(pages)
+
+
+def test_batch_pdf_pages_and_missing_libreoffice_is_told_once(archive, tmp_path, monkeypatch):
+    import csv
+
+    roster = tmp_path / "r.csv"
+    with roster.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["姓名", "学校"], ["甲", "一中"], ["乙", "二中"], ["丙", "三中"]])
+    common = {"承诺条款": PLEDGE["承诺条款"], "日期": "2022-09-01"}
+    from generator.batch import run_batch
+
+    report = run_batch(archive, "pledge", roster, common, pdf=True, workers=2)
+    assert report.errors == [] and [p.pages for p in report.produced] == [1, 1, 1]
+    assert all(sorted(f.suffix for f in p.files) == [".docx", ".pdf"] for p in report.produced)
+
+    # Without LibreOffice on PATH: the .docx files are still produced and the user is told once.
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert not pdfmod.available()
+    p = new_document(archive, "pledge", PLEDGE, pdf=True)
+    assert [f.suffix for f in p.files] == [".docx"] and "未找到 LibreOffice" in p.pdf_note
+    r = CliRunner().invoke(main, ["batch", "pledge", "--rows", str(roster), "--pdf", "--set", "承诺条款=不有偿补课",
+                                  "--archive", str(archive.root)])
+    assert r.exit_code == 0, r.output
+    assert r.output.count("未找到 LibreOffice") == 1 and "完成：生成 3 份" in r.output
+    assert shutil.which("soffice") is None
