@@ -37,6 +37,7 @@ def build(root: Path) -> None:
     run("number", "void", "高教字〔2022〕2号", "--reason", "打印后发现主送机关有误", *a)
     run("number", "gaps", "--year", "2022", *a)
     records_step(root)
+    transfer_step(root)
 
 
 def records_step(root: Path) -> None:
@@ -75,6 +76,14 @@ def records_step(root: Path) -> None:
     run("case", "show", case, *a)
     run("case", "overdue", *a)
     shutil.rmtree(desk, ignore_errors=True)
+
+
+def transfer_step(root: Path) -> None:
+    """移交: the demo year as a BagIt transfer package, then the receiver's 四性检测 of it."""
+    package = root.parent / f"{root.name}-2022年度移交.zip"
+    package.unlink(missing_ok=True)
+    run("export", "--year", "2022", "--digest", "sm3", "-o", str(package), "--archive", str(root))
+    run("verify", str(package))
 
 
 def main_(argv: list[str]) -> None:

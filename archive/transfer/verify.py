@@ -11,9 +11,6 @@ Every check always appears in the report, as 通过, 不通过 or 未检测 with
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -28,12 +25,11 @@ from archive.transfer import catalog, metadata_xml
 from archive.transfer.layout import (ALLOWED_FORMATS, CATALOG_XLSX, CATALOG_XML, DATA, DIGEST_LABELS, GAPS_XML,
                                      METADATA_XML, OTHER_DIR, README, RECORD_COUNT_TAG, RECORDS_DIR, file_digests,
                                      nfc)
+from archive.transfer.contents import check_content_file, virus_scan
 from archive.transfer.package import FAIL, PASS, SKIP, OpenedPackage, Report, open_package
 
 _LABELS = {r.label for r in Retention}
 _REQUIRED = ("档号", "全宗号", "年度", "保管期限", "件号", "题名", "责任者", "日期")
-_MAGIC = {"pdf": (b"%PDF-",), "docx": (b"PK\x03\x04",), "ofd": (b"PK\x03\x04",)}
-_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _XML_DECL = re.compile(rb"^<\?xml[^>]*encoding=[\"']UTF-8[\"']", re.I)
 
 
@@ -112,7 +108,7 @@ def inspect(pkg: OpenedPackage, processes: int = 1) -> tuple[Report, list[Packag
         return report, []
     manifest = _bag_checks(report, pkg.bag, processes)
     records = _content_checks(report, pkg.bag, manifest)
-    _virus(report, pkg.bag)
+    virus_scan(report, pkg.bag)
     return report, records
 
 
@@ -343,54 +339,10 @@ def _file_checks(report: Report, rec: PackageRecord, manifest: dict) -> None:
         if ext not in ALLOWED_FORMATS:
             g("formats").fail(f"{rel}：格式 .{ext} 不在允许的格式（{'、'.join(ALLOWED_FORMATS)}）之内")
             continue
-        _format_and_encryption(report, path, ext, rel)
+        check_content_file(report, path, ext, rel)
     for p in sorted(rec.folder.iterdir()):
         if p.name != METADATA_XML and nfc(p.name) not in listed:
             g("content_link").fail(f"{DATA}/{rec.location}/{nfc(p.name)}：元数据中没有登记此文件")
-
-
-def _format_and_encryption(report: Report, path: Path, ext: str, rel: str) -> None:
-    fmt, enc = report.get("formats"), report.get("no_encryption")
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if head.startswith(_OLE) and ext in ("docx", "ofd"):
-        enc.fail(f"{rel}：是加密的 Office 文档（或伪装成 .{ext} 的旧格式文件）")
-        return
-    magic = _MAGIC.get(ext)
-    if magic and not head.startswith(magic):
-        fmt.fail(f"{rel}：内容不是 .{ext} 格式（文件头不符）")
-        return
-    if ext == "pdf":
-        data = path.read_bytes()
-        if b"/Encrypt" in data:
-            enc.fail(f"{rel}：PDF 已加密（含 /Encrypt）")
-    elif ext in ("docx", "ofd"):
-        try:
-            with zipfile.ZipFile(path) as z:
-                infos = z.infolist()
-        except zipfile.BadZipFile:
-            fmt.fail(f"{rel}：.{ext} 文件已损坏，无法打开")
-            return
-        if any(i.flag_bits & 1 for i in infos):
-            enc.fail(f"{rel}：.{ext} 内部文件已加密")
-        names = {i.filename for i in infos}
-        if ext == "docx" and "[Content_Types].xml" not in names:
-            fmt.fail(f"{rel}：不是有效的 .docx（缺少 [Content_Types].xml）")
-        if ext == "ofd" and "OFD.xml" not in names:
-            fmt.fail(f"{rel}：不是有效的 .ofd（缺少 OFD.xml）")
-    elif ext == "txt":
-        raw = path.read_bytes()
-        if b"\x00" in raw:
-            fmt.fail(f"{rel}：不是纯文本文件")
-        else:
-            for enc_name in ("utf-8", "gb18030"):
-                try:
-                    raw.decode(enc_name)
-                    break
-                except UnicodeDecodeError:
-                    continue
-            else:
-                fmt.fail(f"{rel}：文本编码既不是 UTF-8 也不是 GB18030")
 
 
 def _catalog_vs_metadata(report: Report, records: list[PackageRecord], rows) -> None:
@@ -483,22 +435,6 @@ def _carrier(report: Report, root: Path, records: list[PackageRecord]) -> None:
                 c.fail(f"{rel}：不是 BagIt 标签文件，也不是档案文件")
         elif rel not in allowed:
             c.fail(f"{rel}：不是档案文件（文件目录和元数据中都没有登记）")
-
-
-def _virus(report: Report, root: Path) -> None:
-    c = report.get("virus")
-    scanner = shutil.which("clamscan")
-    if not scanner:
-        c.status = SKIP
-        c.details.append("本机未安装 ClamAV（clamscan），未做病毒检测；请用单位的杀毒软件扫描数据包")
-        return
-    run = subprocess.run([scanner, "-r", "--no-summary", "--infected", str(root)], capture_output=True, text=True)
-    if run.returncode == 1:
-        for line in run.stdout.splitlines():
-            c.fail(line.replace(str(root) + "/", ""))
-    elif run.returncode != 0:
-        c.status = SKIP
-        c.details.append(f"clamscan 运行失败：{run.stderr.strip()[:200]}")
 
 
 __all__ = ["verify_package", "inspect", "PackageRecord", "PASS", "FAIL", "SKIP"]

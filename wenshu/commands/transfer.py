@@ -48,7 +48,7 @@ def export(archive_dir, year, retention, org, case, query, include_classified, d
 
 
 @click.command("verify")
-@click.argument("package", type=click.Path(exists=True))
+@click.argument("package", type=click.Path())
 @click.option("--report", "report_file", type=click.Path(dir_okay=False), help="把检测报告另存为文件。")
 @json_option
 def verify(package, report_file, as_json):
@@ -69,7 +69,7 @@ def verify(package, report_file, as_json):
 
 @click.command("import")
 @archive_option
-@click.argument("package", type=click.Path(exists=True))
+@click.argument("package", type=click.Path())
 @json_option
 def import_(archive_dir, package, as_json):
     """接收移交数据包：先做四性检测，再把每件归入本档案库（保留原全宗号、原档号，不覆盖）。"""
