@@ -174,7 +174,7 @@ def reconcile(ai, progress=None) -> dict:
 def status(ai) -> dict:
     ix = ai.index()
     state = ai._state() or {}
-    with ix.searcher() as s:
+    with ai.searcher() as s:
         docs = s.doc_count()
         segments = len(ix._segments())
     size = sum(p.stat().st_size for p in _generation_files(ai.dir, state.get("indexname", "")))

@@ -111,7 +111,7 @@ class ArchiveIndex:
                     state = self._state()
         from whoosh import index as wi
 
-        self._ix = wi.open_dir(str(self.dir), indexname=state["indexname"])
+        self._ix = _retry(lambda: wi.open_dir(str(self.dir), indexname=state["indexname"]))
         self._ixname = state["indexname"]
         return self._ix
 
@@ -122,13 +122,16 @@ class ArchiveIndex:
             return f"索引结构版本 {state.get('schema_version')} 已过时（当前 {SCHEMA_VERSION}）"
         from whoosh import index as wi
 
-        try:
+        def probe():
             ix = wi.open_dir(str(self.dir), indexname=state["indexname"])
             with ix.searcher() as s:
                 reader = s.reader()
                 if reader.doc_count_all():
                     next(iter(reader.column_reader("path")), None)
                     next(iter(reader.all_stored_fields()), None)
+
+        try:
+            _retry(probe)
         except Exception as e:
             return f"索引已损坏（{type(e).__name__}: {e}）"
         return None
@@ -141,7 +144,9 @@ class ArchiveIndex:
         self._ix = None
 
     def searcher(self):
-        return self.index().searcher()
+        """A reader's view of the last commit (whoosh commits are atomic; a commit that deletes
+        the generation we were opening is simply retried)."""
+        return _retry(lambda: self.index().searcher())
 
     def close(self) -> None:
         self._ix = None
@@ -400,13 +405,13 @@ class ArchiveIndex:
         return res
 
     def file_state(self, path) -> tuple[int, float, str] | None:
-        with self.index().searcher() as s:
+        with self.searcher() as s:
             d = s.document(path=str(self.rel(path)))
         return (d["size"], d["mtime"], d["sha256"]) if d else None
 
     def failures(self) -> list[tuple[str, str]]:
         out = []
-        with self.index().searcher() as s:
+        with self.searcher() as s:
             for fields in s.all_stored_fields():
                 if fields.get("error"):
                     out.append((fields["path"], fields["error"]))
@@ -451,6 +456,20 @@ def _same_meta(old: dict, meta: dict) -> bool:
     return all(old.get(k) == meta.get(k) for k in ("record", "code", "docnum", "title", "author", "date",
                                                    "year", "doctype", "retention", "classification",
                                                    "case", "rmtime"))
+
+
+def _retry(open_fn, attempts: int = 10):
+    """A writer committing while we open deletes the previous TOC/segment files under our feet
+    (FileNotFoundError): read the new generation instead."""
+    from whoosh.index import EmptyIndexError
+
+    for i in range(attempts):
+        try:
+            return open_fn()
+        except (FileNotFoundError, EmptyIndexError):
+            if i == attempts - 1:
+                raise
+            time.sleep(0.02 * (i + 1))
 
 
 def _under(p: Path, root: Path) -> bool:
