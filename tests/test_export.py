@@ -70,6 +70,10 @@ def test_package_layout_is_a_valid_bag_with_chinese_names(filled, tmp_path):
             packed = read_entry(out, f"data/电子档案/2022/{code}/{f.name}")
             assert packed == (folder / f.name).read_bytes()
 
+    log = [json.loads(line) for line in (filled.log_dir / "export.log").read_text(encoding="utf-8").splitlines()]
+    assert log[-1]["数据包"] == str(out) and log[-1]["件数"] == 4 and log[-1]["操作人"] == "张三"
+    assert log[-1]["tagmanifest-sha256"] == hashlib.sha256(read_entry(out, "tagmanifest-sha256.txt")).hexdigest()
+
     readme = read_entry(out, "data/说明文件.txt").decode("utf-8")
     for text in ("全宗号：A001", "导出人：张三", "件数：4", "未导出的密级文件：1 件", "SHA-256", "选择条件：年度 2022"):
         assert text in readme
@@ -221,3 +225,22 @@ def test_query_selects_through_the_full_text_index(filled, tmp_path):
     assert r.records == 1
     assert "A001-WS·2022-D30-BGS-0002" in read_entry(r.path, "data/文件目录.xml").decode()
     assert verify_package(r.path).ok
+
+
+def test_other_formats_are_announced_and_caught_by_verify(filled, tmp_path):
+    from archive.filing import file_record
+
+    (tmp_path / "in").mkdir()
+    scan = tmp_path / "in" / "现场照片.png"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    note = tmp_path / "in" / "检查记录.txt"
+    note.write_text("2022年5月6日现场检查记录：未发现违规培训。", encoding="utf-8")
+    file_record(filled, [(note, "正本"), (scan, "附件")],
+                {"title": "某某培训学校现场检查记录", "author": "高平市教育局", "date": "2022-05-06"}, org="BGS")
+    r = export_package(filled, tmp_path / "p.zip", Selection())
+    assert r.other_formats == ["电子档案/2022/A001-WS·2022-D30-BGS-0006/现场照片.png"]
+    report = verify_package(r.path)
+    formats = report.get("formats")
+    assert formats.status == "不通过"
+    assert formats.details == ["data/电子档案/2022/A001-WS·2022-D30-BGS-0006/现场照片.png：格式 .png 不在允许的格式"
+                               "（docx、pdf、ofd、txt）之内"]

@@ -99,6 +99,15 @@ def test_second_import_changes_nothing(county, city, tmp_path):
     assert _snapshot(city) == before
 
 
+def test_own_package_back_into_the_sender_changes_nothing(county, tmp_path):
+    pkg = export_package(county, tmp_path / "p.zip", Selection()).path
+    before = _snapshot(county)
+    result = import_package(county, pkg)
+    assert result.imported == [] and len(result.skipped) == 4
+    assert all(old == new for old, new in result.skipped)
+    assert _snapshot(county) == before
+
+
 def test_failing_package_is_refused_and_nothing_changes(county, city, tmp_path):
     pkg = export_package(county, tmp_path / "p.zip", Selection()).path
     doc = "data/电子档案/2022/A001-WS·2022-D30-BGS-0001/高教字〔2022〕1号.docx"

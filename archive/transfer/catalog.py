@@ -101,7 +101,7 @@ def _display_width(text: str) -> int:
 def catalog_xlsx(path: Path, groups: list[tuple[str, str, list[CatalogRow]]], fonds_name: str) -> None:
     """``groups``: (年度, 保管期限 label, rows) per sheet — one 归档文件目录 per class."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
@@ -109,8 +109,11 @@ def catalog_xlsx(path: Path, groups: list[tuple[str, str, list[CatalogRow]]], fo
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     body_font, head_font = Font(name="宋体", size=10.5), Font(name="黑体", size=11)
-    wrap = Alignment(wrap_text=True, vertical="center")
     center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    # Named styles: one style lookup per cell instead of three (10,000 rows save seconds).
+    wb.add_named_style(NamedStyle("目录文字", font=body_font, border=border,
+                                  alignment=Alignment(wrap_text=True, vertical="center")))
+    wb.add_named_style(NamedStyle("目录居中", font=body_font, border=border, alignment=center))
     used = set()
     for year, retention, rows in groups:
         name = f"{year}-{retention}"[:28]
@@ -137,8 +140,7 @@ def catalog_xlsx(path: Path, groups: list[tuple[str, str, list[CatalogRow]]], fo
                       row.classification, row.pages, row.note)
             for c, v in enumerate(values, 1):
                 cell = ws.cell(row=r, column=c, value=v)
-                cell.font, cell.border = body_font, border
-                cell.alignment = wrap if COLUMNS[c - 1] in ("题名", "责任者", "备注", "文号") else center
+                cell.style = "目录文字" if COLUMNS[c - 1] in ("题名", "责任者", "备注", "文号") else "目录居中"
             for col in ("档号", "文号", "责任者"):
                 v = values[COLUMNS.index(col)]
                 widths[col] = min(max(widths[col], _display_width(str(v)) + 2), 40)

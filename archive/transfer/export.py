@@ -10,6 +10,8 @@ it were sound.
 from __future__ import annotations
 
 import getpass
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -29,8 +31,8 @@ from archive.record import IMPORTED, HistoryEntry, Record
 from archive.registry import VOID
 from archive.store import Archive
 from archive.transfer import catalog, metadata_xml
-from archive.transfer.layout import (CATALOG_XLSX, CATALOG_XML, DATA, DIGEST_LABELS, DIGESTS, GAPS_XML,
-                                     METADATA_XML, OTHER_DIR, README, RECORD_COUNT_TAG, RECORDS_DIR,
+from archive.transfer.layout import (ALLOWED_FORMATS, CATALOG_XLSX, CATALOG_XML, DATA, DIGEST_LABELS, DIGESTS,
+                                     GAPS_XML, METADATA_XML, OTHER_DIR, README, RECORD_COUNT_TAG, RECORDS_DIR,
                                      new_hasher, nfc, scratch_base)
 from wenshu import __version__
 
@@ -79,13 +81,15 @@ class ExportResult:
     skipped_classified: int
     digests: list[str]
     unexplained_gaps: list[str] = field(default_factory=list)
+    other_formats: list[str] = field(default_factory=list)  # files the receiver's 格式检测 will reject
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return {"数据包": str(self.path), "件数": self.records, "文件数": self.files,
                 "数据量字节": self.payload_bytes, "未导出密级件数": self.skipped_classified,
                 "摘要算法": [DIGEST_LABELS[d] for d in self.digests],
-                "未说明的缺号": self.unexplained_gaps, "用时秒": round(self.seconds, 3)}
+                "未说明的缺号": self.unexplained_gaps, "非通用格式文件": self.other_formats,
+                "用时秒": round(self.seconds, 3)}
 
 
 def iter_archive_records(archive: Archive) -> Iterator[tuple[Path, Record]]:
@@ -264,6 +268,14 @@ def _zip(bag: Path, out_tmp: Path, progress: Progress | None) -> None:
         os.fsync(f.fileno())
 
 
+def _log(archive: Archive, entry: dict) -> None:
+    """One line per export in .wenshu/log/export.log: which package left the archive, when, by whom,
+    and the digest of its tag manifest, which identifies the package's content."""
+    archive.log_dir.mkdir(parents=True, exist_ok=True)
+    with open(archive.log_dir / "export.log", "a", encoding="utf-8") as f:
+        f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
 def export_package(archive: Archive, out: Path, sel: Selection | None = None, digest: str = "sha256",
                    actor: str | None = None, progress: Progress | None = None) -> ExportResult:
     started = time.perf_counter()
@@ -289,7 +301,7 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
     try:
         bag = tmp / "bag"
         (bag / RECORDS_DIR).mkdir(parents=True)
-        rows, sm3_entries, size, n_files = [], [], 0, 0
+        rows, sm3_entries, other_formats, size, n_files = [], [], [], 0, 0
         moved = HistoryEntry("移交", f"导出至数据包 {out.name}（{sel.describe()}）", now, actor)
         for i, (folder, rec) in enumerate(chosen, 1):
             code = rec.archival_code
@@ -304,6 +316,8 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
                 digests[name] = _copy_checked(folder / f.name, dest / name, rec, f, algs)
                 size += f.size
                 n_files += 1
+                if Path(name).suffix.lower().lstrip(".") not in ALLOWED_FORMATS:
+                    other_formats.append(f"{loc}/{name}")
                 sm3_entries += [(f"{DATA}/{loc}/{name}", digests[name].get("sm3", ""))]
             rec.files = [type(f)(nfc(f.name), f.size, f.sha256, f.format, f.role) for f in rec.files]
             xml = metadata_xml.to_xml(rec, fonds_name=cfg.fonds_name, location=loc, digests=digests,
@@ -345,14 +359,18 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
             _write_manifest(bag, "sm3", sm3_entries, "manifest")
             _write_manifest(bag, "sha256", _tag_entries(bag, "sha256"), "tagmanifest")
             _write_manifest(bag, "sm3", _tag_entries(bag, "sm3"), "tagmanifest")
+        seal = hashlib.sha256((bag / "tagmanifest-sha256.txt").read_bytes()).hexdigest()
         _zip(bag, out_tmp, progress)
         if out.exists():
             raise WenshuError(f"{out} 在导出过程中被创建，未覆盖。")
         os.replace(out_tmp, out)
         fsync_dir(out.parent)
+        _log(archive, {"时间": now, "操作人": actor, "数据包": str(out), "选择条件": sel.describe(),
+                       "件数": len(chosen), "未导出密级件数": skipped, "摘要算法": [DIGEST_LABELS[a] for a in algs],
+                       "tagmanifest-sha256": seal})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if out_tmp.exists():
             out_tmp.unlink()
-    return ExportResult(out, len(chosen), n_files, size, skipped, algs, unexplained,
+    return ExportResult(out, len(chosen), n_files, size, skipped, algs, unexplained, other_formats,
                         time.perf_counter() - started)

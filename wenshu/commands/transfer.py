@@ -42,6 +42,9 @@ def export(archive_dir, year, retention, org, case, query, include_classified, d
     click.echo(f"选择条件：{sel.describe()}；摘要算法：{'、'.join(result.as_dict()['摘要算法'])}")
     if result.skipped_classified:
         click.echo(f"有 {result.skipped_classified} 件密级文件未导出（如需导出，加 --include-classified）。")
+    if result.other_formats:
+        click.echo(f"注意：{len(result.other_formats)} 个文件不是 docx、pdf、ofd、txt 格式（如 "
+                   f"{result.other_formats[0]}），接收方的格式检测将不通过；请先转换为 PDF 或 OFD。")
     if result.unexplained_gaps:
         click.echo(f"注意：{len(result.unexplained_gaps)} 个件号在档案库中既无记录也未登记作废："
                    f"{'、'.join(result.unexplained_gaps[:5])}；接收方的件号连续性检测将不通过。")
