@@ -30,9 +30,9 @@ from typing import Any, Callable
 from archive.record import RECORD_JSON
 from archive.store import Archive
 from indexer import inbox
-from indexer.ignore import is_ignored, is_junk_name
-from indexer.stability import StabilityTracker, stat_key
-from watchdog.events import FileSystemEventHandler
+from indexer.ignore import is_junk_name
+from indexer.observer import make_observer, network_fs_type
+from indexer.stability import StabilityTracker
 
 log = logging.getLogger("wenshu.watch")
 
@@ -40,14 +40,6 @@ DEFAULT_STABILITY = 0.5
 DEFAULT_INTERVAL = 300.0
 DEFAULT_POLL = 1.0
 BATCH = 200  # paths per index commit: a burst becomes visible in steps, and stop stays responsive
-
-# Event kinds we act on. watchdog also reports opened/closed-without-write (our own reads of the
-# files would feed back into the queue) and folder "modified" (noise: every child event has one).
-_WANTED = {"created", "modified", "closed", "deleted", "moved", "attrib"}
-
-NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "davfs", "fuse.sshfs", "fuse.rclone",
-              "fuse.gvfsd-fuse", "fuse.davfs2", "ncpfs", "glusterfs", "ceph", "fuse.s3fs", "virtiofs"}
-
 
 @dataclass
 class WatchStats:
@@ -67,43 +59,6 @@ class WatchStats:
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "errors"}
-
-
-def network_fs_type(path: str | Path, mounts: str | None = None) -> str | None:
-    """The file-system type of ``path`` when it is a network share (no inotify events), else None."""
-    if mounts is None:
-        try:
-            mounts = Path("/proc/mounts").read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
-    target, best, fstype = os.path.realpath(path), "", None
-    for line in mounts.splitlines():
-        parts = line.split()
-        if len(parts) < 3:
-            continue
-        mnt = parts[1].replace("\\040", " ")
-        if (target == mnt or target.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
-            best, fstype = mnt, parts[2]
-    return fstype if fstype in NETWORK_FS else None
-
-
-class _Handler(FileSystemEventHandler):
-    """Runs in watchdog's thread: filter cheaply, queue, return."""
-
-    def __init__(self, root: str, out: queue.Queue):
-        super().__init__()
-        self.root, self.out = root, out
-
-    def dispatch(self, event) -> None:
-        kind = event.event_type
-        if kind not in _WANTED or (kind == "modified" and event.is_directory):
-            return
-        src = os.fsdecode(event.src_path or "")
-        dst = os.fsdecode(getattr(event, "dest_path", "") or "")
-        src = src if src and not is_ignored(self.root, src) else ""
-        dst = dst if dst and not is_ignored(self.root, dst) else ""
-        if src or dst:
-            self.out.put((kind, src, dst, event.is_directory))
 
 
 class Watcher:
@@ -180,7 +135,7 @@ class Watcher:
         waiting = len(self._tracker) + self._events.qsize()
         self._close_index()
         if waiting:
-            log.info("尚有 %d 处变动未稳定，下次启动时对账补上。", waiting)
+            log.info("尚有 %d 处变动未处理完，下次启动时的对账会补上。", waiting)
         s = self.stats
         log.info("已停止，索引已提交（新增 %d，更新 %d，移动 %d，移除 %d，无法读取 %d，收件箱归档 %d，未能归档 %d）。",
                  s.indexed, s.updated, s.moved, s.removed, s.failed, s.filed, s.set_aside)
@@ -213,31 +168,10 @@ class Watcher:
             self._index = None
 
     def _make_observer(self):
-        from watchdog.observers.polling import PollingObserver
-
-        reason = None
-        if self.polling_requested:
-            self.mode = f"轮询，每 {self.poll_interval:g} 秒（--polling）"
-        else:
-            fstype = network_fs_type(self.root)
-            if fstype:
-                reason = f"档案库在网络文件系统（{fstype}）上，收不到系统的文件变动通知"
-            else:
-                from watchdog.observers import Observer
-
-                observer = Observer()
-                try:
-                    observer.schedule(_Handler(self.root, self._events), self.root, recursive=True)
-                    observer.start()
-                    self.mode = "系统文件变动通知"
-                    return observer
-                except OSError as e:
-                    reason = f"系统文件变动通知不可用（{e.strerror or e}）"
-            self.mode = f"轮询，每 {self.poll_interval:g} 秒"
-            log.warning("%s，改用轮询（每 %g 秒扫描一次）。", reason, self.poll_interval)
-        observer = PollingObserver(timeout=self.poll_interval)
-        observer.schedule(_Handler(self.root, self._events), self.root, recursive=True)
-        observer.start()
+        observer, self.mode, fallback = make_observer(self.root, self._events, self.polling_requested,
+                                                      self.poll_interval)
+        if fallback:
+            log.warning("%s，改用轮询（每 %g 秒扫描一次）。", fallback, self.poll_interval)
         return observer
 
     # -- the worker -----------------------------------------------------------------------
@@ -296,7 +230,7 @@ class Watcher:
         try:
             result = self.index.reconcile()
         except Exception as e:
-            self._error(f"{what}失败：{e}")
+            self._error(f"{what}失败（下次复查时重试）：{_why(e)}")
             return
         summary = _summary(result)
         for path, why in (result.get("failed") or []) if isinstance(result, dict) else []:
@@ -397,7 +331,7 @@ class Watcher:
         try:
             done = self.index.move_file(Path(src), Path(dst))
         except Exception as e:
-            self._error(f"更新路径 {self._rel(src)} → {self._rel(dst)} 失败：{e}")
+            self._error(f"更新路径 {self._rel(src)} → {self._rel(dst)} 失败：{_why(e)}")
             return False
         if not done:
             return False
@@ -417,7 +351,7 @@ class Watcher:
         except Exception as e:
             if len(paths) == 1:
                 self.stats.failed += 1
-                log.error("无法索引 %s：%s", self._rel(paths[0]), e)
+                log.error("无法索引 %s：%s", self._rel(paths[0]), _why(e))
                 return
             for p in paths:  # isolate the one that broke the batch
                 self._upsert([p])
@@ -442,7 +376,7 @@ class Watcher:
         try:
             n = self.index.remove_files([Path(p) for p in paths])
         except Exception as e:
-            self._error(f"从索引中移除失败：{e}")
+            self._error(f"从索引中移除失败：{_why(e)}")
             return
         self.stats.removed += n
         if n:
@@ -455,7 +389,7 @@ class Watcher:
         try:
             result = self.index.refresh_record(Path(folder))
         except Exception as e:
-            self._error(f"刷新 {self._rel(folder)} 的著录项失败：{e}")
+            self._error(f"刷新 {self._rel(folder)} 的著录项失败：{_why(e)}")
             return
         if result.get("status") == "broken":
             self.stats.failed += 1
@@ -492,6 +426,13 @@ class Watcher:
         log.error("%s", message)
 
 
+def _why(e: BaseException) -> str:
+    """A WenshuError's message is for the clerk as is; anything else also names its type."""
+    from archive.errors import WenshuError
+
+    return str(e) if isinstance(e, WenshuError) and str(e) else f"{type(e).__name__}: {e}"
+
+
 def _summary(result: dict) -> str:
     if not isinstance(result, dict):
         return ""
@@ -500,4 +441,4 @@ def _summary(result: dict) -> str:
             f"未变 {result.get('unchanged', 0)}" + (f"，无法读取 {len(failed)}" if failed else ""))
 
 
-__all__ = ["Watcher", "WatchStats", "network_fs_type", "stat_key", "DEFAULT_STABILITY", "DEFAULT_INTERVAL"]
+__all__ = ["Watcher", "WatchStats", "network_fs_type", "DEFAULT_STABILITY", "DEFAULT_INTERVAL"]

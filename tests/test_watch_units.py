@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
 from indexer import inbox
 from indexer.ignore import is_ignored, is_junk_name
 from indexer.stability import StabilityTracker, stat_key
-from indexer.watcher import network_fs_type
+from indexer.observer import make_observer, network_fs_type
 
 
 class Clock:
@@ -160,3 +161,32 @@ def test_inbox_failure_path_keeps_the_document(archive):
     g.write_text("关于……的函", encoding="utf-8")
     r = inbox.file_from_inbox(archive, g, lambda a, p: 1 / 0)
     assert r.set_aside is not None and r.set_aside.exists() and "ZeroDivisionError" in r.reason
+
+
+def test_native_events_unavailable_falls_back_to_polling_and_says_why(tmp_path, monkeypatch):
+    """inotify refusing to start (e.g. the per-user watch limit reached) must not stop the watcher."""
+    import queue
+
+    import watchdog.observers
+
+    class NoInotify(watchdog.observers.Observer):
+        def start(self):
+            raise OSError(28, "inotify watch limit reached")
+
+    monkeypatch.setattr(watchdog.observers, "Observer", NoInotify)
+    q = queue.Queue()
+    observer, mode, why = make_observer(str(tmp_path), q, polling=False, poll_interval=0.1)
+    try:
+        assert "轮询" in mode and "inotify watch limit reached" in why
+        (tmp_path / "新文件.txt").write_text("x")
+        kinds = set()
+        deadline = time.monotonic() + 10
+        while "created" not in kinds and time.monotonic() < deadline:
+            try:
+                kinds.add(q.get(timeout=0.2)[0])
+            except queue.Empty:
+                pass
+        assert "created" in kinds  # the real polling observer delivers
+    finally:
+        observer.stop()
+        observer.join()

@@ -22,12 +22,13 @@ def indexed(archive) -> dict[str, dict]:
 
 
 def wait_until(check, timeout: float = WAIT, what: str = "", interval: float = 0.05):
-    """Poll ``check()`` until it returns something truthy; fail with ``what`` at the deadline."""
+    """Poll ``check()`` until it returns something other than None/False (an empty index is a
+    valid answer); fail with ``what`` at the deadline."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
         last = check()
-        if last:
+        if last is not None and last is not False:
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for: {what} (last: {last!r})")
