@@ -252,9 +252,15 @@ def _batch_pdf(template, config, valid, numbers, docs: dict, tmp: Path, workers:
             if gap and gap > 1.0:
                 redo.append((i, valid[i][1], *numbers[i], padding(gap)))
         if redo:
+            before = {j[0]: pdfmod.page_count(pdfs[order.index(j[0])]) for j in redo}
             for _ in render_many(template, config, redo, tmp, workers):
                 pass
             convert_many([docs[j[0]].docx for j in redo], tmp / "pdf", workers)  # overwrites those PDFs
+            spilled = [j[:4] + (None,) for j in redo if pdfmod.page_count(pdfs[order.index(j[0])]) != before[j[0]]]
+            if spilled:  # the padding pushed the 版记 onto a new page: keep those unpadded
+                for _ in render_many(template, config, spilled, tmp, workers):
+                    pass
+                convert_many([docs[j[0]].docx for j in spilled], tmp / "pdf", workers)
     for i, p in zip(order, pdfs):
         target = docs[i].docx.with_suffix(".pdf")
         os.replace(p, target)

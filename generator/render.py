@@ -140,11 +140,12 @@ def to_pdf(template: Template, ctx: dict, docx_path: Path) -> tuple[Path, int]:
             gap = pdfmod.banji_gap_mm(pdf_path)
             if gap and gap > 1.0:
                 pages = pdfmod.page_count(pdf_path)
-                render_docx(template, dict(ctx, **padding(gap)), docx_path)
-                (pdf_path,) = pdfmod.convert([docx_path], Path(tmp))
-                if pdfmod.page_count(pdf_path) != pages:  # the padding spilled over: keep the unpadded layout
-                    render_docx(template, ctx, docx_path)
+                pads = padding(gap)
+                for attempt in (pads, dict(pads, pad_mm=max(0, pads["pad_mm"] - 4)), {}):
+                    render_docx(template, dict(ctx, **attempt), docx_path)
                     (pdf_path,) = pdfmod.convert([docx_path], Path(tmp))
+                    if pdfmod.page_count(pdf_path) == pages:
+                        break  # else the padding spilled onto a new page: pad less, at worst not at all
         target = docx_path.with_suffix(".pdf")
         shutil.move(str(pdf_path), target)
     return target, pdfmod.page_count(target)
@@ -152,6 +153,6 @@ def to_pdf(template: Template, ctx: dict, docx_path: Path) -> tuple[Path, int]:
 
 def padding(gap_mm: float) -> dict:
     """Whole empty lines plus 0.5 mm steps that fill ``gap_mm``, leaving ~0.5 mm so nothing spills over."""
-    usable = max(0.0, gap_mm - 0.4)
+    usable = max(0.0, gap_mm - 0.8)
     lines = int(usable // LINE_MM)
     return {"pad_lines": lines, "pad_mm": int((usable - lines * LINE_MM) // PAD_STEP_MM)}

@@ -27,7 +27,9 @@ def rendered(tmp_path_factory):
     notice = render("notice", out / "n", cfg, pdf=True, **{"正文": long_body(22)})
     letter = render("supervision_letter", out / "l", cfg, pdf=True, number="高教督函〔2022〕3号",
                     **{"正文": long_body(12), **{k: v for k, v in LETTER.items() if k != "正文"}})
-    return {"notice": (notice, measure(notice.pdf)), "letter": (letter, measure(letter.pdf))}
+    short = render("rectification_notice", out / "r", cfg, pdf=True)  # 版记 far up the last page before padding
+    return {"notice": (notice, measure(notice.pdf)), "letter": (letter, measure(letter.pdf)),
+            "rect": (short, measure(short.pdf))}
 
 
 def test_notice_red_mark_and_separator(rendered):
@@ -57,8 +59,9 @@ def test_page_numbers_odd_right_even_left_seven_mm_below(rendered):
         assert p.footer_top + CHAR4_MM / 2 == pytest.approx(TEXT_BOTTOM + 7, abs=1.5)
 
 
-def test_banji_last_rule_on_the_bottom_edge_of_the_last_page(rendered):
-    _, pages = rendered["notice"]
+@pytest.mark.parametrize("name", ["notice", "rect"])
+def test_banji_last_rule_on_the_bottom_edge_of_the_last_page(rendered, name):
+    _, pages = rendered[name]
     rules = [y for y, length in pages[-1].black_rules if length == pytest.approx(156, abs=1)]
     assert len(rules) == 3  # first, middle (between 抄送 and 印发), last
     assert max(rules) == pytest.approx(262, abs=2)
@@ -115,3 +118,22 @@ def test_batch_pdf_pages_and_missing_libreoffice_is_told_once(archive, tmp_path,
     assert r.exit_code == 0, r.output
     assert r.output.count("未找到 LibreOffice") == 1 and "完成：生成 3 份" in r.output
     assert shutil.which("soffice") is None
+
+
+def test_batch_of_notices_puts_each_banji_on_the_bottom_edge(archive, tmp_path):
+    import csv
+
+    from generator.batch import run_batch
+    from tests.generator_helpers import RECTIFICATION
+
+    roster = tmp_path / "r.csv"
+    with roster.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["整改单位", "标题"], ["甲培训学校", "关于甲培训学校限期整改的通知"],
+                                 ["乙培训学校", "关于乙培训学校限期整改的通知"]])
+    common = {k: v for k, v in RECTIFICATION.items() if k not in ("整改单位", "标题")}
+    report = run_batch(archive, "rectification_notice", roster, common, pdf=True, workers=2)
+    assert report.errors == [] and len(report.produced) == 2
+    for p in report.produced:
+        pdf = next(f for f in p.files if f.suffix == ".pdf")
+        last = measure(pdf)[-1]
+        assert max(y for y, length in last.black_rules if length > 150) == pytest.approx(262, abs=2)

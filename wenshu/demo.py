@@ -37,6 +37,7 @@ def build(root: Path) -> None:
     run("number", "void", "高教字〔2022〕2号", "--reason", "打印后发现主送机关有误", *a)
     run("number", "gaps", "--year", "2022", *a)
     records_step(root)
+    generator_step(root)
     watcher_step(root)
     transfer_step(root)
 
@@ -79,12 +80,49 @@ def records_step(root: Path) -> None:
     shutil.rmtree(desk, ignore_errors=True)
 
 
-def transfer_step(root: Path) -> None:
-    """移交: the demo year as a BagIt transfer package, then the receiver's 四性检测 of it."""
-    package = root.parent / f"{root.name}-2022年度移交.zip"
-    package.unlink(missing_ok=True)
-    run("export", "--year", "2022", "--digest", "sm3", "-o", str(package), "--archive", str(root))
-    run("verify", str(package))
+def generator_step(root: Path) -> None:
+    """公文生成: one document of each built-in template (the notice 印发 a 方案 as its 附件), then
+    30 teachers' 承诺书 from a roster, and the layout check of the notice."""
+    import tempfile
+
+    import openpyxl
+    import yaml
+
+    a, desk = ["--archive", str(root)], Path(tempfile.mkdtemp(prefix="wenshu-demo-gen-"))
+    para = "各学校要高度重视，加强组织领导，切实把各项工作落到实处，确保取得实效。"
+    data = {
+        "notice": {"标题": "关于印发《高平市校外培训机构专项治理方案》的通知", "主送机关": "各乡镇中心学校，市直各学校",
+                   "正文": "现将《高平市校外培训机构专项治理方案》印发给你们，请认真贯彻执行。\n一、提高认识。" + para,
+                   "附件": [{"标题": "高平市校外培训机构专项治理方案",
+                             "正文": "一、工作目标\n" + para + "\n二、工作措施\n（一）全面排查。" + para}],
+                   "附注": "此件公开发布", "抄送机关": "市委办公室，市政府办公室"},
+        "supervision_letter": {"标题": "关于督促整改校外培训违规问题的函", "被督办单位": "高平市启航培训学校",
+                               "正文": "我局在专项检查中发现你单位存在违规培训问题，现函告如下。",
+                               "发现的问题": ["周末组织学科类培训", "未公示收费标准"], "督办事项": "一、立即停止违规培训。",
+                               "办理时限": "2022-04-15", "报送对象": "市教育局基础教育科", "案件": "督2022-003"},
+        "rectification_notice": {"标题": "关于高平市启航培训学校限期整改的通知", "整改单位": "高平市启航培训学校",
+                                 "正文": "经复查，你单位仍存在以下问题。", "存在的问题": ["仍在周末组织学科类培训"],
+                                 "整改要求": "一、立即停止违规培训。", "整改时限": "2022-04-30",
+                                 "报告对象": "市教育局基础教育科", "依据文号": "高教督函〔2022〕2号", "案件": "督2022-003"},
+        "pledge": {"姓名": "王芳", "学校": "高平市第一中学", "学科": "数学", "承诺条款": ["不组织、不参与有偿补课"]},
+    }
+    for name, when in (("notice", "2022-03-25"), ("supervision_letter", "2022-03-28"),
+                       ("rectification_notice", "2022-04-06"), ("pledge", "2022-09-01")):
+        (desk / f"{name}.yaml").write_text(yaml.safe_dump(data[name], allow_unicode=True), encoding="utf-8")
+        run("new", name, "--data", str(desk / f"{name}.yaml"), "--date", when, "--pdf", *a)
+    wb = openpyxl.Workbook()
+    wb.active.append(["姓名", "学校", "学科"])
+    for i in range(30):
+        wb.active.append([f"教师{i + 1:02d}", f"高平市第{i % 5 + 1}中学", ("语文", "数学", "英语")[i % 3]])
+    wb.save(desk / "教师名册.xlsx")
+    (desk / "common.yaml").write_text(yaml.safe_dump(
+        {"承诺条款": ["不组织、不参与有偿补课", "不向学生推荐校外培训机构", "严格控制作业总量和时长"]},
+        allow_unicode=True), encoding="utf-8")
+    run("batch", "pledge", "--rows", str(desk / "教师名册.xlsx"), "--data", str(desk / "common.yaml"),
+        "--date", "2022-09-01", "--pdf", *a)
+    notice = next((root / "2022").glob("*《高平市校外培训机构专项治理方案》*/高教字〔2022〕*.docx"))
+    run("layout-check", str(notice))
+    shutil.rmtree(desk, ignore_errors=True)
 
 
 def watcher_step(root: Path) -> None:
