@@ -201,6 +201,31 @@ def check(archive: Archive, *, read_documents: bool = True, convert: bool = Fals
     return Report(problems, len(records) + len(errors), files, notes)
 
 
+def repair(archive: Archive) -> list[str]:
+    """What a filing killed half-way (power cut, SIGKILL) leaves behind, put right: its staging
+    folder removed (the sources were only copied, never moved before the end) and its 件号 voided
+    with the reason, so the ledger explains the gap. Runs under the filing lock, so no filing in
+    progress is mistaken for an interrupted one. Returns what was done, in Chinese."""
+    import shutil
+
+    from archive.filing import filing_lock
+
+    done = []
+    with filing_lock(archive):
+        for leftover in staging_leftovers(archive):
+            shutil.rmtree(leftover, ignore_errors=True)
+            done.append(f"已删除中断归档留下的临时文件夹 {leftover.name}")
+        codes = {str(r.archival_code) for _, r in iter_records(archive)}
+        folders = {f.name.split(" ")[0] for f in record_folders(archive)}
+        for e in archive.registry.entries(kind="item"):
+            code = _code(archive, e.series, e.year, e.seq)
+            if e.status == ISSUED and code and code not in codes and code not in folders:
+                archive.registry.void_item(e.series, e.year, e.seq,
+                                           f"归档未完成（进程中断），由 wenshu check --fix 作废（原题名：{e.title}）")
+                done.append(f"件号 {code} 已分配但归档未完成，已作废并注明原因")
+    return done
+
+
 def _series(code: ArchivalCode) -> str:
     from archive.archival_code import item_series
 
@@ -216,4 +241,4 @@ def _code(archive: Archive, series: str, year: int, seq: int) -> str:
         return ""
 
 
-__all__ = ["check", "Problem", "Report", "EXTRA_CHECKS", "KINDS", "asdict", "record_folders"]
+__all__ = ["check", "repair", "Problem", "Report", "EXTRA_CHECKS", "KINDS", "asdict", "record_folders"]

@@ -160,3 +160,44 @@ def test_extra_checks_hook(filled):
         assert [p.kind for p in check(filled).problems] == ["index_stale"]
     finally:
         EXTRA_CHECKS.remove(index_check)
+
+
+KILLED_CHILD = """
+import sys, time, shutil
+from pathlib import Path
+import archive.filing as filing
+from archive.store import Archive
+real = shutil.copy2
+def slow(src, dst):
+    real(src, dst)
+    print("copied", flush=True)
+    time.sleep(60)
+filing.shutil.copy2 = slow
+filing.file_record(Archive(sys.argv[1]), [(Path(sys.argv[2]), "正本")], {"title": "被中断的归档", "date": "2022-07-01"})
+"""
+
+
+def test_filing_killed_half_way_is_reported_and_repaired(filled, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    src = _docx(tmp_path / "k.docx", "被中断")
+    child = subprocess.Popen([sys.executable, "-c", KILLED_CHILD, str(filled.root), str(src)],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "copied"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    assert src.exists()
+    kinds = _kinds(filled)
+    assert kinds == ["item_without_record", "staging_leftover"]
+    res = CliRunner().invoke(main, ["check", "--fix", "--archive", str(filled.root)])
+    assert "已删除中断归档留下的临时文件夹" in res.output and "件号 A001-WS·2022-D30-0005 已分配但归档未完成" in res.output
+    assert res.exit_code == 0, res.output
+    report = check(filled)
+    assert report.ok and any("A001-WS·2022-D30-0005" in n and "进程中断" in n for n in report.notes)
+    # the archive goes on: the same document files normally with the next 件号
+    r = file_record(filled, [(src, "正本")], {"title": "被中断的归档", "date": "2022-07-01"})
+    assert str(r.archival_code) == "A001-WS·2022-D30-0006"

@@ -212,13 +212,18 @@ def case_overdue(as_of, as_json, archive_dir):
 
 @click.command()
 @click.option("--quick", is_flag=True, help="不逐个读取文件内容（只核对 sha256 和登记簿）。")
+@click.option("--fix", is_flag=True, help="先修复中断的归档：删除其临时文件夹，作废其件号并注明原因。")
 @json_option
 @archive_option
-def check(quick, as_json, archive_dir):
+def check(quick, fix, as_json, archive_dir):
     """核对编号登记簿、档案和文件：缺失、改动、重复、空号、无法读取。有问题时退出码非零。"""
     from archive.audit import check as run_check
+    from archive.audit import repair
 
     a = open_archive(archive_dir)
+    if fix:
+        for line in repair(a) or ["没有需要修复的中断归档。"]:
+            click.echo(line, err=as_json)
     report = run_check(a, read_documents=not quick)
     if as_json:
         echo_json(report.as_dict())
