@@ -64,12 +64,36 @@ def extract_text(path: Path) -> str:
 # -- .docx ----------------------------------------------------------------------------------
 
 
+_STRICT_W = b"http://purl.oclc.org/ooxml/wordprocessingml/main"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _main_part(z: zipfile.ZipFile) -> str:
+    """The main document part named by the package relationships (usually word/document.xml)."""
+    try:
+        rels = etree.fromstring(z.read("_rels/.rels"), _PARSER)
+    except (KeyError, etree.XMLSyntaxError):
+        return "word/document.xml"
+    for rel in rels:
+        if str(rel.get("Type", "")).endswith("/officeDocument"):
+            return str(rel.get("Target", "")).lstrip("/") or "word/document.xml"
+    return "word/document.xml"
+
+
 def docx_text(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as z:
-            xml = z.read("word/document.xml")
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError) as e:
+            xml = z.read(_main_part(z))
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, zipfile.LargeZipFile) as e:
+        with open(path, "rb") as f:
+            if f.read(8) == _OLE:  # Word saves a password-protected .docx as an encrypted compound file
+                raise WenshuError(f"{path.name} 是加密的 Word 文档（需要密码才能打开），无法读取。"
+                                  "请提供未加密的版本。") from None
         raise WenshuError(f"{path.name} 不是有效的 Word 文档（.docx 文件已损坏或格式不对：{e}）。") from None
+    except RuntimeError as e:  # an encrypted ZIP member
+        raise WenshuError(f"{path.name} 无法读取（{e}），可能是加密的文档。") from None
+    # Strict OOXML (ISO 29500 strict) uses another namespace for the same elements.
+    xml = xml.replace(_STRICT_W, _W.encode())
     try:
         root = etree.fromstring(xml, _PARSER)
     except etree.XMLSyntaxError as e:

@@ -10,7 +10,11 @@ can be corrected by the user (``--set``), so it prefers a blank over a wrong gue
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass, field
 from datetime import date
+
+from archive.docnumber import DocNumber
 
 _CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "0": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
@@ -75,11 +79,6 @@ def _fold_digits(text: str) -> str:
 
 # -- the rest of the 公文 ---------------------------------------------------------------------
 
-from dataclasses import dataclass, field  # noqa: E402
-import unicodedata  # noqa: E402
-
-from archive.docnumber import DocNumber  # noqa: E402
-
 # 文种 by the ending of the title, longest first; the value is the 文种 recorded.
 _DOC_TYPES = [
     ("整改通知书", "整改通知书"), ("整改报告", "整改报告"), ("督办函", "督办函"), ("会议纪要", "纪要"),
@@ -112,11 +111,12 @@ class DocMeta:
     recipients: list[str] = field(default_factory=list)  # 主送
     cc: list[str] = field(default_factory=list)  # 抄送
     doc_type: str = ""  # 文种
+    deadline: date | None = None  # 整改时限 of a 整改通知书 / 督办函 ("于2022年5月31日前")
 
     def to_fields(self) -> dict:
         """Record attribute names → values, only those that were found."""
         out = {"doc_number": self.doc_number, "title": self.title, "author": self.author, "date": self.date,
-               "recipients": self.recipients, "cc": self.cc, "doc_type": self.doc_type}
+               "recipients": self.recipients, "cc": self.cc, "doc_type": self.doc_type, "deadline": self.deadline}
         return {k: v for k, v in out.items() if v}
 
 
@@ -225,6 +225,9 @@ def read_metadata(text: str) -> DocMeta:
     if not meta.author:
         meta.author = _author_from_head(lines, num_at, meta.title)
 
+    if meta.doc_type in DEADLINE_TYPES:
+        meta.deadline = _deadline(lines[body_from:date_at] if date_at is not None else lines[body_from:])
+
     # 抄送, and a 主送 printed in the 版记 (纪要 and the like)
     for line in lines:
         m = _CC.match(line)
@@ -234,6 +237,19 @@ def read_metadata(text: str) -> DocMeta:
         if m and not meta.recipients:
             meta.recipients = _names(m["v"])
     return meta
+
+
+DEADLINE_TYPES = ("整改通知书", "督办函")
+_DEADLINE = re.compile(r"(?:于|在)?\s*(?P<d>\S{6,16}?日)\s*(?:前|之前|以前)")
+
+
+def _deadline(body: list[str]) -> date | None:
+    """The first "于…日前" date in the body of a document that sets a time limit."""
+    for line in body:
+        for m in _DEADLINE.finditer(_fold_digits(line)):
+            for _, d in find_dates(m.group(0)):
+                return d
+    return None
 
 
 def _names(value: str) -> list[str]:

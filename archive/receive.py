@@ -92,7 +92,7 @@ def receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | N
         fields["title"] = Path(paths[0]).stem
     retention = assignments.get("保管期限") or retention
     org = assignments.get("机构") or org
-    read = [f"{k}" for k in ("doc_number", "title", "author", "date") if k in meta.to_fields() and k not in overrides]
+    read = [f"{k}" for k in ("doc_number", "title", "author", "date", "deadline") if k in meta.to_fields() and k not in overrides]
     note = "自动识别：" + "、".join(_LABEL[k] for k in read) if read else "未能自动识别著录项"
     if overrides:
         note += "；人工指定：" + "、".join(assignments)
@@ -101,4 +101,4 @@ def receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | N
                        action="收文归档", actor=actor or "", note=note)
 
 
-_LABEL = {"doc_number": "文号", "title": "题名", "author": "责任者", "date": "日期"}
+_LABEL = {"doc_number": "文号", "title": "题名", "author": "责任者", "date": "日期", "deadline": "时限"}

@@ -126,6 +126,7 @@ def test_owner_only_encrypted_pdf_is_readable(tmp_path):
     ("坏.docx", b"PK\x03\x04 this is not a zip", "坏.docx.*不是有效的 Word 文档"),
     ("空.docx", b"", "空.docx.*空文件"),
     ("坏.pdf", b"%PDF-1.4 garbage", "坏.pdf.*不是有效的 PDF"),
+    ("密.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "密.docx 是加密的 Word 文档"),
     ("坏.ofd", b"not a zip", "坏.ofd.*不是有效的 OFD"),
     ("未知.xyz", b"abc", "不支持的文件类型.*未知.xyz"),
 ])
@@ -166,3 +167,17 @@ def test_doc_via_libreoffice(tmp_path):
     (tmp_path / "bad.wps").write_bytes(b"\xd0\xcf\x11\xe0 broken")
     with pytest.raises(WenshuError, match="bad.wps"):
         extract_text(tmp_path / "bad.wps")
+
+
+def test_docx_main_part_found_through_the_package_relationships(tmp_path):
+    """Some generators name the main part word/document2.xml; the relationship says where it is."""
+    p = _docx(tmp_path / "a.docx", ["关于测试的通知"])
+    with zipfile.ZipFile(p) as z:
+        items = {n: z.read(n) for n in z.namelist()}
+    items["word/document2.xml"] = items.pop("word/document.xml")
+    items["_rels/.rels"] = items["_rels/.rels"].replace(b"word/document.xml", b"word/document2.xml")
+    items["[Content_Types].xml"] = items["[Content_Types].xml"].replace(b"/word/document.xml", b"/word/document2.xml")
+    with zipfile.ZipFile(p, "w") as z:
+        for n, data in items.items():
+            z.writestr(n, data)
+    assert extract_text(p).splitlines()[0] == "关于测试的通知"

@@ -105,3 +105,15 @@ def test_title_without_number_or_recipient_stops_before_the_body():
     m = read_metadata("关于某某培训学校违规开展学科类培训的举报\n有家长反映……\n2022年4月1日")
     assert m.title == "关于某某培训学校违规开展学科类培训的举报"
     assert m.date == date(2022, 4, 1)
+
+
+def test_deadline_of_a_rectification_notice():
+    m = read_metadata("高平市教育局\n高教整改〔2022〕1号\n关于某某培训学校的整改通知书\n高平市某某培训学校：\n"
+                      "经查，你校存在违规培训问题。限你单位于2022年5月31日前完成整改并书面报告。\n"
+                      "高平市教育局\n2022年5月12日")
+    assert m.doc_type == "整改通知书" and m.deadline == date(2022, 5, 31) and m.date == date(2022, 5, 12)
+    letter = read_metadata("高平市教育局\n高教督函〔2022〕3号\n关于督促整改的督办函\n某校：\n请在二〇二二年五月十日之前整改。\n"
+                           "高平市教育局\n2022年4月20日")
+    assert letter.deadline == date(2022, 5, 10)
+    # an ordinary notice's "于…前报送" is not a 整改时限
+    assert read_metadata(COUNTY_NOTICE).deadline is None

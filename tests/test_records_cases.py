@@ -33,7 +33,8 @@ def _open_case(archive, tmp_path):
                                                "高平市教育局", "2022年5月12日"])
     receive(archive, [clue], {"责任者": "家长来信"}, case=CASE)
     receive(archive, [letter], {"时限": "2022-05-10"}, case=CASE)
-    receive(archive, [notice], {"时限": "2022-05-31"}, case=CASE)
+    r = receive(archive, [notice], case=CASE)
+    assert r.deadline == date(2022, 5, 31)  # read from "限你单位于2022年5月31日前完成整改"
 
 
 def test_case_in_date_order_with_who_sent_what(archive, tmp_path):

@@ -74,7 +74,7 @@ def records_step(root: Path) -> None:
     run("number", "issue", "高教整改", "--title", "关于某某培训学校的整改通知书", "--date", "2022-05-12", *a)
     order = write("整改通知书.docx", "高平市教育局", "高教整改〔2022〕1号", "关于某某培训学校的整改通知书",
                   "高平市某某培训学校：", "限你单位于2022年5月31日前完成整改并书面报告。", "高平市教育局", "2022年5月12日")
-    run("file", order, "--case", case, "--set", "来源=发文", "--set", "时限=2022-05-31", "--org", "JJK", *a)
+    run("file", order, "--case", case, "--set", "来源=发文", "--org", "JJK", *a)  # 时限 read from the text
     run("case", "show", case, *a)
     run("case", "overdue", *a)
     shutil.rmtree(desk, ignore_errors=True)
