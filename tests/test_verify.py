@@ -229,3 +229,28 @@ def test_encrypted_entry_in_the_package_is_refused(package, tmp_path):
     failed = _failed(verify_package(bad))
     assert f"压缩包内 {DOCX} 已加密（移交数据包不得加密）" in failed["zip_safety"]
     assert f"{DOCX}：清单中有，数据包中缺失" in failed["completeness"]  # it was not unpacked
+
+
+def test_bad_date_and_code_forms_in_the_catalog(package, tmp_path):
+    def edit(work):
+        path = work / "data" / "文件目录.xml"
+        text = path.read_text(encoding="utf-8")
+        text = text.replace("<日期>20220303</日期>", "<日期>2022-3-3</日期>", 1)
+        text = text.replace("<档号>A001-WS·2022-D30-BGS-0004</档号>", "<档号>A001-WS.2022-D30-BGS-0004</档号>", 1)
+        path.write_text(text, encoding="utf-8")
+
+    failed = _failed(verify_package(_rebag(package, tmp_path / "bad.zip", edit)))
+    assert any("日期“2022-3-3”应为 8 位数字 YYYYMMDD" in d for d in failed["data_format"])
+    assert any("档号“A001-WS.2022-D30-BGS-0004”格式不正确" in d for d in failed["archival_code"])
+    assert any("日期“2022-3-3”与元数据“20220303”不一致" in d for d in failed["catalog_metadata"])
+
+
+def test_duplicate_record_under_another_folder(package, tmp_path):
+    def edit(work):
+        shutil.copytree(work / REC, work / "data/电子档案/2022/A001-WS·2022-D30-BGS-0005")
+
+    failed = _failed(verify_package(_rebag(package, tmp_path / "bad.zip", edit)))
+    assert "档号 A001-WS·2022-D30-BGS-0002 重复出现 2 次" in failed["archival_code"]
+    assert any("文件夹名与元数据中的档号“A001-WS·2022-D30-BGS-0002”不一致" in d for d in failed["archival_code"])
+    assert any("文号 高教字〔2022〕2号（高平市教育局）在 2 件中重复出现" in d for d in failed["duplicates"])
+    assert "电子档案/2022/A001-WS·2022-D30-BGS-0005：文件目录中没有对应的 <文件> 条目" in failed["catalog_records"]
