@@ -159,7 +159,12 @@ def _short(text: str) -> str:
     return text[:14] + ("…" if len(text) > 14 else "")
 
 
-def check(path: Path, kind: str | None = None) -> list[Deviation]:
+def guess_kind(path: Path) -> str:
+    """notice (文件格式), letter (信函格式) or plain, as ``check`` would guess it."""
+    return check(path, kind=None, _guess_only=True)
+
+
+def check(path: Path, kind: str | None = None, _guess_only: bool = False):
     """Every deviation from DESIGN §5 in ``path``; ``kind`` notice|letter|plain (guessed when None)."""
     d = _Doc(Path(path))
     out: list[Deviation] = []
@@ -179,6 +184,8 @@ def check(path: Path, kind: str | None = None) -> list[Deviation]:
     has_number = any(len(_text(p)) < 40 and NUMBER_LIKE.search(_text(p)) for p in top_paras[:60])
     if kind is None:
         kind = "letter" if (title_pg and red_in_header) else "notice" if (red_in_body or has_number) else "plain"
+    if _guess_only:
+        return kind
 
     # 1. page and margins (§5.2.1)
     pg, mar = _w(sect, "pgSz"), _w(sect, "pgMar")

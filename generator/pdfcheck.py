@@ -82,3 +82,52 @@ def measure(pdf: Path) -> list[PageFacts]:
 def separator(facts: PageFacts) -> tuple[float, float, float] | None:
     """The longest red rule on the page (y, x0, length)."""
     return max(facts.red_rules, key=lambda r: r[2]) if facts.red_rules else None
+
+
+def check_pdf(pdf: Path, kind: str = "notice"):
+    """The measurable rules as deviations (same type as the .docx checker), for ``layout-check --pdf``."""
+    from generator.layout import Deviation
+
+    pages = measure(pdf)
+    out = []
+    add = lambda where, msg: out.append(Deviation("pdf", where, msg))
+    char4 = 14 * 25.4 / 72
+    if kind in ("notice", "letter") and pages:
+        first, want = pages[0], 72.0 if kind == "notice" else 30.0
+        if first.red_char_top is None:
+            add("第 1 页", "没有红色的发文机关标志。")
+        elif abs(first.red_char_top - want) > 1:
+            add("第 1 页", f"发文机关标志上边缘应距纸张上边缘 {want:g} mm（±1），实测 {first.red_char_top:.1f} mm。")
+        sep = separator(first)
+        if kind == "notice" and (sep is None or abs(sep[2] - 156) > 1):
+            add("第 1 页", "红色版头分隔线应与版心等宽（156 mm ±1）" + (f"，实测 {sep[2]:.1f} mm。" if sep else "，未找到。"))
+        if kind == "letter":
+            long_rules = [r for r in first.red_rules if abs(r[2] - 170) <= 1]
+            if len([r for r in long_rules if r[0] < 150]) < 2 or len([r for r in long_rules if r[0] > 150]) < 2:
+                add("第 1 页", "信函格式应有上下两组 170 mm 的红色双线。")
+            elif abs(max(r[0] for r in long_rules) - 277) > 1:
+                add("第 1 页", f"下方红色双线应距下页边 20 mm，实测 {297 - max(r[0] for r in long_rules):.1f} mm。")
+    for p in pages:
+        where = f"第 {p.number} 页"
+        if p.body_lines > 22:
+            add(where, f"每页应排 22 行，实测 {p.body_lines} 行。")
+        if kind == "letter" and p.number == 1:
+            if p.footer_text:
+                add(where, "信函格式首页不显示页码。")
+            continue
+        if p.footer_text.replace(" ", "") != f"—{p.number}—":
+            add(where, f"页码应为“— {p.number} —”，实测“{p.footer_text or '无'}”。")
+            continue
+        if p.number % 2 and abs(p.footer_x1 - (TEXT_RIGHT - char4)) > 1.5:
+            add(where, "单页码应居右空一字。")
+        if not p.number % 2 and abs(p.footer_x0 - (TEXT_LEFT + char4)) > 1.5:
+            add(where, "双页码应居左空一字。")
+        if abs(p.footer_top + char4 / 2 - (TEXT_BOTTOM + 7)) > 1.5:
+            add(where, f"页码一字线应在版心下边缘之下 7 mm，实测 {p.footer_top + char4 / 2 - TEXT_BOTTOM:.1f} mm。")
+    if kind == "notice" and pages:
+        rules = [y for y, length in pages[-1].black_rules if abs(length - 156) <= 1]
+        if not rules:
+            add(f"第 {pages[-1].number} 页", "最后一页没有找到版记分隔线。")
+        elif abs(max(rules) - TEXT_BOTTOM) > 2:
+            add(f"第 {pages[-1].number} 页", f"版记末条分隔线应与版心下边缘重合（±2 mm），实测相差 {TEXT_BOTTOM - max(rules):.1f} mm。")
+    return out

@@ -137,3 +137,15 @@ def test_batch_of_notices_puts_each_banji_on_the_bottom_edge(archive, tmp_path):
         pdf = next(f for f in p.files if f.suffix == ".pdf")
         last = measure(pdf)[-1]
         assert max(y for y, length in last.black_rules if length > 150) == pytest.approx(262, abs=2)
+
+
+def test_pdf_checker_passes_generated_documents_and_catches_an_unpadded_banji(rendered, tmp_path):
+    from generator.pdfcheck import check_pdf
+
+    for name, kind in (("notice", "notice"), ("letter", "letter"), ("rect", "notice")):
+        doc, _ = rendered[name]
+        assert check_pdf(doc.pdf, kind) == [], name
+    unpadded = render("rectification_notice", tmp_path, make_config())  # .docx only: no second pass
+    (pdf,) = pdfmod.convert([unpadded.docx], tmp_path / "pdf")
+    found = [str(d) for d in check_pdf(pdf, "notice")]
+    assert len(found) == 1 and "版记末条分隔线应与版心下边缘重合" in found[0]

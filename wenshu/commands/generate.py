@@ -151,12 +151,22 @@ def batch(template_name, rows_path, data_file, sets, prefix, when, pdf, strict, 
 @click.command("layout-check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--kind", type=click.Choice(["notice", "letter", "plain"]), help="版式：notice 文件格式 / letter 信函格式 / plain。默认自动判断。")
+@click.option("--pdf", "measure_pdf", is_flag=True, help="另用 LibreOffice 排出 PDF，实测标志位置、分隔线、行数、页码和版记（较慢）。")
 @json_option
-def layout_check(files, kind, as_json):
+def layout_check(files, kind, measure_pdf, as_json):
     """按 GB/T 9704 检查 .docx 的版式，逐条列出不符合之处。"""
-    from generator.layout import check
+    from generator.layout import check, guess_kind
 
     results = {f: check(Path(f), kind) for f in files}
+    if measure_pdf:
+        import tempfile
+
+        from generator import pdf as pdfmod
+        from generator.pdfcheck import check_pdf
+
+        with tempfile.TemporaryDirectory(prefix="wenshu-check-") as tmp:
+            for f, pdf in zip(files, pdfmod.convert([Path(f) for f in files], Path(tmp))):
+                results[f] += check_pdf(pdf, kind or guess_kind(Path(f)))
     if as_json:
         echo_json({f: [{"rule": d.rule, "where": d.where, "message": d.message} for d in devs]
                    for f, devs in results.items()})
