@@ -18,7 +18,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from archive.archival_code import ArchivalCode, Retention, item_series
 from archive.docnumber import DocNumber
@@ -98,9 +98,16 @@ def find_record(archive: Archive, key: str) -> tuple[Path, Record]:
 _DIGESTS: dict[Path, tuple[tuple, frozenset, str, str]] = {}
 
 
-def find_by_sha256(archive: Archive, digests: set[str]) -> dict[str, tuple[str, str]]:
-    """sha256 → (档号, 题名) of the record already holding a file with that content."""
-    out: dict[str, tuple[str, str]] = {}
+class Holder(NamedTuple):
+    """The record already holding a file: enough to name it in a message."""
+
+    archival_code: str  # 档号
+    title: str  # 题名
+
+
+def find_by_sha256(archive: Archive, digests: set[str]) -> dict[str, Holder]:
+    """sha256 → the record (档号, 题名) already holding a file with that content."""
+    out: dict[str, Holder] = {}
     for folder in record_folders(archive):
         path = folder / RECORD_JSON
         try:
@@ -117,7 +124,7 @@ def find_by_sha256(archive: Archive, digests: set[str]) -> dict[str, tuple[str, 
             cached = (sig, frozenset(f.sha256 for f in r.files), str(r.archival_code), r.title)
             _DIGESTS[path] = cached
         for sha in digests & cached[1]:
-            out.setdefault(sha, (cached[2], cached[3]))
+            out.setdefault(sha, Holder(cached[2], cached[3]))
     return out
 
 
