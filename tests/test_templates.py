@@ -136,3 +136,21 @@ def test_unknown_template_lists_the_available_ones():
     with pytest.raises(WenshuError) as e:
         load_template("nonexistent")
     assert "notice" in str(e.value) and "pledge" in str(e.value)
+
+
+def test_shihua_red_header_template_renders_a_real_number(archive):
+    folder = archive.root / "templates"
+    folder.mkdir()
+    shutil.copy(corpus_path("shihua-templates", "红头文件.docx"), folder / "shihua.docx")
+    (folder / "shihua.yaml").write_text(
+        "name: shihua\nlabel: 石化红头文件\nnumbering: 文号\ndoc_type: 通知\nfields:\n"
+        "  - {name: SALUTATION, label: 主送, type: text, required: true}\n"
+        "  - {name: BODY_PLACEHOLDER, label: 正文, type: multiline, required: true}\n"
+        "  - {name: SIGNOFF_ORG, label: 署名, type: text}\n  - {name: SIGNOFF_DATE, label: 落款日期, type: text}\n"
+        "  - {name: CC_LIST, label: 抄送, type: text}\n  - {name: FILE_NUMBER, label: 文件编号, type: text}\n",
+        encoding="utf-8")
+    p = new_document(archive, "shihua", {"主送": "各二级单位：", "正文": "请做好安全生产工作 & 隐患排查。",
+                                        "文件编号": "中石化〔2026〕12号", "署名": "办公室"}, when="2026-04-15")
+    text = "".join(t.text or "" for t in Document(p.files[0]).element.body.iter(qn("w:t")))
+    assert "中石化〔2026〕12号" in text and "请做好安全生产工作 & 隐患排查。" in text
+    assert p.number == "高教字〔2026〕1号"  # numbered through the registry like any 文号 template
