@@ -94,11 +94,32 @@ def build(root: Path, n: int) -> Archive:
     return archive
 
 
+def _bench_import(work: Path, n: int) -> None:
+    from archive.transfer.importer import import_package
+
+    src = build(work / "导入样本", n)
+    pkg = export_package(src, work / "样本.zip", Selection()).path
+    cfg = ArchiveConfig.from_dict({"fonds": {"code": "B001", "name": "晋城市教育局"},
+                                   "departments": {"BGS": "办公室", "JJK": "基础教育科"}})
+    city = Archive.init(work / "接收库", cfg)
+    t = time.perf_counter()
+    result = import_package(city, pkg)
+    ti = time.perf_counter() - t
+    print(f"导入：{len(result.imported)} 件，{ti:.1f} s = {len(result.imported) / ti:.1f} 件/s（含校验与索引；{result.index_note}）")
+    t = time.perf_counter()
+    again = import_package(city, pkg)
+    print(f"重复导入：跳过 {len(again.skipped)} 件，{time.perf_counter() - t:.1f} s")
+    src.close()
+    city.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=10_000)
     ap.add_argument("--digest", choices=["sha256", "sm3"], default="sha256")
     ap.add_argument("--keep", type=Path, help="build in this folder and keep it")
+    ap.add_argument("--import-sample", type=int, default=0,
+                    help="also time wenshu import of a package of this many records into an empty archive")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="wenshu-bench-export-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -124,6 +145,8 @@ def main() -> None:
         if not report.ok:
             print(report.text())
         archive.close()
+        if args.import_sample:
+            _bench_import(work, args.import_sample)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
