@@ -190,6 +190,18 @@ def test_damaged_archive_is_not_exported(filled, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["县局档案库"]  # no package, no staging folder
 
 
+def test_missing_required_metadata_is_announced_and_caught(filled, tmp_path):
+    from archive.filing import file_record
+
+    src = tmp_path / "来信.txt"
+    src.write_text("反映某培训机构周末违规授课。", encoding="utf-8")
+    file_record(filled, [(src, "原件")], {"title": "关于某培训机构违规授课的来信", "date": "2022-06-01"}, org="BGS")
+    r = export_package(filled, tmp_path / "p.zip", Selection())
+    assert r.incomplete == ["A001-WS·2022-D30-BGS-0006：缺 责任者"]
+    required = verify_package(r.path).get("required")
+    assert required.status == "不通过" and "必填项 责任者 为空" in required.details[0]
+
+
 def test_existing_output_is_never_overwritten(filled, tmp_path):
     out = tmp_path / "p.zip"
     out.write_bytes(b"old")
@@ -239,6 +251,7 @@ def test_other_formats_are_announced_and_caught_by_verify(filled, tmp_path):
                 {"title": "某某培训学校现场检查记录", "author": "高平市教育局", "date": "2022-05-06"}, org="BGS")
     r = export_package(filled, tmp_path / "p.zip", Selection())
     assert r.other_formats == ["电子档案/2022/A001-WS·2022-D30-BGS-0006/现场照片.png"]
+    assert r.incomplete == []
     report = verify_package(r.path)
     formats = report.get("formats")
     assert formats.status == "不通过"

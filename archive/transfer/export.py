@@ -82,6 +82,7 @@ class ExportResult:
     digests: list[str]
     unexplained_gaps: list[str] = field(default_factory=list)
     other_formats: list[str] = field(default_factory=list)  # files the receiver's 格式检测 will reject
+    incomplete: list[str] = field(default_factory=list)  # "档号：缺 责任者、日期" — 必填著录项目 missing
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -89,6 +90,7 @@ class ExportResult:
                 "数据量字节": self.payload_bytes, "未导出密级件数": self.skipped_classified,
                 "摘要算法": [DIGEST_LABELS[d] for d in self.digests],
                 "未说明的缺号": self.unexplained_gaps, "非通用格式文件": self.other_formats,
+                "缺必填项": self.incomplete,
                 "用时秒": round(self.seconds, 3)}
 
 
@@ -301,7 +303,7 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
     try:
         bag = tmp / "bag"
         (bag / RECORDS_DIR).mkdir(parents=True)
-        rows, sm3_entries, other_formats, size, n_files = [], [], [], 0, 0
+        rows, sm3_entries, other_formats, incomplete, size, n_files = [], [], [], [], 0, 0
         moved = HistoryEntry("移交", f"导出至数据包 {out.name}（{sel.describe()}）", now, actor)
         for i, (folder, rec) in enumerate(chosen, 1):
             code = rec.archival_code
@@ -326,6 +328,9 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
             note = rec.extra.get("备注", "") if isinstance(rec.extra.get("备注", ""), str) else ""
             if not note and rec.origin == IMPORTED and rec.source:
                 note = f"原档号 {rec.source.get('原档号', '')}"
+            missing = [label for label, value in (("责任者", rec.author), ("日期", rec.date)) if not value]
+            if missing:
+                incomplete.append(f"{code}：缺 {'、'.join(missing)}")
             rows.append(catalog.CatalogRow(i, str(code), str(rec.doc_number or ""), rec.author, rec.title,
                                            metadata_xml.ymd(rec.date), rec.classification, rec.pages, loc, note))
             if progress and i % 200 == 0:
@@ -373,4 +378,4 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
         if out_tmp.exists():
             out_tmp.unlink()
     return ExportResult(out, len(chosen), n_files, size, skipped, algs, unexplained, other_formats,
-                        time.perf_counter() - started)
+                        incomplete, time.perf_counter() - started)

@@ -45,6 +45,9 @@ def export(archive_dir, year, retention, org, case, query, include_classified, d
     if result.other_formats:
         click.echo(f"注意：{len(result.other_formats)} 个文件不是 docx、pdf、ofd、txt 格式（如 "
                    f"{result.other_formats[0]}），接收方的格式检测将不通过；请先转换为 PDF 或 OFD。")
+    if result.incomplete:
+        click.echo(f"注意：{len(result.incomplete)} 件缺少必填著录项目（如 {result.incomplete[0]}），"
+                   "接收方的必填项检测将不通过；请先用 wenshu edit 补全。")
     if result.unexplained_gaps:
         click.echo(f"注意：{len(result.unexplained_gaps)} 个件号在档案库中既无记录也未登记作废："
                    f"{'、'.join(result.unexplained_gaps[:5])}；接收方的件号连续性检测将不通过。")
