@@ -257,3 +257,21 @@ def test_other_formats_are_announced_and_caught_by_verify(filled, tmp_path):
     assert formats.status == "不通过"
     assert formats.details == ["data/电子档案/2022/A001-WS·2022-D30-BGS-0006/现场照片.png：格式 .png 不在允许的格式"
                                "（docx、pdf、ofd、txt）之内"]
+
+
+def test_sm3_without_openssl_uses_the_pure_python_fallback(tmp_path, monkeypatch):
+    from archive.transfer import layout
+
+    a = Archive.init(tmp_path / "库", config())
+    add_records(a, tmp_path / "src", 1, pdf=False)
+    monkeypatch.setattr(layout, "hashlib_has", lambda alg: alg != "sm3")
+    assert isinstance(layout.new_hasher("sm3"), _Sm3Fallback)
+    out = export_package(a, tmp_path / "p.zip", Selection(), digest="sm3").path
+    report = verify_package(out)  # verified with the fallback too
+    assert report.ok, report.text()
+    monkeypatch.undo()
+    for line in read_entry(out, "manifest-sm3.txt").decode().splitlines():
+        digest, path = line.split("  ", 1)
+        if "sm3" in hashlib.algorithms_available:
+            assert hashlib.new("sm3", read_entry(out, path)).hexdigest() == digest
+    a.close()
