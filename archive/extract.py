@@ -171,7 +171,9 @@ def pdf_text(path: Path) -> str:
                 ok = 0
             if not ok:
                 raise WenshuError(f"{path.name} 是加密的 PDF（需要密码才能打开），无法读取。请提供未加密的版本。")
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        pages = _layout_text(path)
+        if pages is None:
+            pages = [(page.extract_text() or "").strip() for page in reader.pages]
     except WenshuError:
         raise
     except FileNotDecryptedError:
@@ -179,6 +181,21 @@ def pdf_text(path: Path) -> str:
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError) as e:
         raise WenshuError(f"{path.name} 不是有效的 PDF 文件（已损坏或格式不对：{e}）。") from None
     return "\n".join(p for p in pages if p)
+
+
+def _layout_text(path: Path) -> list[str] | None:
+    """Page texts in reading order by position (pdfplumber). pypdf emits text in content-stream
+    order, which puts CJK quotes set in a Latin font (“ ”) away from their words; None when
+    pdfplumber is missing or fails, so the caller falls back to pypdf."""
+    try:
+        import pdfplumber
+    except ImportError:
+        return None
+    try:
+        with pdfplumber.open(str(path)) as pdf:
+            return [(page.extract_text() or "").strip() for page in pdf.pages]
+    except Exception:  # pdfminer raises many types on odd files; pypdf gets the next try
+        return None
 
 
 def pdf_pages(path: Path) -> int:

@@ -182,17 +182,9 @@ def read_metadata(text: str) -> DocMeta:
             break
 
     # 主送: the first line after the top that ends with a colon and is not a heading
-    to_at = None
-    start = (num_at or 0) + 1 if num_at is not None else 0
-    for i in range(start, min(len(lines), start + 8)):
-        line = lines[i]
-        if re.search(r"[:：]$", line) and len(line) <= 300 and not re.match(r"^[一二三四五六七八九十]+、", line):
-            to_at = i
-            break
-        if _SENT_END.search(line) or len(line) > 80:
-            break
+    to_at, to_end = _recipient_lines(lines, (num_at + 1) if num_at is not None else 0)
     if to_at is not None:
-        meta.recipients = _names(lines[to_at][:-1])
+        meta.recipients = _names("".join(lines[to_at:to_end + 1])[:-1])
 
     # 题名
     if order is not None:
@@ -206,7 +198,7 @@ def read_metadata(text: str) -> DocMeta:
         meta.doc_type = doc_type_of(meta.title)
 
     # 成文日期 and the signature above it
-    body_from = (to_at if to_at is not None else (num_at or 0)) + 1
+    body_from = (to_end if to_end is not None else (num_at or 0)) + 1
     date_at = None
     for i in range(body_from, len(lines)):
         d = _is_date_line(lines[i])
@@ -239,6 +231,27 @@ def read_metadata(text: str) -> DocMeta:
     return meta
 
 
+def _recipient_lines(lines: list[str], start: int) -> tuple[int | None, int | None]:
+    """First and last line of the 主送. In a PDF a long 主送 wraps onto the next visual line
+    ("…国务院各部委、各直属机" / "构："); only a full line of a list of names is joined that way,
+    so a short title line above a one-line 主送 stays the title."""
+    for i in range(start, min(len(lines), start + 8)):
+        line = lines[i]
+        if re.match(r"^[一二三四五六七八九十]+、", line):
+            break
+        if re.search(r"[:：]$", line) and len(line) <= 300:
+            return i, i
+        end = i
+        while (end + 1 < len(lines) and end - i < 3 and len(lines[end]) >= 24 and not _SENT_END.search(lines[end])
+               and ("，" in lines[end] or lines[end].count("、") >= 2)):
+            end += 1
+            if re.search(r"[:：]$", lines[end]) and len(lines[end]) < 24:
+                return i, end
+        if _SENT_END.search(line) or len(line) > 80:
+            break
+    return None, None
+
+
 DEADLINE_TYPES = ("整改通知书", "督办函")
 _DEADLINE = re.compile(r"(?:于|在)?\s*(?P<d>\S{6,16}?日)\s*(?:前|之前|以前)")
 
@@ -247,8 +260,9 @@ def _deadline(body: list[str]) -> date | None:
     """The first "于…日前" date in the body of a document that sets a time limit."""
     for line in body:
         for m in _DEADLINE.finditer(_fold_digits(line)):
-            for _, d in find_dates(m.group(0)):
-                return d
+            found = find_dates(m.group(0))
+            if found:
+                return found[-1][1]  # the date right before "前" ("5月1日至5月31日前" → 5月31日)
     return None
 
 

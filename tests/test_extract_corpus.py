@@ -160,3 +160,27 @@ def test_file_drafting_demo_documents(archive):
     assert minutes.exists()  # read-only corpus file copied, never moved
     text = extract_text(notice)
     assert "特此通知。" in text and "— 1 —" not in text
+
+
+def test_policy_documents_as_pdf(archive, tmp_path):
+    """The first 15 office-layout documents printed to PDF by LibreOffice, then filed from the PDF:
+    lines are visual lines there (a long 主送 wraps), and CJK quotes sit in a Latin font."""
+    import shutil
+    import subprocess
+
+    if not (shutil.which("soffice") or shutil.which("libreoffice")):
+        pytest.skip("LibreOffice 未安装，无法生成 PDF")
+    rows = _policy_docs()[:15]
+    docs = []
+    for row in rows:
+        office_docx(row, tmp_path / f"{row['id']:02d}.docx")
+        docs.append(str(tmp_path / f"{row['id']:02d}.docx"))
+    subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), *docs],
+                   check=True, capture_output=True, timeout=300)
+    right = []
+    for row in rows:
+        r = receive(archive, [tmp_path / "pdf" / f"{row['id']:02d}.pdf"])
+        right.append(all(_score(r, row)))
+        assert r.pages >= 1 and r.files[0].format == "pdf"
+    assert sum(right) >= 14, right
