@@ -16,7 +16,7 @@ from archive.errors import WenshuError
 from archive.extract import extract_text
 from archive.fields import to_attributes
 from archive.filing import check_source, file_record
-from archive.metadata import DocMeta, read_metadata
+from archive.metadata import _TITLE_HINT, DocMeta, doc_type_of, read_metadata
 from archive.record import RECEIVED, Record
 from archive.store import Archive
 
@@ -28,13 +28,16 @@ def read_document(path: Path) -> tuple[str, DocMeta]:
     to its largest-type line (the 标题 is set in 2号, larger than anything else on the page)."""
     text = extract_text(path)
     meta = read_metadata(text)
-    if not meta.title and Path(path).suffix.lower() == ".docx":
+    if Path(path).suffix.lower() == ".docx" and not looks_like_title(meta.title):
         title = largest_type_line(path)
-        if title:
-            from archive.metadata import doc_type_of
-
-            meta.title, meta.doc_type = title, meta.doc_type or doc_type_of(title)
+        if title and title != meta.title:
+            meta.title, meta.doc_type = title, doc_type_of(title) or meta.doc_type
     return text, meta
+
+
+def looks_like_title(title: str) -> bool:
+    """关于…的通知, or at least ending in a 文种: what a 公文 title looks like."""
+    return bool(title) and bool(_TITLE_HINT.search(title) or doc_type_of(title))
 
 
 def largest_type_line(path: Path, scan: int = 15) -> str:

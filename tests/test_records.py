@@ -203,3 +203,17 @@ def test_edit_refuses_bad_changes_and_changes_nothing(archive, tmp_path):
     assert (folder / "record.json").read_bytes() == before
     with pytest.raises(WenshuError, match="没有要修改的内容"):
         edit_record(archive, "A001-WS·2022-D30-0001", {})
+
+
+def test_title_from_the_largest_type_when_the_text_gives_none(archive, tmp_path):
+    from docx.shared import Pt
+
+    from archive.receive import read_document
+
+    d = Document()
+    d.add_paragraph("高平市第一中学")
+    for text, size in (("2022年春季学期课后服务", 22), ("实施细则", 22), ("一、服务时间", 16), ("每天下午放学后。", 16)):
+        d.add_paragraph().add_run(text).font.size = Pt(size)
+    d.save(tmp_path / "细则.docx")
+    meta = read_document(tmp_path / "细则.docx")[1]
+    assert meta.title == "2022年春季学期课后服务实施细则" and meta.doc_type == "细则"
