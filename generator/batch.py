@@ -171,20 +171,10 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
 
     reg = archive.registry
     numbers: list[tuple[str, str]] = []
-    for n, values in valid:  # numbers only for rows that will be produced
-        year = values["date"].year
-        title = values.get("title") or m.label
-        if m.numbering == "文号":
-            numbers.append((str(reg.issue(choose_prefix(archive, template, prefix), year, title)), ""))
-        elif m.numbering == "编号":
-            series = m.serial_series or f"{m.name}编号"
-            seq = reg.allocate_item(series, year, title=f"{title}（{values.get('name') or ''}）")
-            numbers.append(("", format_serial(year, seq)))
-        else:
-            numbers.append(("", ""))
-        tick("编号", len(numbers), len(valid))
+    settled: set[int] = set()
 
     def void(i: int, reason: str) -> None:
+        settled.add(i)
         (n, values), (number, serial) = valid[i], numbers[i]
         if number:
             from archive.docnumber import DocNumber
@@ -195,48 +185,71 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
             reg.void_item(m.serial_series or f"{m.name}编号", int(year), int(seq), f"批量生成第 {n} 行失败，自动作废：{reason}")
         report.errors.append(RowError(n, reason))
 
-    with tempfile.TemporaryDirectory(prefix="wenshu-batch-") as tmp:
-        tmp = Path(tmp)
-        jobs = [(i, values, *numbers[i], None) for i, (n, values) in enumerate(valid)]
-        docs: dict[int, RenderedDocument] = {}
+    try:
+        for n, values in valid:  # numbers only for rows that will be produced
+            year = values["date"].year
+            title = values.get("title") or m.label
+            if m.numbering == "文号":
+                numbers.append((str(reg.issue(choose_prefix(archive, template, prefix), year, title)), ""))
+            elif m.numbering == "编号":
+                series = m.serial_series or f"{m.name}编号"
+                seq = reg.allocate_item(series, year, title=f"{title}（{values.get('name') or ''}）")
+                numbers.append(("", format_serial(year, seq)))
+            else:
+                numbers.append(("", ""))
+            tick("编号", len(numbers), len(valid))
 
-        def deliver(i: int, doc: RenderedDocument) -> None:
-            produced = Produced(doc.number, doc.title, pages=doc.pages)
-            try:
-                if file:
-                    produced.archival_code, produced.files = file_rendered(
-                        archive, template, valid[i][1], doc, retention=retention, org=org)
-                else:
-                    target = Path(out_dir or ".")
-                    target.mkdir(parents=True, exist_ok=True)
-                    for p in (doc.docx, doc.pdf):
-                        if p:
-                            os.replace(p, target / p.name)
-                            produced.files.append(target / p.name)
-            except WenshuError as e:
-                void(i, str(e))
-                return
-            report.produced.append(produced)
-            tick("归档" if file else "保存", len(report.produced), len(valid))
+        with tempfile.TemporaryDirectory(prefix="wenshu-batch-") as tmp:
+            tmp = Path(tmp)
+            jobs = [(i, values, *numbers[i], None) for i, (n, values) in enumerate(valid)]
+            docs: dict[int, RenderedDocument] = {}
 
-        for i, path, err in render_many(template, archive.config, jobs, tmp, workers):
-            if err:
-                void(i, err)
-                continue
-            number, serial = numbers[i]
-            doc = RenderedDocument(Path(path), None, None, number or serial, valid[i][1].get("title") or "", valid[i][1])
-            if pdf:
-                docs[i] = doc
-                tick("生成", len(docs), len(valid))
-            else:  # no PDF to wait for: file while the workers go on rendering
-                deliver(i, doc)
-        if pdf and docs and not pdfmod.available():
-            report.pdf_note = pdfmod.INSTALL_HINT
-        elif pdf and docs:
-            _batch_pdf(template, archive.config, valid, numbers, docs, tmp, workers)
-            tick("PDF", len(docs), len(valid))
-        for i in sorted(docs):
-            deliver(i, docs[i])
+            def deliver(i: int, doc: RenderedDocument) -> None:
+                produced = Produced(doc.number, doc.title, pages=doc.pages)
+                try:
+                    if file:
+                        produced.archival_code, produced.files = file_rendered(
+                            archive, template, valid[i][1], doc, retention=retention, org=org)
+                    else:
+                        target = Path(out_dir or ".")
+                        target.mkdir(parents=True, exist_ok=True)
+                        for p in (doc.docx, doc.pdf):
+                            if p:
+                                os.replace(p, target / p.name)
+                                produced.files.append(target / p.name)
+                except WenshuError as e:
+                    void(i, str(e))
+                    return
+                settled.add(i)
+                report.produced.append(produced)
+                tick("归档" if file else "保存", len(report.produced), len(valid))
+
+            for i, path, err in render_many(template, archive.config, jobs, tmp, workers):
+                if err:
+                    void(i, err)
+                    continue
+                number, serial = numbers[i]
+                doc = RenderedDocument(Path(path), None, None, number or serial, valid[i][1].get("title") or "", valid[i][1])
+                if pdf:
+                    docs[i] = doc
+                    tick("生成", len(docs), len(valid))
+                else:  # no PDF to wait for: file while the workers go on rendering
+                    deliver(i, doc)
+            if pdf and docs and not pdfmod.available():
+                report.pdf_note = pdfmod.INSTALL_HINT
+            elif pdf and docs:
+                _batch_pdf(template, archive.config, valid, numbers, docs, tmp, workers)
+                tick("PDF", len(docs), len(valid))
+            for i in sorted(docs):
+                deliver(i, docs[i])
+    except BaseException as e:  # interrupted or a bug: no number taken for this batch stays unexplained
+        for i in range(len(numbers)):
+            if i not in settled:
+                try:
+                    void(i, f"批量生成中断（{type(e).__name__}: {e}）")
+                except WenshuError:
+                    pass
+        raise
     report.errors.sort(key=lambda e: e.row)
     report.seconds = time.perf_counter() - start
     return report
