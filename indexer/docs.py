@@ -24,7 +24,7 @@ JUNK_PATTERNS = ("~$*", ".~lock.*#", "~WRL*.tmp", "*.tmp", "*.part", ".DS_Store"
 SKIPPED_DIRS = (STATE_DIR, INBOX)
 
 # The metadata fields a record gives each of its files.
-META_FIELDS = ("record", "code", "docnum", "title", "title_gram", "author", "meta", "meta_gram",
+META_FIELDS = ("record", "code", "docnum", "title", "title_gram", "author", "meta",
                "date", "year", "doctype", "retention", "classification", "case", "rmtime")
 _AUTHOR_SPLIT = re.compile(r"[\s、，,;；]+")
 _YEAR = re.compile(r"\d{4}")
@@ -66,8 +66,7 @@ def record_meta(record: Record, record_rel: str, rmtime: int) -> dict:
         "title": record.title,
         "title_gram": record.title,
         "author": ",".join(authors),
-        "meta": meta_text,
-        "meta_gram": meta_text,
+        "meta": meta_text,  # not a field: joins the text in ``gram``
         "date": int(record.date.strftime("%Y%m%d")) if record.date else None,
         "year": record.year,
         "doctype": record.doc_type,
@@ -83,7 +82,7 @@ def loose_meta(rel: PurePosixPath, text: str) -> dict:
     year = next((int(p) for p in rel.parts[:-1] if _YEAR.fullmatch(p)), None)
     return {
         "record": "", "code": "", "docnum": str(numbers[0]) if numbers else "",
-        "title": rel.stem, "title_gram": rel.stem, "author": "", "meta": "", "meta_gram": "",
+        "title": rel.stem, "title_gram": rel.stem, "author": "", "meta": "",
         "date": None, "year": year, "doctype": "", "retention": "", "classification": "",
         "case": "", "rmtime": 0,
     }
@@ -100,10 +99,14 @@ def file_fields(path: Path, rel: PurePosixPath, meta: dict, *, text: str | None 
     doc = dict(meta)
     doc.update(path=str(rel), size=st.st_size, mtime=st.st_mtime_ns,
                sha256=sha256 or sha256_file(path), error=error,
-               format=path.suffix.lower().lstrip("."), body=text, body_gram=text)
+               format=path.suffix.lower().lstrip("."), body=text)
     return clean(doc)
 
 
 def clean(doc: dict) -> dict:
-    """whoosh rejects None; an empty string indexes nothing but keeps the stored value."""
-    return {k: v for k, v in doc.items() if v is not None}
+    """The document as whoosh takes it: ``gram`` joins 题名, the short fields and the text;
+    None is dropped (whoosh rejects it; an empty string keeps the stored value)."""
+    doc = {k: v for k, v in doc.items() if v is not None}
+    meta = doc.pop("meta", "")
+    doc["gram"] = "\n".join((doc.get("title", ""), meta, doc.get("body", "")))
+    return doc

@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -68,6 +69,7 @@ class ArchiveIndex:
         self.lock = WriteLock(self.dir / "write.lock", lock_timeout)
         self._ix = None
         self._ixname = None
+        self._local = threading.local()
 
     # -- paths ------------------------------------------------------------------------------
 
@@ -144,11 +146,31 @@ class ArchiveIndex:
         self._ix = None
 
     def searcher(self):
-        """A reader's view of the last commit (whoosh commits are atomic; a commit that deletes
-        the generation we were opening is simply retried)."""
-        return _retry(lambda: self.index().searcher())
+        """A reader's view of the last commit, as a context manager.
+
+        Opening a whoosh reader costs tens of milliseconds (every segment file), so each thread
+        keeps one and refreshes it when a commit or a rebuild has made it stale. whoosh commits
+        are atomic; a commit that deletes the generation we were opening is simply retried.
+        """
+        ix = self.index()
+        cached = getattr(self._local, "searcher", None)
+        s = cached[1] if cached is not None and cached[0] == self._ixname else None
+        try:
+            fresh = s is not None and s.up_to_date()
+        except Exception:
+            fresh = False
+        if not fresh:  # not Searcher.refresh(): whoosh's reuse brings back merged-away segments
+            if cached is not None:
+                cached[1].close()
+            s = _retry(ix.searcher)
+        self._local.searcher = (self._ixname, s)
+        return _Borrowed(s)
 
     def close(self) -> None:
+        cached = getattr(self._local, "searcher", None)
+        if cached is not None:
+            cached[1].close()
+            self._local.searcher = None
         self._ix = None
 
     commit = close  # every write call commits before it returns; nothing is pending
@@ -210,7 +232,7 @@ class ArchiveIndex:
         for hit in searcher.search(Term("record", record_rel), limit=1):
             stored = hit.fields()
             meta = {k: stored.get(k) for k in META_FIELDS if k in stored}
-            meta.update(title_gram=stored.get("title", ""), meta_gram="", meta="")
+            meta.update(title_gram=stored.get("title", ""), meta=_meta_text(stored))
             return meta
         return None
 
@@ -283,7 +305,7 @@ class ArchiveIndex:
             return Outcome(key, "failed", doc["error"])
         if old is not None and old.get("sha256") == sha and not old.get("error"):
             text = old.get("body", "")
-            w.update_document(**file_fields(path, rel, meta, text=text, sha256=sha))
+            w.update_document(**file_fields(path, rel, meta, text=text, sha256=sha, error=""))
             return Outcome(key, "unchanged")
         doc = file_fields(path, rel, meta, sha256=sha)
         w.update_document(**doc)
@@ -346,7 +368,7 @@ class ArchiveIndex:
                     if not meta.get("record") and not meta.get("docnum"):
                         meta = loose_meta(new, body)
                     doc = dict(old)
-                    doc.update(meta, path=str(new), body=body, body_gram=body,
+                    doc.update(meta, path=str(new), body=body,
                                mtime=(self.root / new).stat().st_mtime_ns)
                     w.add_document(**clean(doc))
                 s.close()
@@ -397,7 +419,7 @@ class ArchiveIndex:
             if not meta.get("record"):
                 meta = loose_meta(rel, body)
             doc = dict(old)
-            doc.update(meta, body=body, body_gram=body)
+            doc.update(meta, body=body)
             w.update_document(**clean(doc))
             res["files"] += 1
         if not hits:
@@ -456,6 +478,27 @@ def _same_meta(old: dict, meta: dict) -> bool:
     return all(old.get(k) == meta.get(k) for k in ("record", "code", "docnum", "title", "author", "date",
                                                    "year", "doctype", "retention", "classification",
                                                    "case", "rmtime"))
+
+
+class _Borrowed:
+    """``with index.searcher() as s`` on a cached searcher: leaving the block does not close it."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+
+    def __enter__(self):
+        return self.searcher
+
+    def __exit__(self, *exc):
+        return False
+
+    def __getattr__(self, name):
+        return getattr(self.searcher, name)
+
+
+def _meta_text(stored: dict) -> str:
+    """The short fields' text of a stored document (for re-adding it without its record.json)."""
+    return " ".join(str(stored.get(k) or "").replace(",", " ") for k in ("author", "doctype", "case"))
 
 
 def _retry(open_fn, attempts: int = 10):

@@ -40,7 +40,7 @@ FIELDS = {
     "档号": "code", "code": "code",
     "正文": "body", "body": "body",
 }
-TITLE_BOOST, META_BOOST, BODY_BOOST, DOCNUM_BOOST = 4.0, 2.0, 1.0, 50.0
+TITLE_BOOST, DOCNUM_BOOST = 4.0, 50.0
 
 _QUOTES = {'"': '"', "“": "”", "”": "”"}
 
@@ -187,35 +187,58 @@ def _atom(tokens, pos):
 
 
 # -- clauses ------------------------------------------------------------------------------------
+#
+# Speed (DESIGN §11: multi-term queries are what whoosh is slow at): a query word must match
+# ONE field, ``gram`` (题名 + short fields + text), as an AND of a few bigrams; 题名 and the
+# segmented words of the text are optional clauses that only score the documents already found
+# (AndMaybe), so they rank title hits first without widening the match.
 
-def _grams_and(field: str, terms: list[str], boost: float = 1.0):
+def _terms_query(field: str, terms: list[str], boost: float = 1.0):
+    """AND of gram terms; a lone Chinese character in the body field is a prefix over bigrams."""
     if not terms:
         return None
-    q = Q.Term(field, terms[0]) if len(terms) == 1 else Q.And([Q.Term(field, t) for t in terms])
+    parts = []
+    for t in terms:
+        if field == "gram" and len(t) == 1 and _CJK.match(t):
+            parts.append(Q.Prefix(field, t))
+        else:
+            parts.append(Q.Term(field, t))
+    q = parts[0] if len(parts) == 1 else Q.And(parts)
     q.boost = boost
     return q
 
 
-def _rankers(words: list[str]):
-    """Optional clauses: segmented words in the word fields, for ranking and pinpoint highlights."""
-    qs = [Q.Term(f, w) for w in dict.fromkeys(words) for f in ("body", "title")]
-    return Q.Or(qs) if qs else None
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
-def _with_rankers(required, words):
-    ranker = _rankers(words)
-    return Q.AndMaybe(required, ranker) if ranker is not None else required
+def _optional(terms: list[str], words: list[str], phrase: bool = False):
+    """Title boost plus the text's words (whose character spans give pinpoint highlights)."""
+    opts = []
+    title = _terms_query("title_gram", terms, TITLE_BOOST)
+    if title is not None:
+        opts.append(title)
+    words = [w for w in dict.fromkeys(words)]
+    if phrase and len(words) > 1:
+        opts.append(Q.Phrase("body", words))
+    else:
+        opts.extend(Q.Term("body", w) for w in words)
+    return Q.Or(opts) if opts else None
+
+
+def _combine(required, optional):
+    if required is None:
+        return None
+    return Q.AndMaybe(required, optional) if optional is not None else required
 
 
 def word_clause(text: str):
     terms = [t for run in query_grams(text) for t in run]
     if not terms:
         return None
-    required = Q.Or([_grams_and("title_gram", terms, TITLE_BOOST), _grams_and("meta_gram", terms, META_BOOST),
-                     _grams_and("body_gram", terms, BODY_BOOST)])
+    required = _terms_query("gram", terms)
     if re.search(r"\d", text) and re.search(r"[^\x00-\x7f]", text):
         required = Q.Or([_docnum_term(text), required])
-    return _with_rankers(required, query_words(text))
+    return _combine(required, _optional(terms, query_words(text)))
 
 
 def _docnum_term(text: str):
@@ -236,12 +259,7 @@ def phrase_clause(text: str):
     terms = list(dict.fromkeys(phrase_grams(text)))
     if not terms:
         return None
-    required = Q.Or([_grams_and("title_gram", terms, TITLE_BOOST), _grams_and("meta_gram", terms, META_BOOST),
-                     _grams_and("body_gram", terms, BODY_BOOST)])
-    words = query_words(text)
-    if len(words) > 1:
-        return Q.AndMaybe(required, Q.Or([Q.Phrase("body", words), Q.Phrase("title", words)]))
-    return _with_rankers(required, words)
+    return _combine(_terms_query("gram", terms), _optional(terms, query_words(text), phrase=True))
 
 
 def field_clause(field: str, value: str):
@@ -252,17 +270,17 @@ def field_clause(field: str, value: str):
         return Q.Term("docnum", DocNumber.normalize(value))
     if field == "title":
         terms = [t for run in query_grams(value) for t in run]
-        return _with_rankers(_grams_and("title_gram", terms), query_words(value))
+        return _terms_query("title_gram", terms)
     if field == "body":
         terms = [t for run in query_grams(value) for t in run]
-        return _with_rankers(_grams_and("body_gram", terms), query_words(value))
+        return _combine(_terms_query("gram", terms), _optional([], query_words(value)))
     if field == "author":
         return Q.Term("author", value)
     if field in ("doctype", "classification"):
         return Q.Term(field, value)
     if field == "case":
         terms = [t for run in query_grams(value) for t in run]
-        return Q.Or([Q.Term("case", value), _grams_and("meta_gram", terms)])
+        return Q.Or([Q.Term("case", value), _terms_query("gram", terms)])
     if field == "code":
         return Q.Prefix("code", value.replace("•", "·").replace("・", "·"))
     if field == "retention":

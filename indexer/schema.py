@@ -14,7 +14,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
 
 from indexer.analysis import GRAMS, WORDS
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Fields the searcher shows for a hit (stored).
 SHOWN = ("path", "record", "code", "docnum", "title", "author", "date", "year", "doctype",
@@ -37,8 +37,6 @@ def make_schema() -> Schema:
         title=WORDS(stored=True, field_boost=1.0),  # 题名
         title_gram=GRAMS(),
         author=KEYWORD(stored=True, commas=True, scorable=False, sortable=True),  # 责任者 / 机关
-        meta=WORDS(),  # 责任者, 关键词, 案件, 主送 … as searchable words
-        meta_gram=GRAMS(),
         date=NUMERIC(int, stored=True, sortable=True),  # 日期 as yyyymmdd
         year=NUMERIC(int, stored=True, sortable=True),  # 年度
         doctype=ID(stored=True, sortable=True),  # 文种
@@ -48,5 +46,7 @@ def make_schema() -> Schema:
         rmtime=NUMERIC(int, bits=64, stored=True, sortable=True),  # record.json st_mtime_ns when read
         # the text of the file
         body=WORDS(stored=True),
-        body_gram=GRAMS(),
+        # recall: the grams of 题名 + 责任者/关键词/案件/主送 + the text, in one field, so a query
+        # word is one AND of a few posting lists (DESIGN §11: multi-term queries are the slow ones)
+        gram=GRAMS(unigrams=False),
     )

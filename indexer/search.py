@@ -92,7 +92,7 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
     from whoosh import highlight, sorting
 
     with index.searcher() as s:
-        kw = {"terms": True}
+        kw = {}
         if sort == "date":
             kw["sortedby"] = sorting.FieldFacet("date", reverse=True)
         if facets:
@@ -101,6 +101,7 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
             kw["maptype"] = sorting.Count
         rp = s.search_page(q, page, pagelen=limit, **kw)
         results = rp.results
+        _mark_matched_terms(s, results, q, [hit.docnum for hit in rp])
         results.fragmenter = highlight.PinpointFragmenter(maxchars=snippet_chars, surround=snippet_chars // 3,
                                                           autotrim=True)
         results.formatter = _Marks(between="…")
@@ -130,6 +131,42 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
                                      sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
                                      if k not in (None, "")}
         return out
+
+
+def _mark_matched_terms(s, results, q, docnums: list[int]) -> None:
+    """Which of the query's body words each shown hit holds, read from the postings.
+
+    ``search(..., terms=True)`` records this for EVERY matching document while collecting,
+    which disables whoosh's block-quality skipping; the page only needs it for ten. With it
+    set, the highlighter takes the character spans from the postings (pinpoint) instead of
+    re-tokenising stored bodies.
+    """
+    from whoosh.query import Phrase, Term
+
+    words = set()
+    for sub in q.leaves():
+        if isinstance(sub, Term) and sub.fieldname == "body":
+            words.add(sub.text)
+        elif isinstance(sub, Phrase) and sub.fieldname == "body":
+            words.update(sub.words)
+    docterms: dict[int, set] = {d: set() for d in docnums}
+    termdocs: dict[tuple, list] = {}
+    reader = s.reader()
+    for w in words:
+        key = ("body", w.encode("utf-8"))
+        if not reader.frequency(*key):
+            continue
+        m = reader.postings(*key)
+        for d in sorted(docnums):
+            if not m.is_active():
+                break
+            if m.id() < d:
+                m.skip_to(d)
+            if m.is_active() and m.id() == d:
+                docterms[d].add(key)
+                termdocs.setdefault(key, []).append(d)
+    results.docterms = docterms
+    results.termdocs = termdocs
 
 
 def _clean(snippet: str) -> str:

@@ -1,0 +1,195 @@
+"""Search benchmark (issue 5): build archives of synthesised records from the corpora's real
+paragraphs, index them, and time a fixed query mix with highlighted top-10 and the cold start
+of ``wenshu search``.
+
+    .venv/bin/python bench/search.py                     # 10,000 and 100,000 records
+    .venv/bin/python bench/search.py --records 10000 --chars 3000 --queries 300
+
+Each record is a folder ``<年度>/<档号> <题名>/`` with record.json and a 正文.txt of about
+``--chars`` characters drawn from real paragraphs (govcn-policy-2019 and lawrefbook); titles
+are real titles, 文号 are unique. The build is ``ArchiveIndex.rebuild()`` from disk: walking,
+hashing, reading record.json and the text, analysis and commit all count.
+Prints figures; asserts nothing (tests never assert wall-clock times).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+PREFIXES = ["国发", "国办发", "国函", "国办函", "高教字", "高教发", "高教督函", "晋教基", "教基", "教督"]
+AUTHORS = ["国务院", "国务院办公厅", "教育部", "高平市教育局", "晋城市教育局", "山西省教育厅", "高平市人民政府"]
+TYPES = ["通知", "意见", "决定", "批复", "复函", "函", "报告", "通报"]
+
+
+def load_corpus():
+    paragraphs, titles = [], []
+    for line in (CORPUS / "govcn-policy-2019" / "ge_policy_raw20190217.jsonl").read_text("utf-8").splitlines():
+        d = json.loads(line)
+        titles.append(d["title"])
+        paragraphs += [p for p in d["text"].splitlines() if len(p) >= 20]
+    for p in sorted((CORPUS / "lawrefbook-regulations").rglob("*.md")):
+        if p.name == "_index.md":
+            continue
+        titles.append(re.sub(r"\(\d{4}-\d{2}-\d{2}\)$", "", p.stem))
+        body = p.read_text("utf-8").split("<!-- INFO END -->")[-1]
+        paragraphs += [ln for ln in body.splitlines() if len(ln) >= 20 and not ln.startswith("#")]
+    return paragraphs, titles
+
+
+def synthesise(root: Path, n: int, chars: int, seed: int = 7) -> list[dict]:
+    from archive.archival_code import ArchivalCode, Retention
+    from archive.docnumber import DocNumber
+    from archive.record import Record
+    from archive.store import Archive
+    from tests.conftest import make_config
+
+    paragraphs, titles = load_corpus()
+    rng = random.Random(seed)
+    archive = Archive.init(root, make_config())
+    items: dict[int, int] = {}
+    seqs: dict[tuple, int] = {}
+    truth = []
+    for i in range(n):
+        day = date(2015, 1, 1) + timedelta(days=rng.randrange(3650))
+        items[day.year] = items.get(day.year, 0) + 1
+        prefix = rng.choice(PREFIXES)
+        seqs[(prefix, day.year)] = seqs.get((prefix, day.year), 0) + 1
+        title = rng.choice(titles)
+        kind = next((t for t in TYPES if title.endswith(t)), rng.choice(TYPES))
+        item = items[day.year]
+        org = "BGS" if item <= 9999 else "JJK"
+        rec = Record(ArchivalCode("A001", day.year, Retention.YEARS_30, org, (item - 1) % 9999 + 1), title,
+                     author=rng.choice(AUTHORS), date=day, doc_type=kind,
+                     doc_number=DocNumber(prefix, day.year, seqs[(prefix, day.year)]))
+        body, size = [], 0
+        while size < chars:
+            p = rng.choice(paragraphs)
+            body.append(p)
+            size += len(p)
+        folder = root / str(day.year) / rec.folder_name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "record.json").write_text(rec.dumps(), encoding="utf-8")
+        (folder / "正文.txt").write_text("\n".join(body), encoding="utf-8")
+        if i < 2000:
+            truth.append({"docnum": str(rec.doc_number), "title": title, "body": body, "year": day.year, "kind": kind})
+    archive.close()
+    return truth
+
+
+def query_mix(truth: list[dict], count: int, seed: int = 11) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    from indexer.analysis import query_words
+
+    out = []
+    kinds = ["1 word", "2 words", "3 words", "phrase", "文号", "filtered"]
+    for i in range(count):
+        t = rng.choice(truth)
+        kind = kinds[i % len(kinds)]
+        para = rng.choice(t["body"])
+        words = [w for w in query_words(para) if len(w) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", w)]
+        if kind == "文号":
+            dn = t["docnum"]
+            q = rng.choice([dn, dn.replace("〔", "[").replace("〕", "]"), dn.replace("〔", "（").replace("〕", "）")])
+        elif kind == "phrase":
+            start = rng.randrange(max(1, len(para) - 8))
+            q = '"' + re.sub(r"[\W_]", "", para[start:start + 6]) + '"'
+        elif kind == "filtered":
+            q = f"{rng.choice(words) if words else '通知'} 年度:{t['year']} 类型:{t['kind']}"
+        else:
+            n = {"1 word": 1, "2 words": 2, "3 words": 3}[kind]
+            q = " ".join(rng.sample(words, min(n, len(words)))) if words else "通知"
+        out.append((kind, q))
+    return out
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def run(n: int, chars: int, queries: int, keep: Path | None) -> None:
+    from archive.store import Archive
+    from indexer.index import ArchiveIndex
+    from indexer.search import search
+
+    base = keep or Path(tempfile.mkdtemp(prefix="wenshu-bench-"))
+    root = base / f"archive-{n}"
+    if root.exists():
+        shutil.rmtree(root)
+    t0 = time.perf_counter()
+    truth = synthesise(root, n, chars)
+    t_gen = time.perf_counter() - t0
+    archive = Archive(root)
+    ai = ArchiveIndex(archive, notify=lambda m: None)
+    t0 = time.perf_counter()
+    summary = ai.rebuild()
+    t_build = time.perf_counter() - t0
+    st = ai.status()
+    print(f"\n== {n:,} records, ~{chars} chars of text each (synthesised in {t_gen:.0f} s) ==")
+    print(f"index build (rebuild from disk, procs=2 multisegment): {summary['files']:,} files in {t_build:.1f} s "
+          f"= {summary['files'] / t_build:.0f} records/s")
+    print(f"index size: {st['size_bytes'] / 1048576:.0f} MB in {st['segments']} segments "
+          f"({st['size_bytes'] / max(1, summary['files']) / 1024:.1f} KB/record)")
+
+    mix = query_mix(truth, queries)
+    for kind, q in mix[:12]:  # warm the OS cache and whoosh's per-field caches
+        search(ai, q)
+    for label, facets in (("query mix, highlighted top-10", False), ("same mix with facet counts", True)):
+        times: dict[str, list[float]] = {}
+        found = 0
+        for kind, q in mix:
+            t0 = time.perf_counter()
+            res = search(ai, q, facets=facets)
+            times.setdefault(kind, []).append((time.perf_counter() - t0) * 1000)
+            found += bool(res.hits)
+        everything = [x for v in times.values() for x in v]
+        print(f"{label}: {len(mix)} queries, p50 {pct(everything, 50):.0f} ms, p95 {pct(everything, 95):.0f} ms, "
+              f"max {max(everything):.0f} ms; {found} with hits")
+        for kind, v in times.items():
+            print(f"    {kind:9s} p50 {pct(v, 50):6.1f} ms  p95 {pct(v, 95):6.1f} ms")
+    docnum_hits = sum(search(ai, t["docnum"]).hits[0].docnum == t["docnum"] for t in truth[:50])
+    print(f"文号 known-item check: {docnum_hits}/50 at rank 1")
+
+    wenshu = str(Path(sys.executable).with_name("wenshu"))
+    runs = []
+    for q in ("课后服务", "国务院 通知 年度:2019"):
+        for _ in range(3):
+            t0 = time.perf_counter()
+            subprocess.run([wenshu, "search", q, "--archive", str(root)], check=True, capture_output=True)
+            runs.append(time.perf_counter() - t0)
+    print(f"`wenshu search` cold start (new process, whole command incl. facets): "
+          f"median {statistics.median(runs):.2f} s, max {max(runs):.2f} s")
+    if not keep:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, action="append", help="archive size (repeatable); default 10000 and 100000")
+    ap.add_argument("--chars", type=int, default=3000, help="characters of text per record")
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--keep", type=Path, help="build the archives here and keep them")
+    args = ap.parse_args()
+    if not (CORPUS / "govcn-policy-2019").exists():
+        sys.exit(f"语料不在 {CORPUS}，无法运行基准测试。")
+    for n in args.records or [10_000, 100_000]:
+        run(n, args.chars, args.queries, args.keep)
+
+
+if __name__ == "__main__":
+    main()
