@@ -51,8 +51,9 @@ def _user_dir(archive) -> Path | None:
     return Path(archive.root) / USER_DIR if archive is not None else None
 
 
-def list_templates(archive=None) -> list[Template]:
-    """Built-in templates, overridden or extended by the archive's own (broken ones are skipped here)."""
+def list_templates(archive=None, errors: list | None = None) -> list[Template]:
+    """Built-in templates, overridden or extended by the archive's own; a broken user template is
+    left out, and ``(name, message)`` is appended to ``errors`` when a list is given."""
     found = {p.stem: p for p in sorted(TEMPLATES_DIR.glob("*.docx"))}
     user = _user_dir(archive)
     if user and user.is_dir():
@@ -61,8 +62,9 @@ def list_templates(archive=None) -> list[Template]:
     for name in found:
         try:
             out.append(load_template(name, archive))
-        except WenshuError:
-            continue
+        except WenshuError as e:
+            if errors is not None:
+                errors.append((name, str(e)))
     return out
 
 

@@ -118,6 +118,9 @@ def test_table_without_tblgrid_is_refused_clearly(archive):
     assert "第 1 个表格" in str(e.value) and "w:tblGrid" in str(e.value) and "form.docx" in str(e.value)
     with pytest.raises(WenshuError, match="tblGrid"):
         load_template("form", archive)
+    broken: list = []
+    assert "form" not in {t.name for t in list_templates(archive, broken)}
+    assert broken and broken[0][0] == "form" and "tblGrid" in broken[0][1]
 
 
 def test_dotx_is_refused_with_how_to_fix(archive):

@@ -24,13 +24,15 @@ def templates(archive_dir, as_json):
     """列出可用的模板及其用途。"""
     from generator.template import list_templates
 
-    items = list_templates(_archive_or_none(archive_dir))
+    broken: list = []
+    items = list_templates(_archive_or_none(archive_dir), broken)
     if as_json:
         echo_json([{"name": t.name, "label": t.label, "purpose": t.manifest.purpose, "builtin": t.builtin}
-                   for t in items])
+                   for t in items] + [{"name": n, "error": msg} for n, msg in broken])
         return
     print_table(["模板", "名称", "用途", "来源"],
-                [[t.name, t.label, t.manifest.purpose, "内置" if t.builtin else "档案库"] for t in items])
+                [[t.name, t.label, t.manifest.purpose, "内置" if t.builtin else "档案库"] for t in items]
+                + [[n, "（无法使用）", msg, "档案库"] for n, msg in broken])
 
 
 @click.group("template")
