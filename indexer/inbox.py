@@ -62,7 +62,13 @@ def pending(archive: Archive) -> list[Path]:
         dirnames[:] = [d for d in dirnames if not is_junk_name(d)
                        and not (Path(dirpath) == archive.inbox and d == FAILED_DIR)]
         found += [Path(dirpath, f) for f in filenames if not is_junk_name(f)]
-    return sorted(found, key=lambda p: (p.stat().st_mtime if p.exists() else 0, str(p)))
+    def age(p: Path) -> tuple:
+        try:
+            return (p.stat().st_mtime, str(p))
+        except OSError:  # gone meanwhile
+            return (0.0, str(p))
+
+    return sorted(found, key=age)
 
 
 def _default_filer(archive: Archive, path: Path) -> Record:

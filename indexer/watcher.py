@@ -195,12 +195,21 @@ class Watcher:
                     item = None
                 self._busy.set()
                 try:
-                    while item is not None:
+                    drained = 0
+                    while item is not None and drained < 20000:  # a storm still gets processed
                         self._on_event(*item)
+                        drained += 1
                         item = self._events.get_nowait() if not self._events.empty() else None
+                    if item is not None:
+                        self._on_event(*item)
                     due = self._tracker.due(limit=self.batch)
                     if due:
-                        self._process(due)
+                        try:
+                            self._process(due)
+                        except Exception as e:  # one odd batch must not end the watcher
+                            msg = f"处理 {len(due)} 处变动时出错（定期复查时重试）：{_why(e)}"
+                            self.stats.errors.append(msg)
+                            log.exception("%s", msg)
                     self._maybe_merge()
                     if time.monotonic() >= next_rescan and not self._stop.is_set():
                         self._rescan()

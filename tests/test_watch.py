@@ -277,3 +277,33 @@ def test_periodic_rescan_catches_what_no_event_reported(archive, start):
     f.write_text("没有事件也能被复查发现", encoding="utf-8")
     wait_indexed(archive, ["2022/漏报.txt"], body="复查发现")
     assert w.stats.indexed == 0  # found by the rescan's reconcile, not by an event
+
+
+def test_file_renamed_then_edited_is_reread_not_just_moved(archive, start):
+    w = start()
+    a = archive.root / "2022" / "初稿.txt"
+    a.parent.mkdir()
+    a.write_text("初稿：课后服务方案", encoding="utf-8")
+    wait_indexed(archive, ["2022/初稿.txt"])
+    wait_idle(w)
+    b = a.parent / "定稿.txt"
+    os.rename(a, b)
+    b.write_text("定稿：课后服务方案（已修改）", encoding="utf-8")  # before the rename settled
+    docs = wait_indexed(archive, ["2022/定稿.txt"], body="已修改")
+    assert "2022/初稿.txt" not in docs
+    wait_idle(w)
+    assert "2022/初稿.txt" not in indexed(archive)
+
+
+def test_folder_deleted_file_by_file_leaves_the_index(archive, start):
+    w = start()
+    folder = archive.root / "2020" / "过期草稿"
+    folder.mkdir(parents=True)
+    for i in range(10):
+        (folder / f"草稿{i}.txt").write_text(f"草稿{i}", encoding="utf-8")
+    wanted = [f"2020/过期草稿/草稿{i}.txt" for i in range(10)]
+    wait_indexed(archive, wanted)
+    shutil.rmtree(folder)
+    wait_gone(archive, wanted)
+    wait_idle(w)
+    assert w.stats.removed >= 10
