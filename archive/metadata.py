@@ -242,7 +242,7 @@ def _recipient_lines(lines: list[str], start: int) -> tuple[int | None, int | No
         if re.search(r"[:：]$", line) and len(line) <= 300:
             return i, i
         end = i
-        while (end + 1 < len(lines) and end - i < 3 and len(lines[end]) >= 24 and not _SENT_END.search(lines[end])
+        while (end + 1 < len(lines) and end - i < 10 and len(lines[end]) >= 24 and not _SENT_END.search(lines[end])
                and ("，" in lines[end] or lines[end].count("、") >= 2)):
             end += 1
             if re.search(r"[:：]$", lines[end]) and len(lines[end]) < 24:
