@@ -93,6 +93,7 @@ class Watcher:
         self._failure: BaseException | None = None
         self._filing_archive: Archive | None = None
         self._merge_kw: dict[str, bool] = {}
+        self._stopped = False
         self._unmerged = 0  # commits made without merging segments
         self._last_write = 0.0
 
@@ -129,6 +130,9 @@ class Watcher:
     def stop(self, timeout: float = 60.0) -> None:
         """Stop observing, let the worker finish the batch in hand, commit and close the index.
         Changes still waiting to become stable are not lost: the next start's reconcile finds them."""
+        if self._stopped:
+            return
+        self._stopped = True
         self._stop.set()
         if self._observer is not None:
             self._observer.stop()
@@ -156,6 +160,7 @@ class Watcher:
                 due = self._tracker.due(limit=self.batch)
                 if due:
                     self._process(due)
+            self._maybe_merge(force=True)
         finally:
             self._close_filing_archive()
             self._close_index()
@@ -216,6 +221,7 @@ class Watcher:
                         next_rescan = time.monotonic() + self.interval
                 finally:
                     self._busy.clear()
+            self._maybe_merge(force=True)  # leave the index compact for the searches to come
         except BaseException as e:  # surfaced by stop(); the CLI exits non-zero
             self._failure = e
             log.exception("监视线程出错")
@@ -445,11 +451,12 @@ class Watcher:
         self._last_write = time.monotonic()
         return {"merge": False}
 
-    def _maybe_merge(self) -> None:
+    def _maybe_merge(self, force: bool = False) -> None:
         if not self._unmerged or not hasattr(self.index, "merge_segments"):
             return
         quiet = self._events.empty() and not len(self._tracker)
-        if (quiet and time.monotonic() - self._last_write >= MERGE_WHEN_IDLE) or self._unmerged >= MERGE_AFTER:
+        if force or (quiet and time.monotonic() - self._last_write >= MERGE_WHEN_IDLE) \
+                or self._unmerged >= MERGE_AFTER:
             try:
                 self.index.merge_segments()
                 self._unmerged = 0
