@@ -254,3 +254,16 @@ def test_duplicate_record_under_another_folder(package, tmp_path):
     assert any("文件夹名与元数据中的档号“A001-WS·2022-D30-BGS-0002”不一致" in d for d in failed["archival_code"])
     assert any("文号 高教字〔2022〕2号（高平市教育局）在 2 件中重复出现" in d for d in failed["duplicates"])
     assert "电子档案/2022/A001-WS·2022-D30-BGS-0005：文件目录中没有对应的 <文件> 条目" in failed["catalog_records"]
+
+
+def test_length_and_invisible_characters(package, tmp_path):
+    def edit(work):
+        meta = work / REC / "元数据.xml"
+        text = meta.read_text(encoding="utf-8")
+        text = text.replace("<责任者>高平市教育局</责任者>", "<责任者>高平市教育局\u200b</责任者>", 1)
+        text = text.replace("<文种>通知</文种>", f"<文种>{'通知' * 11}</文种>", 1)
+        meta.write_text(text, encoding="utf-8")
+
+    failed = _failed(verify_package(_rebag(package, tmp_path / "bad.zip", edit)))
+    assert any("责任者“高平市教育局�”含不可见或控制字符 U+200B" in d for d in failed["special_chars"])
+    assert any("文种长 22 字，超过 20 字" in d for d in failed["length"])

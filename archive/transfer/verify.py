@@ -30,7 +30,10 @@ from archive.transfer.package import FAIL, PASS, SKIP, OpenedPackage, Report, op
 
 _LABELS = {r.label for r in Retention}
 _REQUIRED = ("档号", "全宗号", "年度", "保管期限", "件号", "题名", "责任者", "日期")
-_XML_DECL = re.compile(rb"^<\?xml[^>]*encoding=[\"']UTF-8[\"']", re.I)
+# 档发〔2012〕7号 allows these encodings for the catalogue; wenshu writes UTF-8.
+_XML_DECL = re.compile(rb"^<\?xml[^>]*encoding=[\"'](UTF-8|GB18030|GB2312)[\"']", re.I)
+_LIMITS = {"题名": 500, "责任者": 200, "文号": 100, "文种": 20}  # characters, per element
+_SPECIAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\u200b-\u200f\u2028\u2029\ufeff]")
 
 
 @dataclass
@@ -59,6 +62,8 @@ def _new_report(source: str) -> Report:
         ("真实性", "value_domain", "设定值域的元数据项值域符合度检测（保管期限、密级）"),
         ("真实性", "plausibility", "元数据项数据值合理性检测"),
         ("真实性", "duplicates", "元数据项数据重复性检测（文号）"),
+        ("真实性", "length", "元数据项数据长度检测"),
+        ("真实性", "special_chars", "元数据项数据包含特殊字符检测"),
         ("真实性", "content_link", "元数据与内容关联真实性检测（文件名、大小、摘要）"),
         ("真实性", "catalog_metadata", "文件目录与元数据一致性检测"),
         ("完整性", "package_readable", "数据包完整读取检测（压缩包结构与 CRC）"),
@@ -197,7 +202,7 @@ def _content_checks(report: Report, root: Path, manifest: dict) -> list[PackageR
     else:
         raw = cat_path.read_bytes()
         if not _XML_DECL.match(raw):
-            xml.fail(f"{DATA}/{CATALOG_XML}：缺少 UTF-8 编码声明")
+            xml.fail(f"{DATA}/{CATALOG_XML}：缺少编码声明（应为 UTF-8、GB18030 或 GB2312）")
         try:
             attrs, rows = catalog.parse_catalog_xml(raw, f"{DATA}/{CATALOG_XML}")
         except WenshuError as e:
@@ -221,7 +226,7 @@ def _content_checks(report: Report, root: Path, manifest: dict) -> list[PackageR
         else:
             raw = meta_path.read_bytes()
             if not _XML_DECL.match(raw):
-                xml.fail(f"{loc}/{METADATA_XML}：缺少 UTF-8 编码声明")
+                xml.fail(f"{loc}/{METADATA_XML}：缺少编码声明（应为 UTF-8、GB18030 或 GB2312）")
             try:
                 meta = metadata_xml.parse(raw, f"{loc}/{METADATA_XML}")
             except WenshuError as e:
@@ -308,6 +313,16 @@ def _record_checks(report: Report, records: list[PackageRecord], manifest: dict)
             g("value_domain").fail(f"{where}：密级“{m.get('密级')}”不在值域（空、秘密、机密、绝密）内")
         if m.get("文号"):
             numbers[(m["文号"], m.get("责任者", ""))] += 1
+        for key, limit in _LIMITS.items():
+            if len(m.get(key, "")) > limit:
+                g("length").fail(f"{where}：{key}长 {len(m[key])} 字，超过 {limit} 字")
+        for key in ("题名", "责任者", "文号", "文种", *(("主送", "抄送", "关键词"))):
+            values = m.get(key, "")
+            for v in values if isinstance(values, list) else [values]:
+                bad = _SPECIAL.search(v)
+                if bad:
+                    g("special_chars").fail(f"{where}：{key}“{_SPECIAL.sub('�', v)[:40]}”含不可见或控制字符 "
+                                            f"U+{ord(bad.group()):04X}")
         _file_checks(report, rec, manifest)
     for c, n in sorted(codes.items()):
         if n > 1:
