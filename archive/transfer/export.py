@@ -251,13 +251,21 @@ def _tag_entries(bag: Path, alg: str) -> list[tuple[str, str]]:
     return out
 
 
+class _Utf8Name(zipfile.ZipInfo):
+    """Every entry carries the UTF-8 name flag (bit 11), not only the non-ASCII ones as zipfile
+    does, so that unzip tools on a Chinese-locale Windows never guess GBK for any of them."""
+
+    def _encodeFilenameFlags(self):
+        return self.filename.encode("utf-8"), self.flag_bits | 0x800
+
+
 def _zip(bag: Path, out_tmp: Path, progress: Progress | None) -> None:
     paths = sorted(p for p in bag.rglob("*") if p.is_file())
     stamp = time.localtime()[:6]
     with zipfile.ZipFile(out_tmp, "w", allowZip64=True) as zf:
         for i, p in enumerate(paths, 1):
             arc = nfc(p.relative_to(bag).as_posix())
-            info = zipfile.ZipInfo(arc, date_time=stamp)
+            info = _Utf8Name(arc, date_time=stamp)
             info.external_attr = 0o644 << 16
             info.compress_type = (zipfile.ZIP_STORED if p.suffix.lower().lstrip(".") in _STORED
                                   else zipfile.ZIP_DEFLATED)
