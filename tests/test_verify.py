@@ -267,3 +267,37 @@ def test_length_and_invisible_characters(package, tmp_path):
     failed = _failed(verify_package(_rebag(package, tmp_path / "bad.zip", edit)))
     assert any("责任者“高平市教育局�”含不可见或控制字符 U+200B" in d for d in failed["special_chars"])
     assert any("文种长 22 字，超过 20 字" in d for d in failed["length"])
+
+
+def test_gbk_names_without_utf8_flag_are_read_back(package, tmp_path):
+    """A package re-zipped on a Chinese Windows: GBK names, no UTF-8 flag."""
+    work = tmp_path / "w"
+    with zipfile.ZipFile(package) as z:
+        z.extractall(work)
+    entries = []
+    for p in sorted(work.rglob("*")):
+        if p.is_file():
+            entries.append((p.relative_to(work).as_posix().encode("gb18030"), p.read_bytes()))
+    bad = tmp_path / "gbk.zip"
+    bad.write_bytes(_raw_zip(entries))
+    report = verify_package(bad)
+    assert report.ok, report.text()
+
+
+def _raw_zip(entries: list[tuple[bytes, bytes]]) -> bytes:
+    """A stored zip with names as given bytes and general-purpose flag 0 (no UTF-8 flag)."""
+    import struct
+    import zlib
+
+    out, central = bytearray(), bytearray()
+    for name, data in entries:
+        crc, offset = zlib.crc32(data), len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0x21, crc, len(data), len(data), len(name), 0)
+        out += name + data
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0x21, crc, len(data), len(data),
+                               len(name), 0, 0, 0, 0, 0, offset)
+        central += name
+    start = len(out)
+    out += central
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(central), start, 0)
+    return bytes(out)

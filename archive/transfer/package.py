@@ -97,6 +97,21 @@ class OpenedPackage:
     is_zip: bool = True
 
 
+def _entry_name(info: zipfile.ZipInfo) -> str:
+    """A name without the UTF-8 flag was decoded as cp437 by zipfile; zips made on a Chinese
+    Windows hold GBK there, so recover UTF-8 or GB18030 rather than show mojibake."""
+    name = info.filename
+    if not info.flag_bits & 0x800 and not name.isascii():
+        raw = name.encode("cp437", errors="replace")
+        for enc in ("utf-8", "gb18030"):
+            try:
+                name = raw.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+    return nfc(name)
+
+
 def _unsafe(name: str) -> bool:
     p = PurePosixPath(name)
     return name.startswith("/") or "\\" in name or ".." in p.parts or (len(name) > 1 and name[1] == ":")
@@ -104,7 +119,7 @@ def _unsafe(name: str) -> bool:
 
 def _extract(zf: zipfile.ZipFile, dest: Path, problems: list[str]) -> str:
     for info in zf.infolist():
-        name = nfc(info.filename)
+        name = _entry_name(info)
         if info.flag_bits & 0x1:
             problems.append(f"压缩包内 {name} 已加密（移交数据包不得加密）")
             continue
