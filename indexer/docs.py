@@ -17,6 +17,7 @@ from archive.docnumber import DocNumber
 from archive.errors import WenshuError
 from archive.record import RECORD_JSON, Record, sha256_file
 from archive.store import INBOX, STATE_DIR
+from indexer.analysis import PART_SEP
 
 # Editor lock files, temp files and OS junk (DESIGN §8): never documents.
 JUNK_PATTERNS = ("~$*", ".~lock.*#", "~WRL*.tmp", "*.tmp", "*.part", ".DS_Store", "Thumbs.db",
@@ -108,5 +109,5 @@ def clean(doc: dict) -> dict:
     None is dropped (whoosh rejects it; an empty string keeps the stored value)."""
     doc = {k: v for k, v in doc.items() if v is not None}
     meta = doc.pop("meta", "")
-    doc["gram"] = "\n".join((doc.get("title", ""), meta, doc.get("body", "")))
+    doc["gram"] = PART_SEP.join((doc.get("title", ""), meta, doc.get("body", "")))
     return doc

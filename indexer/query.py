@@ -188,10 +188,10 @@ def _atom(tokens, pos):
 
 # -- clauses ------------------------------------------------------------------------------------
 #
-# Speed (DESIGN §11: multi-term queries are what whoosh is slow at): a query word must match
-# ONE field, ``gram`` (题名 + short fields + text), as an AND of a few bigrams; 题名 and the
-# segmented words of the text are optional clauses that only score the documents already found
-# (AndMaybe), so they rank title hits first without widening the match.
+# Speed (DESIGN §11: multi-term queries are what whoosh is slow at): a query word is ONE AND of
+# a few bigrams in ONE field, ``gram`` (题名 + short fields + text). Title hits rank first
+# through one optional AND over the short title_gram lists (and title grams weigh more in
+# ``gram``, analysis.PART_WEIGHTS); the words to highlight are looked up for the shown page only.
 
 def _terms_query(field: str, terms: list[str], boost: float = 1.0):
     """AND of gram terms; a lone Chinese character in the body field is a prefix over bigrams."""
@@ -211,24 +211,17 @@ def _terms_query(field: str, terms: list[str], boost: float = 1.0):
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
-def _optional(terms: list[str], words: list[str], phrase: bool = False):
-    """Title boost plus the text's words (whose character spans give pinpoint highlights)."""
-    opts = []
-    title = _terms_query("title_gram", terms, TITLE_BOOST)
-    if title is not None:
-        opts.append(title)
-    words = [w for w in dict.fromkeys(words)]
-    if phrase and len(words) > 1:
-        opts.append(Q.Phrase("body", words))
-    else:
-        opts.extend(Q.Term("body", w) for w in words)
-    return Q.Or(opts) if opts else None
-
-
-def _combine(required, optional):
+def _combine(required, optional=None):
     if required is None:
         return None
     return Q.AndMaybe(required, optional) if optional is not None else required
+
+
+def _title_bonus(terms: list[str]):
+    """Optional: the same grams in 题名. title_gram's posting lists are short (only the
+    documents whose TITLE holds the bigram), so scoring them for the matched documents is
+    cheap, and a title hit outranks any number of mentions in a long text."""
+    return _terms_query("title_gram", terms, TITLE_BOOST)
 
 
 def word_clause(text: str):
@@ -238,7 +231,23 @@ def word_clause(text: str):
     required = _terms_query("gram", terms)
     if re.search(r"\d", text) and re.search(r"[^\x00-\x7f]", text):
         required = Q.Or([_docnum_term(text), required])
-    return _combine(required, _optional(terms, query_words(text)))
+    return _combine(required, _title_bonus(terms))
+
+
+def highlight_words(text: str) -> list[str]:
+    """The segmented words of what the user looks for (not what they exclude), for marking."""
+    out: list[str] = []
+    negate = False
+    for kind, a, b in _lex(text):
+        if kind == "NOT":
+            negate = True
+            continue
+        if kind in ("word", "phrase") and not negate and not a.startswith("-"):
+            out.extend(query_words(a))
+        elif kind == "field" and a in ("title", "body", "case") and not negate:
+            out.extend(query_words(b))
+        negate = False
+    return list(dict.fromkeys(out))
 
 
 def _docnum_term(text: str):
@@ -259,7 +268,7 @@ def phrase_clause(text: str):
     terms = list(dict.fromkeys(phrase_grams(text)))
     if not terms:
         return None
-    return _combine(_terms_query("gram", terms), _optional(terms, query_words(text), phrase=True))
+    return _combine(_terms_query("gram", terms), _title_bonus(terms))
 
 
 def field_clause(field: str, value: str):
@@ -273,7 +282,7 @@ def field_clause(field: str, value: str):
         return _terms_query("title_gram", terms)
     if field == "body":
         terms = [t for run in query_grams(value) for t in run]
-        return _combine(_terms_query("gram", terms), _optional([], query_words(value)))
+        return _terms_query("gram", terms)
     if field == "author":
         return Q.Term("author", value)
     if field in ("doctype", "classification"):

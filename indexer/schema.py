@@ -14,7 +14,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
 
 from indexer.analysis import GRAMS, WORDS
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 
 # Fields the searcher shows for a hit (stored).
 SHOWN = ("path", "record", "code", "docnum", "title", "author", "date", "year", "doctype",

@@ -43,6 +43,7 @@ class Results:
     page: int
     pages: int
     hits: list[Hit] = field(default_factory=list)
+    total_exact: bool = True
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
@@ -91,6 +92,8 @@ def _looks_corrupt(e: Exception) -> bool:
 def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
     from whoosh import highlight, sorting
 
+    from indexer.query import highlight_words
+
     with index.searcher() as s:
         kw = {}
         if sort == "date":
@@ -99,15 +102,16 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
             kw["groupedby"] = {name: sorting.FieldFacet(name, allow_overlap=(name == "author"))
                                for name in FACETS}
             kw["maptype"] = sorting.Count
-        rp = s.search_page(q, page, pagelen=limit, **kw)
-        results = rp.results
-        _mark_matched_terms(s, results, q, [hit.docnum for hit in rp])
+        results = s.search(q, limit=page * limit, **kw)
+        shown = results[(page - 1) * limit:page * limit]
+        total, exact = _total(results)
+        _mark_matched_terms(s, results, highlight_words(text), [hit.docnum for hit in shown])
         results.fragmenter = highlight.PinpointFragmenter(maxchars=snippet_chars, surround=snippet_chars // 3,
                                                           autotrim=True)
         results.formatter = _Marks(between="…")
         literals = _literals(text)
-        out = Results(query=text, total=len(results), page=rp.pagenum, pages=rp.pagecount)
-        for i, hit in enumerate(rp, start=(rp.pagenum - 1) * limit + 1):
+        out = Results(query=text, total=total, page=page, pages=max(1, -(-total // limit)), total_exact=exact)
+        for i, hit in enumerate(shown, start=(page - 1) * limit + 1):
             f = hit.fields()
             snippet = ""
             if f.get("body"):
@@ -133,7 +137,22 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
         return out
 
 
-def _mark_matched_terms(s, results, q, docnums: list[int]) -> None:
+EXACT_COUNT_UP_TO = 5000
+
+
+def _total(results) -> tuple[int, bool]:
+    """How many documents match. whoosh skips blocks that cannot reach the top hits, so the
+    exact count needs a second pass; it is taken when the estimate is small, else the estimate
+    (an upper bound) is shown as about (约) that many."""
+    if results.has_exact_length():
+        return len(results), True
+    estimate = results.estimated_length()
+    if estimate <= EXACT_COUNT_UP_TO:
+        return len(results), True
+    return estimate, False
+
+
+def _mark_matched_terms(s, results, words: list[str], docnums: list[int]) -> None:
     """Which of the query's body words each shown hit holds, read from the postings.
 
     ``search(..., terms=True)`` records this for EVERY matching document while collecting,
@@ -141,14 +160,6 @@ def _mark_matched_terms(s, results, q, docnums: list[int]) -> None:
     set, the highlighter takes the character spans from the postings (pinpoint) instead of
     re-tokenising stored bodies.
     """
-    from whoosh.query import Phrase, Term
-
-    words = set()
-    for sub in q.leaves():
-        if isinstance(sub, Term) and sub.fieldname == "body":
-            words.add(sub.text)
-        elif isinstance(sub, Phrase) and sub.fieldname == "body":
-            words.update(sub.words)
     docterms: dict[int, set] = {d: set() for d in docnums}
     termdocs: dict[tuple, list] = {}
     reader = s.reader()
