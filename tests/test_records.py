@@ -67,6 +67,8 @@ def test_set_overrides_what_was_read_and_case_retention_org(archive, tmp_path):
               "--set", "责任者=群众来信", "--set", "文种=线索", "--set", "时限=2022-04-15",
               "--set", "机构=JJK")
     assert res.exit_code == 0, res.output
+    assert "（群众来信，2022-04-01）" in res.output
+    assert "未能从文件中读出文号；如需补充：wenshu edit A001-WS·2022-D10-JJK-0001 --set 文号=…" in res.output
     _, r = find_record(archive, "A001-WS·2022-D10-JJK-0001")
     assert (r.title, r.date.isoformat(), r.author, r.doc_type, r.case, r.deadline.isoformat()) == (
         "关于某培训机构违规培训的举报", "2022-04-01", "群众来信", "线索", "督2022-01", "2022-04-15")

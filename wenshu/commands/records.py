@@ -44,7 +44,13 @@ def file_(paths, retention, org, case_id, one, move, assignments, as_json, archi
             continue
         filed.append(r)
         if not as_json:
-            click.echo(f"已归档：{r.archival_code}　{r.title}" + (f"　{r.doc_number}" if r.doc_number else ""))
+            click.echo(f"已归档：{r.archival_code}　{r.title}" + (f"　{r.doc_number}" if r.doc_number else "")
+                       + (f"（{'，'.join(x for x in (r.author, r.date.isoformat() if r.date else '') if x)}）"
+                          if r.author or r.date else ""))
+            missing = [label for label, v in (("文号", r.doc_number), ("责任者", r.author), ("日期", r.date)) if not v]
+            if missing:
+                click.echo(f"　　未能从文件中读出{'、'.join(missing)}；如需补充：wenshu edit {r.archival_code} "
+                           f"--set {missing[0]}=…")
     if as_json:
         echo_json([r.to_json() for r in filed])
     if failed:
