@@ -197,6 +197,7 @@ def test_cli_new_prints_number_and_path(archive, tmp_path):
 
 def test_cli_templates_and_show():
     r = CliRunner().invoke(main, ["templates", "--json"])
+    assert r.exit_code == 0, (r.output, r.exception)
     assert {t["name"] for t in json.loads(r.output)} >= {"notice", "supervision_letter", "rectification_notice", "pledge"}
     r = CliRunner().invoke(main, ["template", "show", "rectification_notice"])
     assert r.exit_code == 0 and "整改时限" in r.output and "依据文号" in r.output

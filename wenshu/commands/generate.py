@@ -13,7 +13,7 @@ from wenshu.commands.common import archive_option, echo_json, json_option, open_
 def _archive_or_none(archive_dir):
     try:
         return open_archive(archive_dir)
-    except WenshuError:
+    except (WenshuError, OSError):  # OSError: the current directory no longer exists
         return None  # listing built-in templates needs no archive
 
 
