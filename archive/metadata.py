@@ -217,7 +217,7 @@ def read_metadata(text: str) -> DocMeta:
     if not meta.author:
         meta.author = _author_from_head(lines, num_at, meta.title)
 
-    if meta.doc_type in DEADLINE_TYPES:
+    if meta.doc_type in DEADLINE_TYPES or re.search(r"整改|督办|督促|限期", meta.title):
         meta.deadline = _deadline(lines[body_from:date_at] if date_at is not None else lines[body_from:])
 
     # 抄送, and a 主送 printed in the 版记 (纪要 and the like)

@@ -115,5 +115,8 @@ def test_deadline_of_a_rectification_notice():
     letter = read_metadata("高平市教育局\n高教督函〔2022〕3号\n关于督促整改的督办函\n某校：\n请在二〇二二年五月十日之前整改。\n"
                            "高平市教育局\n2022年4月20日")
     assert letter.deadline == date(2022, 5, 10)
+    limited = read_metadata("高平市教育局文件\n高教整改〔2022〕2号\n关于启航培训学校限期整改的通知\n高平市启航培训学校：\n"
+                            "请于2022年4月30日前整改完毕，并报送整改报告。\n高平市教育局\n2022年4月6日")
+    assert limited.doc_type == "通知" and limited.deadline == date(2022, 4, 30)
     # an ordinary notice's "于…前报送" is not a 整改时限
     assert read_metadata(COUNTY_NOTICE).deadline is None
