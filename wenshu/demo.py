@@ -39,6 +39,7 @@ def build(root: Path) -> None:
     records_step(root)
     generator_step(root)
     watcher_step(root)
+    search_step(root)
     transfer_step(root)
 
 
@@ -121,7 +122,7 @@ def generator_step(root: Path) -> None:
     run("batch", "pledge", "--rows", str(desk / "教师名册.xlsx"), "--data", str(desk / "common.yaml"),
         "--date", "2022-09-01", "--pdf", *a)
     notice = next((root / "2022").glob("*《高平市校外培训机构专项治理方案》*/高教字〔2022〕*.docx"))
-    run("layout-check", str(notice))
+    run("layout-check", "--pdf", str(notice))
     shutil.rmtree(desk, ignore_errors=True)
 
 
@@ -152,6 +153,17 @@ def watcher_step(root: Path) -> None:
     print(err, end="")
     run("search", "长市教字[2022]21号", "--archive", str(root))
     run("search", "隐形变异", "--archive", str(root))
+
+
+def search_step(root: Path) -> None:
+    """全文检索: the index's state, then searches a clerk would type — a phrase with a year,
+    a 文号 typed with full-width brackets and digits, a date range sorted by date, and NOT."""
+    a = ["--archive", str(root)]
+    run("index", "status", *a)
+    run("search", "校外培训机构", "年度:2022", "--limit", "3", *a)
+    run("search", "晋市教字（２０２２）１５号", *a)
+    run("search", "整改", "日期:2022-04-01..2022-05-31", "--sort", "date", "--limit", "3", "--no-facets", *a)
+    run("search", '"有偿补课"', "NOT", "承诺书", "--limit", "3", *a)
 
 
 def transfer_step(root: Path) -> None:
