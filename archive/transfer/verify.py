@@ -10,7 +10,9 @@ Every check always appears in the report, as 通过, 不通过 or 未检测 with
 
 from __future__ import annotations
 
+import logging
 import re
+from contextlib import contextmanager
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -100,6 +102,18 @@ def verify_package(path: Path, processes: int = 1) -> Report:
     return report
 
 
+@contextmanager
+def _quiet_bagit():
+    """bagit logs every mismatch in English on stderr; the report already says it in Chinese."""
+    log = logging.getLogger("bagit")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
 def inspect(pkg: OpenedPackage, processes: int = 1) -> tuple[Report, list[PackageRecord]]:
     report = _new_report(str(pkg.source))
     for p in pkg.zip_problems:
@@ -111,7 +125,8 @@ def inspect(pkg: OpenedPackage, processes: int = 1) -> tuple[Report, list[Packag
         report.get("package_readable").fail(pkg.error)
         _skip(report, {c.key for c in report.checks}, "数据包无法打开，未检测")
         return report, []
-    manifest = _bag_checks(report, pkg.bag, processes)
+    with _quiet_bagit():
+        manifest = _bag_checks(report, pkg.bag, processes)
     records = _content_checks(report, pkg.bag, manifest)
     virus_scan(report, pkg.bag)
     return report, records
