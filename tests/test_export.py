@@ -275,3 +275,15 @@ def test_sm3_without_openssl_uses_the_pure_python_fallback(tmp_path, monkeypatch
         if "sm3" in hashlib.algorithms_available:
             assert hashlib.new("sm3", read_entry(out, path)).hexdigest() == digest
     a.close()
+
+
+def test_unreadable_record_json_stops_an_export_that_could_need_it(filled, tmp_path):
+    folder, _ = by_code(filled)["A001-WS·2022-D30-BGS-0004"]
+    (folder / "record.json").write_text("{ 不是 JSON", encoding="utf-8")
+    with pytest.raises(WenshuError, match="1 件记录的 record.json 无法读取") as e:
+        export_package(filled, tmp_path / "p.zip", Selection())
+    assert folder.name in str(e.value)
+    with pytest.raises(WenshuError, match="无法读取"):
+        export_package(filled, tmp_path / "p.zip", Selection(year=2022))
+    with pytest.raises(WenshuError, match="没有符合条件"):  # another year: the broken 2022 record is irrelevant
+        export_package(filled, tmp_path / "p.zip", Selection(year=2023))

@@ -94,13 +94,15 @@ class ExportResult:
                 "用时秒": round(self.seconds, 3)}
 
 
-def iter_archive_records(archive: Archive) -> Iterator[tuple[Path, Record]]:
-    """Every record with its folder; a record.json that cannot be read stops the export, because
-    the package could otherwise silently miss a record the selection covers."""
+def iter_archive_records(archive: Archive, year: int | None = None) -> Iterator[tuple[Path, Record]]:
+    """Every record with its folder. A record.json that cannot be read stops the export (the
+    package could otherwise silently miss a record the selection covers) — unless it lies in
+    another 年度 folder than the one asked for."""
     from archive.filing import iter_records
 
     errors: list = []
     records = list(iter_records(archive, errors))
+    errors = [(folder, msg) for folder, msg in errors if not year or Path(folder).parent.name == str(year)]
     if errors:
         listed = "；".join(f"{folder}：{msg}" for folder, msg in errors[:5])
         raise WenshuError(f"档案库中有 {len(errors)} 件记录的 record.json 无法读取（{listed}），"
@@ -136,7 +138,7 @@ def select_records(archive: Archive, sel: Selection) -> tuple[list[tuple[Path, R
     codes = _query_codes(archive, sel.query) if sel.query else None
     retention = _retention(sel.retention) if sel.retention else None
     everything, chosen, skipped = [], [], 0
-    for folder, rec in iter_archive_records(archive):
+    for folder, rec in iter_archive_records(archive, sel.year):
         everything.append(rec)
         c = rec.archival_code
         if ((sel.year and c.year != sel.year) or (retention and c.retention != retention)
