@@ -61,6 +61,9 @@ def test_notice_is_numbered_filed_and_passes_layout_check(archive):
     assert record["文号"] == "高教字〔2022〕1号" and record["抄送"] == ["市委办公室", "市政府办公室"]
     (entry,) = archive.registry.entries()
     assert entry.status == "issued" and entry.record == p.archival_code
+    assert "已编入全文索引" in p.index_note  # filed and searchable at once, by 文号 in any spelling
+    r = CliRunner().invoke(main, ["search", "高教字[2022]1", "--archive", str(archive.root)])
+    assert r.exit_code == 0 and "关于印发《高平市校外培训机构专项治理方案》的通知" in r.output
 
 
 @pytest.mark.parametrize("name,data", [("supervision_letter", LETTER), ("rectification_notice", RECTIFICATION)])

@@ -100,6 +100,8 @@ def new(template_name, data_file, sets, prefix, when, pdf, dry_run, out_dir, ret
                + (f"　{p.pages} 页" if p.pages else ""))
     for f in p.files:
         click.echo(f"  {f}")
+    if p.index_note:
+        click.echo(p.index_note)
 
 
 @click.command("batch")
@@ -145,7 +147,7 @@ def batch(template_name, rows_path, data_file, sets, prefix, when, pdf, strict, 
             click.echo(f"第 {e.row} 行：{e.message.removeprefix(f'第 {e.row} 行：')}", err=True)
         where = report.produced[0].files[0].parent.parent if report.produced and report.produced[0].files else ""
         click.echo(f"完成：生成 {len(report.produced)} 份，出错 {len(report.errors)} 行，用时 {report.seconds:.1f} 秒。"
-                   + (f"文件在 {where}" if where else ""))
+                   + (f"文件在 {where}" if where else "") + (f"\n{report.index_note}" if report.index_note else ""))
     if report.errors and not report.produced:
         raise SystemExit(1)
 
