@@ -192,3 +192,27 @@ def test_doc_number_already_filed_here_is_found_before_anything_is_written(count
         import_package(city, pkg)
     assert "文号 高教字〔2022〕1号 在本档案库已归档为 B001-WS·2022-D30-BGS-0001" in str(e.value)
     assert _snapshot(city) == before
+
+
+def test_failure_half_way_keeps_what_was_filed_and_a_rerun_finishes(county, city, tmp_path, monkeypatch):
+    from archive.transfer import importer
+
+    pkg = export_package(county, tmp_path / "p.zip", Selection()).path
+    real, calls = importer.file_record, []
+
+    def disk_full_on_third(*args, **kw):
+        calls.append(1)
+        if len(calls) == 3:
+            raise WenshuError("磁盘空间不足")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(importer, "file_record", disk_full_on_third)
+    with pytest.raises(WenshuError, match="导入 A001-WS·2022-D30-BGS-0003 时出错：磁盘空间不足（已导入 2 件"):
+        import_package(city, pkg)
+    assert len(list(iter_records(city))) == 2
+    monkeypatch.undo()
+    result = import_package(city, pkg)
+    assert len(result.skipped) == 2 and [a for a, _ in result.imported] == ["A001-WS·2022-D30-BGS-0003",
+                                                                           "A001-WS·2022-D30-BGS-0004"]
+    answer = next(r for _, r in iter_records(city) if r.relations)
+    assert answer.relations[0]["原档号"] == "A001-WS·2022-D30-BGS-0001"

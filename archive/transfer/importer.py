@@ -116,7 +116,9 @@ def import_package(archive: Archive, path: Path, actor: str | None = None,
             raise WenshuError("数据包中有与档案库现有记录冲突的文件，未导入任何记录（不会覆盖已有记录）：\n"
                               + "\n".join(f"  - {c}" for c in conflicts[:20])
                               + ("\n  …" if len(conflicts) > 20 else ""))
-        new_codes: dict[str, str] = {}
+        # sender 档号 → 档号 here, for relations: earlier imports from the same sender count too
+        new_codes = {code: str(r.archival_code) for (fonds, code), r in existing.items()
+                     if fonds == result.sender_fonds and (r.source or {}).get("原档号") == code}
         filed: list[tuple[Path, Record]] = []
         for i, rec in enumerate(todo, 1):
             m = rec.meta
@@ -126,7 +128,10 @@ def import_package(archive: Archive, path: Path, actor: str | None = None,
                 record = file_record(archive, files, fields, retention=retention, org=org,
                                      action="移交接收", actor=actor)
             except WenshuError as e:
-                done = f"已导入 {len(filed)} 件；" if filed else ""
+                # What is filed stays filed (and findable); a second run skips it and goes on.
+                _remap_relations(filed, new_codes)
+                note = _update_index(archive, filed) if filed else ""
+                done = f"已导入 {len(filed)} 件（{note}）；" if filed else ""
                 raise WenshuError(f"导入 {m['档号']} 时出错：{e}（{done}重新运行 wenshu import 会跳过已导入的记录）") from None
             folder = archive.root / str(record.year) / record.folder_name
             sender_history = [HistoryEntry.from_json(h) for h in m["历史"]]
