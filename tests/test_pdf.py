@@ -28,12 +28,15 @@ def rendered(tmp_path_factory):
     letter = render("supervision_letter", out / "l", cfg, pdf=True, number="高教督函〔2022〕3号",
                     **{"正文": long_body(12), **{k: v for k, v in LETTER.items() if k != "正文"}})
     short = render("rectification_notice", out / "r", cfg, pdf=True)  # 版记 far up the last page before padding
+    joint = render("notice", out / "j", cfg, pdf=True, **{"联合发文机关": "高平市市场监督管理局，高平市公安局",
+                                                           "签发人": "张伟", "份号": 3, "密级和保密期限": "机密★1年"})
     return {"notice": (notice, measure(notice.pdf)), "letter": (letter, measure(letter.pdf)),
-            "rect": (short, measure(short.pdf))}
+            "rect": (short, measure(short.pdf)), "joint": (joint, measure(joint.pdf))}
 
 
-def test_notice_red_mark_and_separator(rendered):
-    _, pages = rendered["notice"]
+@pytest.mark.parametrize("name", ["notice", "joint"])
+def test_notice_red_mark_and_separator(rendered, name):
+    _, pages = rendered[name]
     first = pages[0]
     assert first.red_char_top == pytest.approx(72, abs=1)
     y, x0, length = separator(first)
@@ -142,7 +145,7 @@ def test_batch_of_notices_puts_each_banji_on_the_bottom_edge(archive, tmp_path):
 def test_pdf_checker_passes_generated_documents_and_catches_an_unpadded_banji(rendered, tmp_path):
     from generator.pdfcheck import check_pdf
 
-    for name, kind in (("notice", "notice"), ("letter", "letter"), ("rect", "notice")):
+    for name, kind in (("notice", "notice"), ("letter", "letter"), ("rect", "notice"), ("joint", "notice")):
         doc, _ = rendered[name]
         assert check_pdf(doc.pdf, kind) == [], name
     unpadded = render("rectification_notice", tmp_path, make_config())  # .docx only: no second pass
