@@ -307,10 +307,25 @@ def check(path: Path, kind: str | None = None, _guess_only: bool = False):
             if not (600 <= first <= 680 or chars == 200):
                 add("indent", where, "正文段落应首行缩进两字。")
 
-    # 5. 版记 (§7.4)
+    # 5. CJK punctuation in the Latin font slot (DESIGN §5): “ ” — … would show in Times New Roman
+    punct = re.compile("[“”‘’—…·]")
+    flagged = 0
+    for i, p in enumerate(top_paras):
+        for r in p.iter(f"{W}r"):
+            t = _text(r)
+            if not punct.search(t) or flagged >= 3:
+                continue
+            hint = d.run_prop(p, r, lambda rpr: _val(_w(rpr, "rFonts"), "hint"))
+            latin = d.run_prop(p, r, lambda rpr: _val(_w(rpr, "rFonts"), "ascii"))
+            if hint != "eastAsia" and not font_kind(latin):
+                flagged += 1
+                add("font", f"第 {i + 1} 段「{_short(_text(p))}」",
+                    f"中文标点“{punct.search(t).group()}”会落入西文字体（{latin or '默认'}），应设 w:hint=\"eastAsia\" 或使用中文字体。")
+
+    # 6. 版记 (§7.4)
     if kind in ("notice", "letter"):
         out += _check_banji(d, kind)
-    # 6. page numbers (§7.5)
+    # 7. page numbers (§7.5)
     out += _check_page_numbers(d, refs, kind, title_pg)
     return out
 

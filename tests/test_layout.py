@@ -83,6 +83,7 @@ BREAKS = [
     ("banji", DOC, [("印发</w:t>", "</w:t>")], "以“印发”结尾"),
     ("size", DOC, [('<w:sz w:val="28"/><w:szCs w:val="28"/></w:rPr><w:t xml:space="preserve">抄送',
                     '<w:sz w:val="32"/><w:szCs w:val="32"/></w:rPr><w:t xml:space="preserve">抄送')], "抄送、印发应为 4号"),
+    ("font", DOC, [(' w:hint="eastAsia"', "")], "会落入西文字体"),
     ("pagenum", "word/settings.xml", [("<w:evenAndOddHeaders/>", "")], "奇偶页不同"),
     ("pagenum", "footer-even", [('<w:jc w:val="left"/>', '<w:jc w:val="right"/>')], "双页码"),
     ("pagenum", "footer-even", [("— ", "- "), (" —", " -")], "一字线"),
