@@ -9,7 +9,7 @@ happens before a number is allocated, and every message names the field by its C
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
