@@ -146,6 +146,8 @@ def _is_empty(value) -> bool:
 def _text(f: Field, value, where: str, multiline: bool = False) -> str:
     if isinstance(value, (dict, list)):
         raise WenshuError(f"{where}字段“{f.label}”应为文字，现在是 {type(value).__name__}。")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a spreadsheet cell holding 13800000000 or 2022 comes back as a float
     text = str(value).replace("\r\n", "\n").replace("\r", "\n")
     bad = _CONTROL.search(text)
     if bad or (not multiline and "\n" in text.strip()):

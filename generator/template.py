@@ -69,6 +69,8 @@ def list_templates(archive=None, errors: list | None = None) -> list[Template]:
 
 
 def load_template(name: str, archive=None) -> Template:
+    if not re.fullmatch(r"[\w\-]+", name or ""):
+        raise WenshuError(f"模板名“{name}”不正确：只能含文字、字母、数字、下划线和连字符。")
     user = _user_dir(archive)
     if user and user.is_dir():
         for candidate in (user / f"{name}.docx", user / f"{name}.dotx"):

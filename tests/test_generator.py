@@ -148,6 +148,8 @@ def test_empty_body_field_given_alone_names_the_field(tmp_path):
 def test_unknown_template_changes_nothing(archive):
     with pytest.raises(WenshuError, match="没有名为“circular”的模板"):
         new_document(archive, "circular", NOTICE)
+    with pytest.raises(WenshuError, match="模板名"):
+        new_document(archive, "../../etc/passwd", NOTICE)
     assert archive.registry.entries(kind="all") == []
 
 
