@@ -94,17 +94,17 @@ _WORKER: dict = {}
 
 
 def _render_chunk(template: Template, config, jobs: list[tuple], out_dir: str) -> list[tuple]:
-    """Render (index, values, number, serial, pads) jobs; returns (index, path or None, error)."""
+    """Render (index, values, number, serial, pads, stem) jobs; returns (index, path or None, error)."""
     key = str(template.docx)
     if _WORKER.get("key") != key:  # compile once per process
         _WORKER.update(key=key, template=template)
     tpl = _WORKER["template"]
     out = []
-    for index, values, number, serial, pads in jobs:
+    for index, values, number, serial, pads, stem in jobs:
         try:
             ctx = build_context(tpl, values, config, number, serial)
             ctx.update(pads or {})
-            path = Path(out_dir) / f"{file_stem(tpl, values, number, serial)}.docx"
+            path = Path(out_dir) / f"{stem}.docx"
             render_docx(tpl, ctx, path)
             out.append((index, str(path), ""))
         except Exception as e:  # reported per row; the batch goes on
@@ -202,7 +202,14 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
 
         with tempfile.TemporaryDirectory(prefix="wenshu-batch-") as tmp:
             tmp = Path(tmp)
-            jobs = [(i, values, *numbers[i], None) for i, (n, values) in enumerate(valid)]
+            stems: dict[str, int] = {}
+            jobs = []
+            for i, (n, values) in enumerate(valid):
+                stem = file_stem(template, values, *numbers[i])
+                if stem in stems:  # e.g. a template without numbers and two rows with the same title
+                    stem = f"{stem}-第{n}行"
+                stems[stem] = i
+                jobs.append((i, values, *numbers[i], None, stem))
             docs: dict[int, RenderedDocument] = {}
 
             def deliver(i: int, doc: RenderedDocument) -> None:
@@ -268,13 +275,13 @@ def _batch_pdf(template, config, valid, numbers, docs: dict, tmp: Path, workers:
         for i, p in zip(order, pdfs):
             gap = pdfmod.banji_gap_mm(p)
             if gap and gap > 1.0:
-                redo.append((i, valid[i][1], *numbers[i], padding(gap)))
+                redo.append((i, valid[i][1], *numbers[i], padding(gap), docs[i].docx.stem))
         if redo:
             before = {j[0]: pdfmod.page_count(pdfs[order.index(j[0])]) for j in redo}
             for _ in render_many(template, config, redo, tmp, workers):
                 pass
             convert_many([docs[j[0]].docx for j in redo], tmp / "pdf", workers)  # overwrites those PDFs
-            spilled = [j[:4] + (None,) for j in redo if pdfmod.page_count(pdfs[order.index(j[0])]) != before[j[0]]]
+            spilled = [j[:4] + (None, j[5]) for j in redo if pdfmod.page_count(pdfs[order.index(j[0])]) != before[j[0]]]
             if spilled:  # the padding pushed the 版记 onto a new page: keep those unpadded
                 for _ in render_many(template, config, spilled, tmp, workers):
                     pass

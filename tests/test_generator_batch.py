@@ -96,3 +96,20 @@ def test_cli_batch_reports_rows_and_summary(archive, tmp_path):
     assert "第 3 行：缺少必填字段“姓名”" in r.output and "完成：生成 1 份，出错 1 行" in r.output
     r = CliRunner().invoke(main, ["batch", "pledge", "--rows", str(tmp_path / "none.csv"), "--archive", str(archive.root)])
     assert r.exit_code == 1 and "找不到名册文件" in r.output
+
+
+def test_rows_with_the_same_title_do_not_overwrite_each_other(archive, tmp_path):
+    import shutil
+
+    from tests.conftest import corpus_path
+
+    folder = archive.root / "templates"
+    folder.mkdir()
+    shutil.copy(corpus_path("docgen-templates", "notice.docx"), folder / "plain.docx")
+    (folder / "plain.yaml").write_text("name: plain\nfields:\n  - {name: title, label: 标题, type: text, required: true}\n"
+                                       "  - {name: author, label: 发文单位, type: text}\n  - {name: date, label: 日期, type: date}\n",
+                                       encoding="utf-8")
+    roster = write_csv(tmp_path / "r.csv", [["同一个标题", "甲"], ["同一个标题", "乙"]], header=("标题", "发文单位"))
+    report = run_batch(archive, "plain", roster, {}, file=False, out_dir=tmp_path / "out", workers=1)
+    names = sorted(f.name for p in report.produced for f in p.files)
+    assert report.errors == [] and names == ["同一个标题-第3行.docx", "同一个标题.docx"]
