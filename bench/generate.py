@@ -1,5 +1,5 @@
 """Generator speed: ms per notice (.docx, in-process), ms per document with PDF, and a 1,000-row
-pledge batch end to end (validated, numbered, rendered, filed). Prints figures; asserts nothing.
+pledge batch end to end (validated, numbered, rendered, filed, indexed). Prints figures; asserts nothing.
 
     .venv/bin/python bench/generate.py [--rows 1000] [--pdf-docs 20]
 """
@@ -79,7 +79,7 @@ def main() -> None:
         t0 = time.perf_counter()
         report = run_batch(archive, "pledge", roster, common, workers=2)
         dt = time.perf_counter() - t0
-        print(f"承诺书批量 {args.rows} 行（校验、编号、生成、归档）：{dt:.1f} s，"
+        print(f"承诺书批量 {args.rows} 行（校验、编号、生成、归档、编入全文索引）：{dt:.1f} s，"
               f"{len(report.produced)} 份，{len(report.errors)} 行出错，{dt / args.rows * 1000:.1f} ms/份")
         archive.close()
 
