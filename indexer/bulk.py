@@ -63,7 +63,7 @@ def rebuild(ai, progress=None) -> dict:
     ix = wi.create_in(str(ai.dir), make_schema(), indexname=name)
     procs = 2 if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1
     if procs > 1:
-        w = ix.writer(procs=procs, multisegment=True, limitmb=128)
+        w = ix.writer(procs=procs, multisegment=True, limitmb=128, subargs={"limitmb": 512})
     else:
         w = ix.writer(limitmb=128)
     cache: dict = {}

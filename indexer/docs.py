@@ -98,10 +98,17 @@ def file_fields(path: Path, rel: PurePosixPath, meta: dict, *, text: str | None 
     if meta.get("record") == "" and not meta.get("docnum") and text:
         meta = loose_meta(rel, text)
     doc = dict(meta)
-    doc.update(path=str(rel), size=st.st_size, mtime=st.st_mtime_ns,
+    doc.update(cites=cites(text, meta.get("docnum", "")), path=str(rel), size=st.st_size, mtime=st.st_mtime_ns,
                sha256=sha256 or sha256_file(path), error=error,
                format=path.suffix.lower().lstrip("."), body=text)
     return clean(doc)
+
+
+def cites(text: str, own: str) -> str:
+    """The 文号 a text cites, canonical, comma-separated (a cheap exact field for "who cites X")."""
+    found = {str(d) for d in DocNumber.find_all(text)} if text else set()
+    found.discard(own)
+    return ",".join(sorted(found))
 
 
 def clean(doc: dict) -> dict:

@@ -45,7 +45,7 @@ from typing import Callable, Iterable, NamedTuple
 from archive.errors import WenshuError
 from archive.fsutil import atomic_write_text
 from archive.record import RECORD_JSON, Record
-from indexer.docs import META_FIELDS, clean, file_fields, is_indexable_rel, loose_meta, record_meta
+from indexer.docs import META_FIELDS, cites, clean, file_fields, is_indexable_rel, loose_meta, record_meta
 from indexer.locking import WriteLock
 from indexer.schema import SCHEMA_VERSION, make_schema
 
@@ -368,7 +368,7 @@ class ArchiveIndex:
                     if not meta.get("record") and not meta.get("docnum"):
                         meta = loose_meta(new, body)
                     doc = dict(old)
-                    doc.update(meta, path=str(new), body=body,
+                    doc.update(meta, path=str(new), body=body, cites=cites(body, meta.get("docnum", "")),
                                mtime=(self.root / new).stat().st_mtime_ns)
                     w.add_document(**clean(doc))
                 s.close()
@@ -419,7 +419,7 @@ class ArchiveIndex:
             if not meta.get("record"):
                 meta = loose_meta(rel, body)
             doc = dict(old)
-            doc.update(meta, body=body)
+            doc.update(meta, body=body, cites=cites(body, meta.get("docnum", "")))
             w.update_document(**clean(doc))
             res["files"] += 1
         if not hits:

@@ -178,7 +178,10 @@ def _atom(tokens, pos):
             pos += 1
         return q, pos
     if kind == "word":
-        return word_clause(a), pos + 1
+        try:
+            return docnum_clause(str(DocNumber.parse(a))), pos + 1
+        except WenshuError:
+            return word_clause(a), pos + 1
     if kind == "phrase":
         return phrase_clause(a), pos + 1
     if kind == "field":
@@ -256,10 +259,9 @@ def _docnum_term(text: str):
     return q
 
 
-def docnum_clause(normal: str, typed: str):
-    """A whole query that is a 文号: the document bearing it, then documents citing it."""
-    cited = word_clause(normal)
-    return Q.Or([_docnum_term(normal), cited]) if cited is not None else _docnum_term(normal)
+def docnum_clause(normal: str, typed: str = ""):
+    """A 文号 in any spelling: the document bearing it first, then the documents citing it."""
+    return Q.Or([_docnum_term(normal), Q.Term("cites", normal)])
 
 
 def phrase_clause(text: str):

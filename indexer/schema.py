@@ -14,7 +14,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
 
 from indexer.analysis import GRAMS, WORDS
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # Fields the searcher shows for a hit (stored).
 SHOWN = ("path", "record", "code", "docnum", "title", "author", "date", "year", "doctype",
@@ -34,6 +34,7 @@ def make_schema() -> Schema:
         # record metadata
         code=ID(stored=True),  # 档号
         docnum=ID(stored=True),  # 文号, normalised (DocNumber.normalize)
+        cites=KEYWORD(commas=True),  # the 文号 the text cites (依据, 转发), normalised
         title=WORDS(stored=True, field_boost=1.0),  # 题名
         title_gram=GRAMS(),
         author=KEYWORD(stored=True, commas=True, scorable=False, sortable=True),  # 责任者 / 机关
