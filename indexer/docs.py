@@ -106,7 +106,12 @@ def file_fields(path: Path, rel: PurePosixPath, meta: dict, *, text: str | None 
 
 def cites(text: str, own: str) -> str:
     """The 文号 a text cites, canonical, comma-separated (a cheap exact field for "who cites X")."""
-    found = {str(d) for d in DocNumber.find_all(text)} if text else set()
+    found = set()
+    for d in DocNumber.find_all(text) if text else ():
+        # the pattern cannot tell where 机关代字 starts in running text (根据高教督函〔2022〕7号),
+        # so every tail of two or more characters is kept
+        for i in range(max(1, len(d.prefix) - 1)):
+            found.add(f"{d.prefix[i:]}〔{d.year}〕{d.seq}号")
     found.discard(own)
     return ",".join(sorted(found))
 
