@@ -102,41 +102,49 @@ class ArchiveIndex:
         state = self._state()
         if self._ix is not None and state and state.get("indexname") == self._ixname:
             return self._ix
-        problem = self._problem(state)
+        problem, ix = self._problem(state)
         if problem:
             with self.lock:
                 state = self._state()
-                problem = self._problem(state)  # another process may have rebuilt meanwhile
+                problem, ix = self._problem(state)  # another process may have rebuilt meanwhile
                 if problem:
                     self.notify(f"{problem}，正在从档案记录重建索引……")
                     self._rebuild_locked(None)
                     state = self._state()
-        from whoosh import index as wi
+                    ix = None
+        if ix is None:
+            from whoosh import index as wi
 
-        self._ix = _retry(lambda: wi.open_dir(str(self.dir), indexname=state["indexname"]))
+            ix = _retry(lambda: wi.open_dir(str(self.dir), indexname=state["indexname"]))
+        self._ix = ix
         self._ixname = state["indexname"]
         return self._ix
 
-    def _problem(self, state: dict | None) -> str | None:
+    def _problem(self, state: dict | None):
+        """(what is wrong or None, the opened index when nothing is)."""
         if state is None:
-            return "索引不存在"
+            return "索引不存在", None
         if state.get("schema_version") != SCHEMA_VERSION:
-            return f"索引结构版本 {state.get('schema_version')} 已过时（当前 {SCHEMA_VERSION}）"
+            return f"索引结构版本 {state.get('schema_version')} 已过时（当前 {SCHEMA_VERSION}）", None
         from whoosh import index as wi
 
         def probe():
             ix = wi.open_dir(str(self.dir), indexname=state["indexname"])
-            with ix.searcher() as s:
-                reader = s.reader()
-                if reader.doc_count_all():
-                    next(iter(reader.column_reader("path")), None)
-                    next(iter(reader.all_stored_fields()), None)
+            s = ix.searcher()
+            reader = s.reader()
+            if reader.doc_count_all():
+                next(iter(reader.column_reader("path")), None)
+                next(iter(reader.all_stored_fields()), None)
+            old = getattr(self._local, "searcher", None)
+            if old is not None:
+                old[1].close()
+            self._local.searcher = (state["indexname"], s)  # the probe's reader serves the first search
+            return ix
 
         try:
-            _retry(probe)
+            return None, _retry(probe)
         except Exception as e:
-            return f"索引已损坏（{type(e).__name__}: {e}）"
-        return None
+            return f"索引已损坏（{type(e).__name__}: {e}）", None
 
     def repair(self, reason: str) -> None:
         """Called by readers that hit an unreadable index mid-search."""
