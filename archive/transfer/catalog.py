@@ -8,7 +8,7 @@ the package, so a verifier can tell an explained gap from a lost record.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
@@ -159,7 +159,3 @@ def catalog_xlsx(path: Path, groups: list[tuple[str, str, list[CatalogRow]]], fo
         ws = wb.create_sheet("归档文件目录")
         ws.append(list(COLUMNS))
     wb.save(path)
-
-
-def row_dict(row: CatalogRow) -> dict:
-    return asdict(row)
