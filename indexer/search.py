@@ -86,7 +86,13 @@ def search(index, text: str, *, doctype: str | None = None, year: int | None = N
 
 
 def _looks_corrupt(e: Exception) -> bool:
-    return isinstance(e, (OSError, EOFError, ValueError, KeyError, IndexError)) or "struct" in type(e).__module__
+    """Errors of reading damaged index files — not programming errors, which must not trigger
+    a rebuild of a large index."""
+    import pickle
+    import struct
+    import zlib
+
+    return isinstance(e, (OSError, EOFError, struct.error, zlib.error, pickle.UnpicklingError))
 
 
 def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
