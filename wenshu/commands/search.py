@@ -20,7 +20,7 @@ def _index(archive):
     return ArchiveIndex(archive, notify=lambda m: click.echo(f"提示：{m}", err=True))
 
 
-@click.command("search")
+@click.command("search", context_settings={"ignore_unknown_options": True})  # 课后服务 -幼儿园
 @click.argument("query", nargs=-1, required=True)
 @click.option("--type", "doctype", help="文种，如 通知、函、意见。")
 @click.option("--year", type=int, help="年度，如 2022。")
