@@ -39,11 +39,9 @@ MARK_TOP = 1984 + 110  # mark line top below the 版心 top; calibrated so the g
 LETTER_HEADER_DISTANCE = 1701 + 118  # 30 mm from the paper top to the mark, calibrated the same way
 
 
-def body_paras(var: str) -> list[str]:
-    """正文 blocks: four heading levels (黑体 / 楷体 / 仿宋 / 仿宋) and ordinary paragraphs, indented two characters."""
-    p = ppr(first=2 * CHAR)
+def _block_chain(keep_next: bool) -> list[str]:
+    p = ppr(first=2 * CHAR, keep_next=keep_next)
     return [
-        tag_para(f"{{%p for b in {var} %}}"),
         tag_para("{%p if b.level == 1 %}"),
         para(p, run("{{ b.head }}", rpr(HEITI), raw=True), run("{{ b.rest }}", rpr(), raw=True)),
         tag_para("{%p elif b.level == 2 %}"),
@@ -51,8 +49,18 @@ def body_paras(var: str) -> list[str]:
         tag_para("{%p else %}"),
         para(p, run("{{ b.head }}{{ b.rest }}", rpr(), raw=True)),
         tag_para("{%p endif %}"),
-        tag_para("{%p endfor %}"),
     ]
+
+
+def body_paras(var: str, keep_last: bool = False) -> list[str]:
+    """正文 blocks: four heading levels (黑体 / 楷体 / 仿宋 / 仿宋) and ordinary paragraphs, indented two characters.
+
+    ``keep_last`` keeps the last paragraph on the page of the 署名 and 成文日期 that follow, so a
+    page never holds the signature alone (GB/T 9704 §7.3.5.5 forbids "此页无正文")."""
+    if not keep_last:
+        return [tag_para(f"{{%p for b in {var} %}}"), *_block_chain(False), tag_para("{%p endfor %}")]
+    return [tag_para(f"{{%p for b in {var} %}}"), tag_para("{%p if loop.last %}"), *_block_chain(True),
+            tag_para("{%p else %}"), *_block_chain(False), tag_para("{%p endif %}"), tag_para("{%p endfor %}")]
 
 
 def mark_paras(jc: str = "center", in_body: bool = True) -> list[str]:
@@ -121,16 +129,16 @@ def recipients_para() -> list[str]:
 
 
 def attach_note() -> list[str]:
-    return [tag_para("{%p if attach_lines %}"), *empty_lines(1),
+    return [tag_para("{%p if attach_lines %}"), para(ppr(keep_next=True)),
             tag_para("{%p for line in attach_lines %}"),
-            para(ppr(first=2 * CHAR), run("{{ line }}", rpr(), raw=True)),
+            para(ppr(first=2 * CHAR, keep_next=True), run("{{ line }}", rpr(), raw=True)),
             tag_para("{%p endfor %}"), tag_para("{%p endif %}")]
 
 
 def signature_paras(with_note: bool = True) -> list[str]:
     """不加盖印章 (§7.3.5.2): 署名 and 成文日期 right-aligned, the date two characters further right."""
-    out = [*empty_lines(1),
-           para(ppr(jc="right", right=4 * CHAR), run("{{ signature }}", rpr(), raw=True)),
+    out = [para(ppr(keep_next=True)),
+           para(ppr(jc="right", right=4 * CHAR, keep_next=True), run("{{ signature }}", rpr(), raw=True)),
            para(ppr(jc="right", right=2 * CHAR), run("{{ date_cn }}", rpr(), raw=True))]
     if with_note:
         out += [tag_para("{%p if note %}"), para(ppr(first=2 * CHAR), run("{{ note }}", rpr(), raw=True)),
@@ -193,35 +201,38 @@ def notice() -> list[str]:
     return [*head_paras(),
             tag_para("{%p if joint_orgs %}"), *joint_mark(), tag_para("{%p else %}"), *mark_paras(),
             tag_para("{%p endif %}"), *empty_lines(2), *doc_no_paras(), *empty_lines(2), *title_paras(), *empty_lines(1), *recipients_para(),
-            *body_paras("body"), *attach_note(), *signature_paras(), *attachment_pages(), *banji_table()]
+            *body_paras("body", keep_last=True), *attach_note(), *signature_paras(), *attachment_pages(),
+            *banji_table()]
 
 
 def rectification_notice() -> list[str]:
     heading = lambda text: para(ppr(first=2 * CHAR), run(text, rpr(HEITI)))
     body = lambda text: para(ppr(first=2 * CHAR), run(text, rpr(), raw=True))
+    closing = lambda text: para(ppr(first=2 * CHAR, keep_next=True), run(text, rpr(), raw=True))
     return [*head_paras(), *mark_paras(), *empty_lines(2), *doc_no_paras(), *empty_lines(2), *title_paras(), *empty_lines(1), *recipients_para(),
             *body_paras("body"),
             heading("一、存在的问题"),
             tag_para("{%p for p in problems %}"), body("{{ loop.index }}．{{ p }}"), tag_para("{%p endfor %}"),
             heading("二、整改要求"), *body_paras("requirements"),
             heading("三、整改时限和报送方式"),
-            body("请于{{ deadline_cn }}前完成整改，并将整改情况书面报告{{ report_to }}。"),
-            tag_para("{%p if follows %}"), body("本通知依据{{ follows }}作出。"), tag_para("{%p endif %}"),
-            tag_para("{%p if case %}"), body("案件编号：{{ case }}。"), tag_para("{%p endif %}"),
+            closing("请于{{ deadline_cn }}前完成整改，并将整改情况书面报告{{ report_to }}。"),
+            tag_para("{%p if follows %}"), closing("本通知依据{{ follows }}作出。"), tag_para("{%p endif %}"),
+            tag_para("{%p if case %}"), closing("案件编号：{{ case }}。"), tag_para("{%p endif %}"),
             *signature_paras(), *banji_table()]
 
 
 def supervision_letter() -> list[str]:
     heading = lambda text: para(ppr(first=2 * CHAR), run(text, rpr(HEITI)))
     body = lambda text: para(ppr(first=2 * CHAR), run(text, rpr(), raw=True))
+    closing = lambda text: para(ppr(first=2 * CHAR, keep_next=True), run(text, rpr(), raw=True))
     return [para(ppr(jc="right", before=280), run("{{ doc_no }}", rpr(), raw=True)),
             *empty_lines(2), *title_paras(), *empty_lines(1), *recipients_para(), *body_paras("body"),
             heading("一、发现的问题"),
             tag_para("{%p for p in problems %}"), body("{{ loop.index }}．{{ p }}"), tag_para("{%p endfor %}"),
             heading("二、督办事项"), *body_paras("requirements"),
             heading("三、办理时限"),
-            body("请于{{ deadline_cn }}前将办理情况书面报送{{ report_to }}。"),
-            tag_para("{%p if contact %}"), body("联系人：{{ contact }}"), tag_para("{%p endif %}"),
+            closing("请于{{ deadline_cn }}前将办理情况书面报送{{ report_to }}。"),
+            tag_para("{%p if contact %}"), closing("联系人：{{ contact }}"), tag_para("{%p endif %}"),
             *signature_paras(with_note=False), *banji_table(with_print_line=False)]
 
 

@@ -124,6 +124,10 @@ def check_pdf(pdf: Path, kind: str = "notice"):
             add(where, "双页码应居左空一字。")
         if abs(p.footer_top + char4 / 2 - (TEXT_BOTTOM + 7)) > 1.5:
             add(where, f"页码一字线应在版心下边缘之下 7 mm，实测 {p.footer_top + char4 / 2 - TEXT_BOTTOM:.1f} mm。")
+    if kind in ("notice", "letter"):
+        lone = _signature_alone(pdf)
+        if lone:
+            add(f"第 {lone} 页", "此页只有署名和成文日期，没有正文（GB/T 9704 §7.3.5.5），应调整使正文至少一行与署名同页。")
     if kind == "notice" and pages:
         rules = [y for y, length in pages[-1].black_rules if abs(length - 156) <= 1]
         if not rules:
@@ -131,3 +135,19 @@ def check_pdf(pdf: Path, kind: str = "notice"):
         elif abs(max(rules) - TEXT_BOTTOM) > 2:
             add(f"第 {pages[-1].number} 页", f"版记末条分隔线应与版心下边缘重合（±2 mm），实测相差 {TEXT_BOTTOM - max(rules):.1f} mm。")
     return out
+
+
+def _signature_alone(pdf: Path) -> int | None:
+    """The page number where the 成文日期 stands with nothing above it but the 署名, or None."""
+    import re
+
+    import pdfplumber
+
+    date = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
+    with pdfplumber.open(str(pdf)) as doc:
+        for number, page in enumerate(doc.pages, 1):
+            lines = [ln.strip() for ln in (page.extract_text() or "").splitlines() if ln.strip()]
+            for i, line in enumerate(lines):
+                if date.match(line):
+                    return number if i <= 1 else None
+    return None

@@ -152,3 +152,30 @@ def test_pdf_checker_passes_generated_documents_and_catches_an_unpadded_banji(re
     (pdf,) = pdfmod.convert([unpadded.docx], tmp_path / "pdf")
     found = [str(d) for d in check_pdf(pdf, "notice")]
     assert len(found) == 1 and "版记末条分隔线应与版心下边缘重合" in found[0]
+
+
+def test_the_signature_never_stands_alone_on_a_page(tmp_path):
+    """A short notice whose 署名 and 成文日期 would just spill over: the last 正文 paragraph goes with them."""
+    import pdfplumber
+
+    from generator.pdfcheck import check_pdf
+    from tests.generator_helpers import NOTICE, PARA
+
+    data = {**NOTICE, "正文": "现将《高平市校外培训机构专项治理方案》印发给你们，请认真贯彻执行。\n一、提高认识。" + PARA}
+    doc = render("notice", tmp_path, make_config(), data=data, pdf=True)
+    with pdfplumber.open(doc.pdf) as pdf:
+        page = next(p for p in pdf.pages if "2022 年 3 月 25 日\n" in (p.extract_text() or "") + "\n")
+        assert "确保取得实效" in page.extract_text()  # the last body line moved with the signature
+    assert check_pdf(doc.pdf, "notice") == []
+    # without keep-with-next the signature would stand alone, and the PDF check says so
+    import zipfile
+
+    src = zipfile.ZipFile(doc.docx)
+    loose = tmp_path / "loose" / "loose.docx"
+    loose.parent.mkdir()
+    with zipfile.ZipFile(loose, "w") as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            z.writestr(info, data.replace(b"<w:keepNext/>", b"") if info.filename == "word/document.xml" else data)
+    (pdf,) = pdfmod.convert([loose], tmp_path / "loose")
+    assert any("此页只有署名和成文日期" in str(d) for d in check_pdf(pdf, "notice"))
