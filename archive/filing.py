@@ -93,11 +93,6 @@ def find_record(archive: Archive, key: str) -> tuple[Path, Record]:
     return found[0]
 
 
-# record.json path → (stat signature, {sha256}, 档号, 题名): filing checks every file against
-# the whole archive, and a batch of a thousand filings should not parse every record.json each time.
-_DIGESTS: dict[Path, tuple[tuple, frozenset, str, str]] = {}
-
-
 class Holder(NamedTuple):
     """The record already holding a file: enough to name it in a message."""
 
@@ -105,26 +100,70 @@ class Holder(NamedTuple):
     title: str  # 题名
 
 
+class _Digests(NamedTuple):
+    signature: tuple  # record.json's (mtime_ns, size, inode)
+    sha256s: frozenset
+    holder: Holder
+
+
+# Filing checks every new file against the whole archive; a batch of a thousand filings must not
+# re-read (or even re-stat) every record each time. Per year folder we keep the digests of its
+# records, trusted while the folder's mtime is unchanged (a record added, renamed or removed changes
+# it). A hit is re-checked against its record.json before it is believed, so a record deleted by
+# hand never blocks filing its document again.
+_YEARS: dict[str, tuple[int, dict[str, _Digests]]] = {}
+
+
+def _record_digests(folder: str, previous: _Digests | None) -> _Digests | None:
+    path = os.path.join(folder, RECORD_JSON)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    signature = (st.st_mtime_ns, st.st_size, st.st_ino)
+    if previous is not None and previous.signature == signature:
+        return previous
+    try:
+        r = Record.load(Path(path))
+    except WenshuError:
+        return None
+    return _Digests(signature, frozenset(f.sha256 for f in r.files), Holder(str(r.archival_code), r.title))
+
+
+def _year_digests(year_dir: str) -> dict[str, _Digests]:
+    mtime = os.stat(year_dir).st_mtime_ns
+    cached = _YEARS.get(year_dir)
+    if cached and cached[0] == mtime:
+        return cached[1]
+    old = cached[1] if cached else {}
+    fresh = {}
+    for entry in os.scandir(year_dir):
+        if entry.is_dir() and not entry.name.startswith("."):
+            d = _record_digests(entry.path, old.get(entry.path))
+            if d is not None:
+                fresh[entry.path] = d
+    _YEARS[year_dir] = (mtime, fresh)
+    return fresh
+
+
 def find_by_sha256(archive: Archive, digests: set[str]) -> dict[str, Holder]:
     """sha256 → the record (档号, 题名) already holding a file with that content."""
     out: dict[str, Holder] = {}
-    for folder in record_folders(archive):
-        path = folder / RECORD_JSON
-        try:
-            st = path.stat()
-        except OSError:
+    for entry in os.scandir(archive.root):
+        if not (entry.is_dir() and _YEAR_DIR.fullmatch(entry.name)):
             continue
-        sig = (st.st_mtime_ns, st.st_size, st.st_ino)
-        cached = _DIGESTS.get(path)
-        if cached is None or cached[0] != sig:
-            try:
-                r = Record.load(path)
-            except WenshuError:
+        records = _year_digests(entry.path)
+        for folder, d in list(records.items()):
+            hits = digests & d.sha256s
+            if not hits:
                 continue
-            cached = (sig, frozenset(f.sha256 for f in r.files), str(r.archival_code), r.title)
-            _DIGESTS[path] = cached
-        for sha in digests & cached[1]:
-            out.setdefault(sha, Holder(cached[2], cached[3]))
+            current = _record_digests(folder, d)  # believe a hit only if the record is still there
+            if current is None:
+                del records[folder]
+                continue
+            records[folder] = current
+            for sha in digests & current.sha256s:
+                out.setdefault(sha, current.holder)
     return out
 
 

@@ -136,6 +136,18 @@ def test_same_file_twice_is_refused_with_the_existing_code(archive, tmp_path):
     assert _state(archive) == before
 
 
+
+def test_duplicates_are_found_across_years_and_a_record_deleted_by_hand_frees_its_file(archive, tmp_path):
+    p = _docx(tmp_path / "a.docx")
+    r = file_record(archive, [(p, "正本")], {"title": "去年的", "date": "2021-12-30"})
+    file_record(archive, [(_docx(tmp_path / "b.docx", "另一份"), "正本")], {"title": "今年的", "date": "2022-01-05"})
+    with pytest.raises(WenshuError, match=str(r.archival_code)):
+        file_record(archive, [(p, "正本")], {"title": "又一次", "date": "2022-02-01"})
+    folder, _ = find_record(archive, str(r.archival_code))
+    shutil.rmtree(folder)  # a clerk deletes the record in the file manager
+    again = file_record(archive, [(p, "正本")], {"title": "重新归档", "date": "2022-02-01"})
+    assert again.title == "重新归档"
+
 def _refused(archive, files, fields, match, **kw):
     before = _state(archive)
     with pytest.raises(WenshuError, match=match):
