@@ -104,6 +104,7 @@ def test_catalog_xml_and_metadata_carry_the_records(filled, tmp_path):
     assert [f["sha256"] for f in meta["文件"]] == [f.sha256 for f in rec.files]
     actions = [h["动作"] for h in meta["历史"]]
     assert actions == ["归档", "移交"]  # the archive's history plus the transfer itself
+    assert rec.history[-1].action == "移交" and "p.zip" in rec.history[-1].detail  # and the archive remembers it
     gaps = read_entry(out, "data/其他/缺号说明.xml").decode()
     assert "A001-WS·2022-D30-BGS-0003" in gaps and "密级" in gaps
 

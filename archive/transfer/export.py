@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -26,6 +27,7 @@ import bagit
 
 from archive.archival_code import ArchivalCode, Retention, item_series
 from archive.errors import WenshuError
+from archive.filing import filing_lock, save_record
 from archive.fsutil import fsync_dir
 from archive.record import IMPORTED, HistoryEntry, Record
 from archive.registry import VOID
@@ -34,7 +36,6 @@ from archive.transfer import catalog, metadata_xml
 from archive.transfer.layout import (ALLOWED_FORMATS, CATALOG_XLSX, CATALOG_XML, DATA, DIGEST_LABELS, DIGESTS,
                                      GAPS_XML, METADATA_XML, OTHER_DIR, README, RECORD_COUNT_TAG, RECORDS_DIR,
                                      new_hasher, nfc, scratch_base)
-from wenshu import __version__
 
 Progress = Callable[[str, int, int], None]
 _STORED = {"docx", "xlsx", "pdf", "ofd", "zip", "jpg", "png"}  # already compressed
@@ -231,7 +232,7 @@ def _readme(archive: Archive, sel: Selection, recs: list[Record], n_files: int, 
         f"  {OTHER_DIR}/{GAPS_XML}  未随本包移交的件号及原因",
         "",
         "阅读环境：.docx 可用 WPS Office、Microsoft Word 或 LibreOffice 打开；.pdf 可用任一 PDF 阅读器打开。",
-        f"生成软件：wenshu {__version__}；数据包为 BagIt 格式（RFC 8493），可用 wenshu verify 或 bagit.py --validate 校验。",
+        f"生成软件：wenshu {_version()}；数据包为 BagIt 格式（RFC 8493），可用 wenshu verify 或 bagit.py --validate 校验。",
         "",
     ]
     return "\n".join(lines)
@@ -286,6 +287,23 @@ def _log(archive: Archive, entry: dict) -> None:
     archive.log_dir.mkdir(parents=True, exist_ok=True)
     with open(archive.log_dir / "export.log", "a", encoding="utf-8") as f:
         f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("wenshu")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _record_export(archive: Archive, chosen: list[tuple[Path, Record]], entry: HistoryEntry) -> None:
+    """The archive's own records say when and where they were handed over (DA/T 46 业务实体),
+    not only the package's copy of their metadata."""
+    with filing_lock(archive):
+        for folder, _ in chosen:
+            record = Record.load(folder)
+            record.history.append(entry)
+            save_record(folder, record)
 
 
 def export_package(archive: Archive, out: Path, sel: Selection | None = None, digest: str = "sha256",
@@ -362,7 +380,7 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
         bag_info = {"Source-Organization": cfg.organ_name, "External-Identifier": out.stem,
                     "Internal-Sender-Identifier": cfg.fonds_code,
                     "Internal-Sender-Description": f"{cfg.fonds_name} 电子档案移交：{sel.describe()}",
-                    "Bag-Software-Agent": f"wenshu {__version__} (bagit {bagit.VERSION})",
+                    "Bag-Software-Agent": f"wenshu {_version()} (bagit {bagit.VERSION})",
                     RECORD_COUNT_TAG: str(len(chosen))}
         bagit.make_bag(str(bag), bag_info, checksums=["sha256"])
         if "sm3" in algs:
@@ -383,6 +401,7 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
         _log(archive, {"时间": now, "操作人": actor, "数据包": str(out), "选择条件": sel.describe(),
                        "件数": len(chosen), "未导出密级件数": skipped, "摘要算法": [DIGEST_LABELS[a] for a in algs],
                        "tagmanifest-sha256": seal})
+        _record_export(archive, chosen, moved)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if out_tmp.exists():
