@@ -123,7 +123,7 @@ def main() -> None:
             while not found(ai, docnum, rel):
                 if time.monotonic() - t0 > 30:
                     sys.exit(f"drop {i} not searchable after 30 s")
-                time.sleep(0.01)
+                time.sleep(0.025)
             lat.append(time.monotonic() - t0)
         print(f"single drops: {len(lat)}  p50 {statistics.median(lat):.2f} s  p95 {pct(lat, 0.95):.2f} s  "
               f"max {max(lat):.2f} s  (stability {args.stability} s{', polling' if args.polling else ''}; "

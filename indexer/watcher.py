@@ -102,9 +102,9 @@ class Watcher:
     @property
     def index(self):
         if self._index is None:
-            from indexer.index import ArchiveIndex
+            from indexer.nomerge import watcher_index
 
-            self._index = ArchiveIndex(self.archive, notify=lambda msg: log.warning("%s", msg))
+            self._index = watcher_index(self.archive, notify=lambda msg: log.warning("%s", msg))
         return self._index
 
     # -- lifecycle ------------------------------------------------------------------------

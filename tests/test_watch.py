@@ -307,3 +307,18 @@ def test_folder_deleted_file_by_file_leaves_the_index(archive, start):
     wait_gone(archive, wanted)
     wait_idle(w)
     assert w.stats.removed >= 10
+
+
+def test_single_file_commits_skip_the_merge_and_the_index_is_merged_when_idle(archive, start):
+    """One-file updates commit without whoosh's segment merge (the latency tail); once the
+    watcher is idle the segments are merged, so searches do not slow down over the day."""
+    w = start()
+    folder = archive.root / "2022" / "逐份"
+    folder.mkdir(parents=True)
+    for i in range(6):
+        (folder / f"{i}.txt").write_text(f"第{i}份", encoding="utf-8")
+        wait_indexed(archive, [f"2022/逐份/{i}.txt"])
+    ai = ArchiveIndex(archive)
+    wait_until(lambda: w._unmerged == 0, what="segments merged after the watcher went idle")
+    assert len(ai.index()._segments()) <= 2
+    assert len(indexed(archive)) == 6
