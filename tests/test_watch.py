@@ -225,6 +225,13 @@ def test_unreadable_files_are_logged_listed_and_never_stop_the_watcher(archive, 
         assert set(bad) <= set(listed), listed
         assert all(listed[p] for p in bad)  # a reason in Chinese for each
         assert w._worker is not None and w._worker.is_alive()
+        # …and `wenshu check` lists them
+        from click.testing import CliRunner
+
+        from wenshu.cli import main
+
+        out = CliRunner().invoke(main, ["check", "--quick", "--archive", str(archive.root)]).output
+        assert "文件无法读取" in out and all(p in out for p in bad), out
     finally:
         locked.chmod(0o644)
 
