@@ -64,7 +64,7 @@ def test_created_modified_touched_deleted(archive, start):
 
 def test_slow_chunked_write_is_indexed_once_and_complete(archive, start):
     """A network copy / scanner: the file grows in chunks with pauses shorter than the quiet period."""
-    w = start(stability=1.0)
+    w = start(stability=2.0)  # ≫ the writer's 0.05 s pauses, even on a loaded machine
     f = archive.root / "2022" / "扫描件.txt"
     f.parent.mkdir(parents=True)
     chunks = [f"第{i}段：整改报告内容，落实师德师风建设。\n" for i in range(20)]
