@@ -72,7 +72,6 @@ def test_slow_chunked_write_is_indexed_once_and_complete(archive, start):
         for c in chunks:
             h.write(c)
             h.flush()
-            os.fsync(h.fileno())
             time.sleep(0.05)  # the writer's pace, not an assertion
     docs = wait_indexed(archive, [rel(archive, f)], body="第19段")
     assert docs[rel(archive, f)]["body"].count("整改报告内容") == 20
