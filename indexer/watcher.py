@@ -31,6 +31,7 @@ from archive.record import RECORD_JSON
 from archive.store import Archive
 from indexer import inbox
 from indexer.ignore import is_junk_name
+from indexer.nomerge import MergePolicy
 from indexer.observer import make_observer, network_fs_type
 from indexer.stability import StabilityTracker
 
@@ -39,8 +40,6 @@ log = logging.getLogger("wenshu.watch")
 DEFAULT_STABILITY = 0.5
 DEFAULT_INTERVAL = 300.0
 DEFAULT_POLL = 1.0
-MERGE_WHEN_IDLE = 2.0  # seconds without a write before the index's segments are merged
-MERGE_AFTER = 50  # … or after this many unmerged commits, idle or not
 BATCH = 200  # paths per index commit: a burst becomes visible in steps, and stop stays responsive
 
 @dataclass
@@ -92,10 +91,8 @@ class Watcher:
         self._worker: threading.Thread | None = None
         self._failure: BaseException | None = None
         self._filing_archive: Archive | None = None
-        self._merge_kw: dict[str, bool] = {}
+        self._merges = MergePolicy()
         self._stopped = False
-        self._unmerged = 0  # commits made without merging segments
-        self._last_write = 0.0
 
     # -- the index ------------------------------------------------------------------------
 
@@ -114,6 +111,8 @@ class Watcher:
         # watchdog's inotify emitter warns when a new sub-folder's watch is registered twice
         # (it is, harmlessly, by the move grouper and the emitter); not the clerk's concern.
         warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning)
+        # …and logs an error when its thread is stopped while reading (a benign race on stop).
+        logging.getLogger("watchdog.observers.inotify").setLevel(logging.CRITICAL)
         self._observer = self._make_observer()
         log.info("开始监视 %s（%s；稳定判定 %.1f 秒，定期复查每 %g 秒）",
                  self.root, self.mode, self.stability, self.interval)
@@ -221,6 +220,7 @@ class Watcher:
                         next_rescan = time.monotonic() + self.interval
                 finally:
                     self._busy.clear()
+            self._flush_on_stop()
             self._maybe_merge(force=True)  # leave the index compact for the searches to come
         except BaseException as e:  # surfaced by stop(); the CLI exits non-zero
             self._failure = e
@@ -229,6 +229,28 @@ class Watcher:
             self._stop.set()
         finally:
             self._close_filing_archive()
+
+    def _flush_on_stop(self) -> None:
+        """Stopping: what has not changed since its last event is handled now rather than left
+        for the next start (a file still being written stays pending; were it caught half-way,
+        the next start's reconcile sees its size/mtime moved and reads it again)."""
+        while not self._events.empty():
+            self._on_event(*self._events.get_nowait())
+        held = []
+        for _ in range(3):  # a folder handled here puts its files in the tracker: a few rounds
+            rest = self._tracker.due(now=float("inf"), limit=self.batch)
+            # never file what may be half-written: the inbox waits for the next start
+            held += [(p, d) for p, d in rest if inbox.is_inbox_item(self.archive, Path(p)) and os.path.lexists(p)]
+            rest = [(p, d) for p, d in rest if not inbox.is_inbox_item(self.archive, Path(p))]
+            if not rest:
+                break
+            try:
+                self._process(rest)
+            except Exception as e:
+                log.error("停止前处理剩余变动时出错（下次启动对账补上）：%s", _why(e))
+                break
+        for p, d in held:
+            self._tracker.touch(p, d)
 
     def _close_filing_archive(self) -> None:
         if self._filing_archive is not None:
@@ -278,6 +300,7 @@ class Watcher:
         removes: list[str] = []  # files and folders gone from disk (a folder: all under it)
         refresh: set[str] = set()
         pending_srcs = set(self._moves.values())
+        batch = frozenset(p for p, _ in due)  # a folder's files already in this batch
         for path, is_dir in due:
             p = Path(path)
             exists = os.path.lexists(path)
@@ -292,7 +315,7 @@ class Watcher:
             if os.path.isdir(path):
                 if path in self._moves:
                     self._apply_move(path, True)
-                self._walk_into_tracker(path)
+                self._walk_into_tracker(path, batch)
                 continue
             if p.name == RECORD_JSON:
                 refresh.add(str(p.parent))
@@ -320,14 +343,14 @@ class Watcher:
         except ValueError:
             return p == self.archive.inbox
 
-    def _walk_into_tracker(self, folder: str) -> None:
+    def _walk_into_tracker(self, folder: str, skip: frozenset = frozenset()) -> None:
         """A folder appeared (moved in, copied in, made by filing): every file in it is a change.
         inotify may report fewer events for files written into a just-created folder (DESIGN §11)."""
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames[:] = [d for d in dirnames if not is_junk_name(d)]
             for name in filenames:
                 path = os.path.join(dirpath, name)
-                if not is_junk_name(name) and path not in self._tracker:
+                if not is_junk_name(name) and path not in self._tracker and path not in skip:
                     self._tracker.touch(path)
 
     def _apply_move(self, dst: str, is_dir: bool) -> bool:
@@ -434,35 +457,15 @@ class Watcher:
             self.stats.set_aside += 1
             log.warning("收件箱：%s 未能归档：%s（已移到 %s）", path.name, result.reason, self._rel(result.set_aside))
 
-    # -- segment merging ------------------------------------------------------------------
-
     def _nomerge(self, method: str) -> dict:
-        """Commit without merging segments: whoosh's merge inside commit() made every ~5th
-        one-file update take 1–3 s instead of 0.1 s. Merging waits until the watcher is idle.
-        (Feature-detected: an index whose write calls take no ``merge`` just merges as before.)"""
-        if method not in self._merge_kw:
-            import inspect
-
-            fn = getattr(self.index, method)
-            self._merge_kw[method] = "merge" in inspect.signature(fn).parameters
-        if not self._merge_kw[method]:
-            return {}
-        self._unmerged += 1
-        self._last_write = time.monotonic()
-        return {"merge": False}
+        return self._merges.kwargs(self.index, method)
 
     def _maybe_merge(self, force: bool = False) -> None:
-        if not self._unmerged or not hasattr(self.index, "merge_segments"):
-            return
         quiet = self._events.empty() and not len(self._tracker)
-        if force or (quiet and time.monotonic() - self._last_write >= MERGE_WHEN_IDLE) \
-                or self._unmerged >= MERGE_AFTER:
-            try:
-                self.index.merge_segments()
-                self._unmerged = 0
-            except Exception as e:
-                self._error(f"合并索引段失败（稍后重试）：{_why(e)}")
-                self._last_write = time.monotonic()
+        try:
+            self._merges.maybe_merge(self.index, quiet, force)
+        except Exception as e:
+            self._error(f"合并索引段失败（稍后重试）：{_why(e)}")
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -325,6 +325,6 @@ def test_single_file_commits_skip_the_merge_and_the_index_is_merged_when_idle(ar
         (folder / f"{i}.txt").write_text(f"第{i}份", encoding="utf-8")
         wait_indexed(archive, [f"2022/逐份/{i}.txt"])
     ai = ArchiveIndex(archive)
-    wait_until(lambda: w._unmerged == 0, what="segments merged after the watcher went idle")
+    wait_until(lambda: w._merges.unmerged == 0, what="segments merged after the watcher went idle")
     assert len(ai.index()._segments()) <= 2
     assert len(indexed(archive)) == 6
