@@ -32,7 +32,7 @@ from archive.store import Archive
 from indexer import inbox
 from indexer.ignore import is_junk_name
 from indexer.nomerge import MergePolicy
-from indexer.observer import make_observer, network_fs_type
+from indexer.observer import make_observer
 from indexer.stability import StabilityTracker
 
 log = logging.getLogger("wenshu.watch")
@@ -41,6 +41,7 @@ DEFAULT_STABILITY = 0.5
 DEFAULT_INTERVAL = 300.0
 DEFAULT_POLL = 1.0
 BATCH = 200  # paths per index commit: a burst becomes visible in steps, and stop stays responsive
+
 
 @dataclass
 class WatchStats:
@@ -58,9 +59,6 @@ class WatchStats:
     batches: int = 0
     errors: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "errors"}
-
 
 class Watcher:
     """``wenshu watch`` as a library object: ``start()``, ``stop()``, ``run_once()``."""
@@ -68,7 +66,7 @@ class Watcher:
     def __init__(self, archive: Archive, index: Any = None, *, polling: bool = False,
                  stability: float = DEFAULT_STABILITY, interval: float = DEFAULT_INTERVAL,
                  poll_interval: float = DEFAULT_POLL, batch: int = BATCH,
-                 filer: Callable | None = None, on_reconcile: Callable | None = None):
+                 filer: Callable | None = None):
         self.archive = archive
         self.root = str(archive.root)
         self._index = index
@@ -325,9 +323,11 @@ class Watcher:
                     continue
             if exists:
                 upserts.append(path)
-            elif path in pending_srcs:
-                continue  # its rename target decides (moved, or removed then)
-            else:
+                continue
+            src = self._moves.pop(path, None)  # a rename target that is gone again: so is its source
+            if src is not None and not os.path.lexists(src):
+                removes.append(src)
+            if path not in pending_srcs:  # else its rename target decides (moved, or removed then)
                 removes.append(path)
         if upserts:
             self._upsert(upserts)
@@ -495,4 +495,4 @@ def _summary(result: dict) -> str:
             f"未变 {result.get('unchanged', 0)}" + (f"，无法读取 {len(failed)}" if failed else ""))
 
 
-__all__ = ["Watcher", "WatchStats", "network_fs_type", "DEFAULT_STABILITY", "DEFAULT_INTERVAL"]
+__all__ = ["Watcher", "WatchStats", "DEFAULT_STABILITY", "DEFAULT_INTERVAL"]

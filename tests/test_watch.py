@@ -328,3 +328,17 @@ def test_single_file_commits_skip_the_merge_and_the_index_is_merged_when_idle(ar
     wait_until(lambda: w._merges.unmerged == 0, what="segments merged after the watcher went idle")
     assert len(ai.index()._segments()) <= 2
     assert len(indexed(archive)) == 6
+
+
+def test_renamed_then_deleted_before_settling_leaves_nothing_behind(archive, start):
+    w = start()
+    a = archive.root / "2022" / "临时.txt"
+    a.parent.mkdir()
+    a.write_text("临时文件", encoding="utf-8")
+    wait_indexed(archive, ["2022/临时.txt"])
+    wait_idle(w)
+    os.rename(a, a.parent / "临时2.txt")
+    (a.parent / "临时2.txt").unlink()
+    wait_gone(archive, ["2022/临时.txt"])
+    wait_idle(w)
+    assert not any(p.startswith("2022/临时") for p in indexed(archive))
