@@ -129,3 +129,18 @@ def test_watch_process_stops_cleanly_on_signal(archive, sig):
     assert [o.status for o in ai.upsert_files([archive.root / "2022" / "进程测试.txt"])] == ["unchanged"]
     log = (archive.log_dir / "watch.log").read_text(encoding="utf-8")
     assert "已索引 2022/进程测试.txt" in log
+
+
+def test_wenshu_file_while_the_watcher_indexes_a_burst(archive, watcher, tmp_path):
+    """A clerk's command and the watcher share the index writer: the command waits its turn, no LockError."""
+    folder = archive.root / "2023" / "批量"
+    folder.mkdir(parents=True)
+    for i in range(200):
+        (folder / f"{i:03d}.txt").write_text(f"第{i}份台账", encoding="utf-8")
+    src = make_docx(tmp_path / "来文.docx", NOTICE)
+    result = CliRunner().invoke(main, ["file", str(src), "--archive", str(archive.root)])
+    assert result.exit_code == 0, result.output
+    wait_indexed(archive, [f"2023/批量/{i:03d}.txt" for i in range(200)])
+    wait_until(lambda: filed_docs(archive) or None, what="the filed notice indexed")
+    wait_idle(watcher)
+    assert watcher.stats.indexed + watcher.stats.unchanged >= 200 and not watcher.stats.errors
