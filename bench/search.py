@@ -51,7 +51,7 @@ def load_corpus():
     return paragraphs, titles
 
 
-def synthesise(root: Path, n: int, chars: int, seed: int = 7) -> list[dict]:
+def synthesise(root: Path, n: int, chars: int, seed: int = 7, write: bool = True) -> list[dict]:
     from archive.archival_code import ArchivalCode, Retention
     from archive.docnumber import DocNumber
     from archive.record import Record
@@ -60,7 +60,7 @@ def synthesise(root: Path, n: int, chars: int, seed: int = 7) -> list[dict]:
 
     paragraphs, titles = load_corpus()
     rng = random.Random(seed)
-    archive = Archive.init(root, make_config())
+    archive = Archive.init(root, make_config()) if write else None
     items: dict[int, int] = {}
     seqs: dict[tuple, int] = {}
     truth = []
@@ -81,13 +81,17 @@ def synthesise(root: Path, n: int, chars: int, seed: int = 7) -> list[dict]:
             p = rng.choice(paragraphs)
             body.append(p)
             size += len(p)
-        folder = root / str(day.year) / rec.folder_name
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "record.json").write_text(rec.dumps(), encoding="utf-8")
-        (folder / "正文.txt").write_text("\n".join(body), encoding="utf-8")
+        if write:
+            folder = root / str(day.year) / rec.folder_name
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "record.json").write_text(rec.dumps(), encoding="utf-8")
+            (folder / "正文.txt").write_text("\n".join(body), encoding="utf-8")
+        elif i >= 2000:
+            break
         if i < 2000:
             truth.append({"docnum": str(rec.doc_number), "title": title, "body": body, "year": day.year, "kind": kind})
-    archive.close()
+    if archive is not None:
+        archive.close()
     return truth
 
 
@@ -122,27 +126,32 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def run(n: int, chars: int, queries: int, keep: Path | None) -> None:
+def run(n: int, chars: int, queries: int, keep: Path | None, reuse: str = "") -> None:
     from archive.store import Archive
     from indexer.index import ArchiveIndex
     from indexer.search import search
 
     base = keep or Path(tempfile.mkdtemp(prefix="wenshu-bench-"))
     root = base / f"archive-{n}"
-    if root.exists():
-        shutil.rmtree(root)
     t0 = time.perf_counter()
-    truth = synthesise(root, n, chars)
+    if reuse and root.exists():  # the records of an earlier --keep run (same seed, same truth)
+        truth = synthesise(root, n, chars, write=False)
+    else:
+        if root.exists():
+            shutil.rmtree(root)
+        truth = synthesise(root, n, chars)
     t_gen = time.perf_counter() - t0
     archive = Archive(root)
     ai = ArchiveIndex(archive, notify=lambda m: None)
-    t0 = time.perf_counter()
-    summary = ai.rebuild()
-    t_build = time.perf_counter() - t0
-    st = ai.status()
     print(f"\n== {n:,} records, ~{chars} chars of text each (synthesised in {t_gen:.0f} s) ==")
-    print(f"index build (rebuild from disk, procs=2 multisegment): {summary['files']:,} files in {t_build:.1f} s "
-          f"= {summary['files'] / t_build:.0f} records/s")
+    if reuse != "index":
+        t0 = time.perf_counter()
+        summary = ai.rebuild()
+        t_build = time.perf_counter() - t0
+        print(f"index build (rebuild from disk, 2 processes, chunked segments): {summary['files']:,} files in "
+              f"{t_build:.1f} s = {summary['files'] / t_build:.0f} records/s")
+    st = ai.status()
+    summary = {"files": st["documents"]}
     print(f"index size: {st['size_bytes'] / 1048576:.0f} MB in {st['segments']} segments "
           f"({st['size_bytes'] / max(1, summary['files']) / 1024:.1f} KB/record)")
 
@@ -172,7 +181,7 @@ def run(n: int, chars: int, queries: int, keep: Path | None) -> None:
             t0 = time.perf_counter()
             subprocess.run([wenshu, "search", q, "--archive", str(root)], check=True, capture_output=True)
             runs.append(time.perf_counter() - t0)
-    print(f"`wenshu search` cold start (new process, whole command incl. facets): "
+    print(f"`wenshu search` cold start (new process, whole command, facets when few): "
           f"median {statistics.median(runs):.2f} s, max {max(runs):.2f} s")
     if not keep:
         shutil.rmtree(base, ignore_errors=True)
@@ -184,11 +193,13 @@ def main() -> None:
     ap.add_argument("--chars", type=int, default=3000, help="characters of text per record")
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--keep", type=Path, help="build the archives here and keep them")
+    ap.add_argument("--reuse", choices=["records", "index"], default="",
+                    help="with --keep: reuse the kept records (and rebuild), or the kept index too (queries only)")
     args = ap.parse_args()
     if not (CORPUS / "govcn-policy-2019").exists():
         sys.exit(f"语料不在 {CORPUS}，无法运行基准测试。")
     for n in args.records or [10_000, 100_000]:
-        run(n, args.chars, args.queries, args.keep)
+        run(n, args.chars, args.queries, args.keep, args.reuse)
 
 
 if __name__ == "__main__":

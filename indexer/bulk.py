@@ -2,8 +2,8 @@
 
 ``rebuild`` writes a fresh generation of the index beside the live one with two processes
 and several segments (``procs=2, multisegment=True``: the serial merge in ``commit`` is what
-makes a single-segment parallel build slow, DESIGN §11), then switches ``state.json``. If it
-fails half-way the live index is untouched.
+makes a single-segment parallel build slow, DESIGN §11), in chunks that fit in memory, then
+switches ``state.json``. If it fails half-way the live index is untouched.
 
 ``reconcile`` compares the disk with the per-file columns (path, size, mtime, record.json
 mtime) without loading any stored text; only files whose size or mtime moved are hashed, and
@@ -44,6 +44,21 @@ def _generation_files(folder, name: str) -> list:
             if p.name.startswith(f"_{name}_") or p.name.startswith(f"{name}_")]
 
 
+# A whoosh writer spills its posting pool to disk as one pickle per posting once the pool
+# outgrows ``limitmb``, and reading those runs back doubles the build time (measured: 600
+# documents 18.7 s with spills, 11.0 s without). So the build commits every CHUNK_PER_PROC
+# documents per process, each chunk a new segment held wholly in memory (~0.75 MB a document
+# of 3,000 characters, so ~2.3 GB per process at most).
+CHUNK_PER_PROC = 3000
+POOL_MB = 8192
+
+
+def _chunk_writer(ix, procs: int):
+    if procs > 1:
+        return ix.writer(procs=procs, multisegment=True, limitmb=POOL_MB, subargs={"limitmb": POOL_MB})
+    return ix.writer(limitmb=POOL_MB)
+
+
 def rebuild(ai, progress=None) -> dict:
     from whoosh import index as wi
 
@@ -62,16 +77,16 @@ def rebuild(ai, progress=None) -> dict:
             old_searcher = None
     ix = wi.create_in(str(ai.dir), make_schema(), indexname=name)
     procs = 2 if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1
-    if procs > 1:
-        w = ix.writer(procs=procs, multisegment=True, limitmb=128, subargs={"limitmb": 512})
-    else:
-        w = ix.writer(limitmb=128)
     cache: dict = {}
     broken: list = []
     failed: list = []
     indexed = 0
+    w = None
     try:
         for i, rel in enumerate(files, 1):
+            if w is None:
+                w = _chunk_writer(ix, procs)
+                in_chunk = 0
             meta = ai._meta_for(rel, cache, old_searcher, broken)
             try:
                 doc = file_fields(ai.root / rel, rel, meta)
@@ -81,17 +96,25 @@ def rebuild(ai, progress=None) -> dict:
                 failed.append((str(rel), doc["error"]))
             w.add_document(**doc)
             indexed += 1
+            in_chunk += 1
+            if in_chunk >= CHUNK_PER_PROC * procs:
+                w.commit(merge=False)
+                w = None
+                cache.clear()
             if progress and (i % 100 == 0 or i == total):
                 progress(i, total)
+        if w is not None:
+            w.commit(merge=False)
+            w = None
     except BaseException:
-        w.cancel()
+        if w is not None:
+            w.cancel()
         for p in _generation_files(ai.dir, name):
             p.unlink()
         raise
     finally:
         if old_searcher is not None:
             old_searcher.close()
-    w.commit()
     now = datetime.now().isoformat(timespec="seconds")
     state = {"schema_version": SCHEMA_VERSION, "indexname": name, "gen": gen, "built": now, "updated": now}
     atomic_write_text(ai.dir / "state.json", json.dumps(state, ensure_ascii=False, indent=2))

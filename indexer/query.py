@@ -164,10 +164,29 @@ def _and(tokens, pos):
         q, pos = _atom(tokens, pos)
         if q is not None:
             (negative if negate else positive).append(q)
-    base = Q.Every() if not positive else positive[0] if len(positive) == 1 else Q.And(positive)
+    base = Q.Every() if not positive else positive[0] if len(positive) == 1 else _flat_and(positive)
     if negative:
         base = Q.AndNot(base, negative[0] if len(negative) == 1 else Q.Or(negative))
     return base, pos
+
+
+def _flat_and(parts):
+    """Words AND-ed: one intersection of all their grams, one optional title bonus (whoosh
+    intersects a flat list far faster than a list of AndMaybe pairs)."""
+    required, optional = [], []
+    for q in parts:
+        if isinstance(q, Q.AndMaybe):
+            required.append(q.a)
+            optional.append(q.b)
+        else:
+            required.append(q)
+    flat = []
+    for q in required:
+        flat.extend(q.subqueries if isinstance(q, Q.And) and q.boost == 1.0 else [q])
+    base = Q.And(flat)
+    if not optional:
+        return base
+    return Q.AndMaybe(base, optional[0] if len(optional) == 1 else Q.Or(optional))
 
 
 def _atom(tokens, pos):

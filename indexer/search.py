@@ -52,8 +52,9 @@ class Results:
 
 def search(index, text: str, *, doctype: str | None = None, year: int | None = None,
            date_from=None, date_to=None, author: str | None = None, sort: str = "relevance",
-           page: int = 1, limit: int = 10, facets: bool = False, snippet_chars: int = 80) -> Results:
-    """``index`` is an ``ArchiveIndex``. Filters given as arguments are AND-ed to the query."""
+           page: int = 1, limit: int = 10, facets: bool | str = False, snippet_chars: int = 80) -> Results:
+    """``index`` is an ``ArchiveIndex``. Filters given as arguments are AND-ed to the query.
+    ``facets``: True counts 年度/文种/机关 over all matches, "auto" only when they are few."""
     from whoosh import query as Q
 
     from indexer.query import date_range, parse
@@ -104,6 +105,8 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
         kw = {}
         if sort == "date":
             kw["sortedby"] = sorting.FieldFacet("date", reverse=True)
+        if facets == "auto":  # counting every match costs ~1 s at 100,000 documents: only when few
+            facets = q.estimate_size(s.reader()) <= FACETS_AUTO_UP_TO
         if facets:
             kw["groupedby"] = {name: sorting.FieldFacet(name, allow_overlap=(name == "author"))
                                for name in FACETS}
@@ -143,7 +146,8 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
         return out
 
 
-EXACT_COUNT_UP_TO = 5000
+EXACT_COUNT_UP_TO = 2000
+FACETS_AUTO_UP_TO = 20000
 
 
 def _total(results) -> tuple[int, bool]:

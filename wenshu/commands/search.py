@@ -31,10 +31,11 @@ def _index(archive):
               help="按相关度或日期（新的在前）排序。")
 @click.option("--limit", type=click.IntRange(1, 500), default=10, show_default=True, help="每页条数。")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="页码。")
-@click.option("--no-facets", is_flag=True, help="不统计年度/文种/机关分布（更快）。")
+@click.option("--facets/--no-facets", default=None,
+              help="统计（或不统计）年度/文种/机关分布；默认在结果不太多时统计。")
 @archive_option
 @json_option
-def search(query, doctype, year, date_from, date_to, author, sort, limit, page, no_facets, archive_dir, as_json):
+def search(query, doctype, year, date_from, date_to, author, sort, limit, page, facets, archive_dir, as_json):
     """全文检索：词、"短语"、AND/OR/NOT，以及 文号: 题名: 机关: 类型: 年度: 日期:起..止 保管期限: 密级: 案件: 等条件。
 
     例：wenshu search 课后服务 年度:2022 NOT 幼儿园
@@ -44,7 +45,8 @@ def search(query, doctype, year, date_from, date_to, author, sort, limit, page, 
     text = " ".join(query)
     res = run(_index(open_archive(archive_dir)), text, doctype=doctype, year=year,
               date_from=parse_date(date_from, "--from"), date_to=parse_date(date_to, "--to"),
-              author=author, sort=sort, page=page, limit=limit, facets=not no_facets)
+              author=author, sort=sort, page=page, limit=limit,
+              facets="auto" if facets is None else facets)
     if as_json:
         echo_json(res.to_json())
         return
