@@ -194,7 +194,7 @@ class ArchiveIndex:
         delay = 0.05
         while True:
             try:
-                return ix.writer(**kw)
+                return ix.writer(compound=False, **kw)  # see bulk.py: compound segments are copied on open
             except LockError:
                 if time.monotonic() > deadline:
                     raise WenshuError(f"索引正被另一个程序写入，等待 {self.lock.timeout:.0f} 秒后仍未释放；"
