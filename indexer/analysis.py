@@ -120,7 +120,10 @@ def query_grams(text: str) -> list[list[str]]:
     for m in _CJK_RUN.finditer(folded):
         run = m.group()
         if len(run) == 1:
-            terms = [run]
+            # before digits/letters (第3条) the character ends its run in the text too, where it
+            # is indexed alone; otherwise it can only be found as the start of a bigram
+            nxt = folded[m.end():m.end() + 1]
+            terms = [run] if nxt and re.match(r"[0-9a-z]", nxt) else [PREFIX_MARK + run]
         elif len(run) <= 6:  # short: every bigram, so 公厅关于 does not match 公厅…关于
             terms = [run[i:i + 2] for i in range(len(run) - 1)]
         else:
@@ -141,13 +144,18 @@ def phrase_grams(text: str) -> list[str]:
     found: list[tuple[int, list[str]]] = []
     for m in _CJK_RUN.finditer(folded):
         run = m.group()
-        found.append((m.start(), [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]))
+        if len(run) == 1:
+            nxt = folded[m.end():m.end() + 1]
+            found.append((m.start(), [run] if nxt and re.match(r"[0-9a-z]", nxt) else [PREFIX_MARK + run]))
+        else:
+            found.append((m.start(), [run[i:i + 2] for i in range(len(run) - 1)]))
     for m in _ASCII_RUN.finditer(folded):
         found.append((m.start(), [m.group()]))
     return [t for _p, terms in sorted(found) for t in terms]
 
 
 PART_SEP = "\x1f"
+PREFIX_MARK = "*"  # in query_grams: "*X" = a lone character, to be found as a prefix of bigrams
 PART_WEIGHTS = (3.0, 2.0, 1.0)  # 题名, short fields (责任者, 文种, 案件 …), text
 
 

@@ -25,7 +25,7 @@ from whoosh import query as Q
 from archive.archival_code import Retention
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
-from indexer.analysis import fold, phrase_grams, query_grams, query_words
+from indexer.analysis import PREFIX_MARK, fold, phrase_grams, query_grams, query_words
 
 FIELDS = {
     "文号": "docnum", "发文字号": "docnum", "docnum": "docnum", "number": "docnum",
@@ -219,10 +219,15 @@ def _terms_query(field: str, terms: list[str], boost: float = 1.0):
     """AND of gram terms; a lone Chinese character in the body field is a prefix over bigrams."""
     if not terms:
         return None
+    if len(terms) > 1:
+        # a lone character among other terms (3条) would be a prefix over thousands of bigrams
+        # and adds next to no precision: leave it out
+        terms = [t for t in terms if not t.startswith(PREFIX_MARK)] or terms[:1]
     parts = []
     for t in terms:
-        if field == "gram" and len(t) == 1 and _CJK.match(t):
-            parts.append(Q.Prefix(field, t))
+        if t.startswith(PREFIX_MARK):
+            t = t[len(PREFIX_MARK):]
+            parts.append(Q.Prefix(field, t) if field == "gram" else Q.Term(field, t))
         else:
             parts.append(Q.Term(field, t))
     q = parts[0] if len(parts) == 1 else Q.And(parts)
