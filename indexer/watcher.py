@@ -23,7 +23,6 @@ import queue
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -34,6 +33,7 @@ from indexer.ignore import is_junk_name
 from indexer.nomerge import MergePolicy
 from indexer.observer import make_observer
 from indexer.stability import StabilityTracker
+from indexer.watchstats import WatchStats, reconcile_summary, why
 
 log = logging.getLogger("wenshu.watch")
 
@@ -41,23 +41,6 @@ DEFAULT_STABILITY = 0.5
 DEFAULT_INTERVAL = 300.0
 DEFAULT_POLL = 1.0
 BATCH = 200  # paths per index commit: a burst becomes visible in steps, and stop stays responsive
-
-
-@dataclass
-class WatchStats:
-    """What the watcher did, counted (shown on stop; tests use it to prove nothing ran twice)."""
-
-    indexed: int = 0  # new files read into the index
-    updated: int = 0  # content changed (sha256) → re-read
-    unchanged: int = 0  # an event, but the content was the same: nothing read
-    moved: int = 0  # path updated without re-reading
-    removed: int = 0
-    failed: int = 0  # unreadable files (logged; listed by wenshu check)
-    refreshed: int = 0  # record.json re-read
-    filed: int = 0  # inbox → record
-    set_aside: int = 0  # inbox → 未能归档/
-    batches: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 class Watcher:
@@ -209,7 +192,7 @@ class Watcher:
                         try:
                             self._process(due)
                         except Exception as e:  # one odd batch must not end the watcher
-                            msg = f"处理 {len(due)} 处变动时出错（定期复查时重试）：{_why(e)}"
+                            msg = f"处理 {len(due)} 处变动时出错（定期复查时重试）：{why(e)}"
                             self.stats.errors.append(msg)
                             log.exception("%s", msg)
                     self._maybe_merge()
@@ -245,7 +228,7 @@ class Watcher:
             try:
                 self._process(rest)
             except Exception as e:
-                log.error("停止前处理剩余变动时出错（下次启动对账补上）：%s", _why(e))
+                log.error("停止前处理剩余变动时出错（下次启动对账补上）：%s", why(e))
                 break
         for p, d in held:
             self._tracker.touch(p, d)
@@ -271,9 +254,9 @@ class Watcher:
         try:
             result = self.index.reconcile()
         except Exception as e:
-            self._error(f"{what}失败（下次复查时重试）：{_why(e)}")
+            self._error(f"{what}失败（下次复查时重试）：{why(e)}")
             return
-        summary = _summary(result)
+        summary = reconcile_summary(result)
         for path, why in (result.get("failed") or []) if isinstance(result, dict) else []:
             self.stats.failed += 1
             log.warning("无法读取 %s：%s（已记入索引，wenshu check 会列出）", path, why)
@@ -375,7 +358,7 @@ class Watcher:
         try:
             done = self.index.move_file(Path(src), Path(dst), **self._nomerge("move_file"))
         except Exception as e:
-            self._error(f"更新路径 {self._rel(src)} → {self._rel(dst)} 失败：{_why(e)}")
+            self._error(f"更新路径 {self._rel(src)} → {self._rel(dst)} 失败：{why(e)}")
             return False
         if not done:
             return False
@@ -395,7 +378,7 @@ class Watcher:
         except Exception as e:
             if len(paths) == 1:
                 self.stats.failed += 1
-                log.error("无法索引 %s：%s", self._rel(paths[0]), _why(e))
+                log.error("无法索引 %s：%s", self._rel(paths[0]), why(e))
                 return
             for p in paths:  # isolate the one that broke the batch
                 self._upsert([p])
@@ -420,7 +403,7 @@ class Watcher:
         try:
             n = self.index.remove_files([Path(p) for p in paths], **self._nomerge("remove_files"))
         except Exception as e:
-            self._error(f"从索引中移除失败：{_why(e)}")
+            self._error(f"从索引中移除失败：{why(e)}")
             return
         self.stats.removed += n
         if n:
@@ -433,7 +416,7 @@ class Watcher:
         try:
             result = self.index.refresh_record(Path(folder), **self._nomerge("refresh_record"))
         except Exception as e:
-            self._error(f"刷新 {self._rel(folder)} 的著录项失败：{_why(e)}")
+            self._error(f"刷新 {self._rel(folder)} 的著录项失败：{why(e)}")
             return
         if result.get("status") == "broken":
             self.stats.failed += 1
@@ -465,7 +448,7 @@ class Watcher:
         try:
             self._merges.maybe_merge(self.index, quiet, force)
         except Exception as e:
-            self._error(f"合并索引段失败（稍后重试）：{_why(e)}")
+            self._error(f"合并索引段失败（稍后重试）：{why(e)}")
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -478,21 +461,6 @@ class Watcher:
     def _error(self, message: str) -> None:
         self.stats.errors.append(message)
         log.error("%s", message)
-
-
-def _why(e: BaseException) -> str:
-    """A WenshuError's message is for the clerk as is; anything else also names its type."""
-    from archive.errors import WenshuError
-
-    return str(e) if isinstance(e, WenshuError) and str(e) else f"{type(e).__name__}: {e}"
-
-
-def _summary(result: dict) -> str:
-    if not isinstance(result, dict):
-        return ""
-    failed = result.get("failed") or []
-    return (f"新增 {result.get('new', 0)}，更新 {result.get('changed', 0)}，删除 {result.get('deleted', 0)}，"
-            f"未变 {result.get('unchanged', 0)}" + (f"，无法读取 {len(failed)}" if failed else ""))
 
 
 __all__ = ["Watcher", "WatchStats", "DEFAULT_STABILITY", "DEFAULT_INTERVAL"]
