@@ -18,7 +18,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 from archive.archival_code import ArchivalCode, Retention, item_series
 from archive.docnumber import DocNumber
@@ -38,6 +38,11 @@ _YEAR_DIR = re.compile(r"\d{4}")
 # Record attributes a caller may set through ``fields``.
 FIELDS = ("title", "author", "date", "doc_number", "doc_type", "classification", "pages", "recipients",
           "cc", "keywords", "case", "relations", "deadline", "origin", "source", "template", "extra")
+
+
+# Called with the paths of freshly filed files once filing is done; returns a line for the user.
+# The shell passes the indexer's update here, so the archive itself never imports the indexer.
+OnFiled = Callable[[Archive, list[Path]], str]
 
 
 # -- reading the archive ---------------------------------------------------------------------

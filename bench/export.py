@@ -33,6 +33,7 @@ from archive.record import HistoryEntry, Record, RecordFile  # noqa: E402
 from archive.store import Archive  # noqa: E402
 from archive.transfer.export import Selection, export_package  # noqa: E402
 from archive.transfer.verify import verify_package  # noqa: E402
+from wenshu.indexing import index_filed  # noqa: E402
 
 SUBJECTS = ("校外培训机构专项检查", "课后服务工作", "住家家教排查", "双减督导整改", "暑期安全教育")
 
@@ -103,7 +104,7 @@ def _bench_import(work: Path, n: int) -> None:
                                    "departments": {"BGS": "办公室", "JJK": "基础教育科"}})
     city = Archive.init(work / "接收库", cfg)
     t = time.perf_counter()
-    result = import_package(city, pkg)
+    result = import_package(city, pkg, on_filed=index_filed)
     ti = time.perf_counter() - t
     print(f"导入：{len(result.imported)} 件，{ti:.1f} s = {len(result.imported) / ti:.1f} 件/s（含校验与索引；{result.index_note}）")
     t = time.perf_counter()

@@ -23,6 +23,7 @@ from generator.batch import convert_many, run_batch  # noqa: E402
 from generator.render import build_context, render_docx  # noqa: E402
 from generator.service import prepare  # noqa: E402
 from generator.template import load_template  # noqa: E402
+from wenshu.indexing import index_filed  # noqa: E402
 
 CONFIG = {"fonds": {"code": "A001", "name": "高平市教育局"}, "organ": {"name": "高平市教育局"},
           "prefixes": [{"code": "高教字"}], "defaults": {"retention": "D30"}}
@@ -77,7 +78,7 @@ def main() -> None:
         common = {"承诺条款": ["不组织、不参与有偿补课", "不向学生推荐校外培训机构", "严格控制作业总量和时长"],
                   "date": "2022-09-01"}
         t0 = time.perf_counter()
-        report = run_batch(archive, "pledge", roster, common, workers=2)
+        report = run_batch(archive, "pledge", roster, common, workers=2, on_filed=index_filed)
         dt = time.perf_counter() - t0
         print(f"承诺书批量 {args.rows} 行（校验、编号、生成、归档、编入全文索引）：{dt:.1f} s，"
               f"{len(report.produced)} 份，{len(report.errors)} 行出错，{dt / args.rows * 1000:.1f} ms/份")

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Callable
 
 from archive.errors import WenshuError
+from archive.filing import OnFiled
 from generator import pdf as pdfmod
 from generator.render import RenderedDocument, build_context, file_stem, padding, render_docx
-from generator.service import Produced, choose_prefix, file_rendered, format_serial, index_files, prepare
+from generator.service import Produced, choose_prefix, file_rendered, format_serial, prepare
 from generator.template import Template, load_template
 
 
@@ -143,7 +144,8 @@ def convert_many(files: list[Path], out_dir: Path, workers: int) -> list[Path]:
 def run_batch(archive, template_name: str, rows_path: Path, common: dict | None = None, *, pdf: bool = False,
               strict: bool = False, prefix: str | None = None, when: str | None = None, file: bool = True,
               out_dir: Path | None = None, workers: int | None = None, retention=None, org: str = "",
-              index: bool = True, progress: Callable[[str, int, int], None] | None = None) -> BatchReport:
+              on_filed: OnFiled | None = None,
+              progress: Callable[[str, int, int], None] | None = None) -> BatchReport:
     start = time.perf_counter()
     workers = workers or min(2, os.cpu_count() or 1)
     tick = progress or (lambda stage, done, total: None)
@@ -258,9 +260,9 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
                 except WenshuError:
                     pass
         raise
-    if file and index and report.produced:  # one index writer for the whole batch
+    if file and on_filed and report.produced:  # one index writer for the whole batch
         tick("索引", 0, 1)
-        report.index_note = index_files(archive, [f for p in report.produced for f in p.files])
+        report.index_note = on_filed(archive, [f for p in report.produced for f in p.files])
         tick("索引", 1, 1)
     report.errors.sort(key=lambda e: e.row)
     report.seconds = time.perf_counter() - start

@@ -19,6 +19,7 @@ from typing import Iterator
 
 from archive.config import Prefix
 from archive.errors import WenshuError
+from archive.filing import OnFiled
 from generator import pdf as pdfmod
 from generator.render import RenderedDocument, render_document
 from generator.template import Template, load_template
@@ -152,29 +153,13 @@ def file_rendered(archive, template: Template, values: dict, doc: RenderedDocume
     return str(record.archival_code), [folder / f.name for f in record.files]
 
 
-def index_files(archive, paths: list[Path]) -> str:
-    """Add freshly filed files to the full-text index in one writer; a failure leaves the record filed."""
-    if not paths:
-        return ""
-    try:
-        from indexer.index import ArchiveIndex
-    except ImportError:
-        return "全文检索模块未安装，未更新索引"
-    idx = ArchiveIndex(archive, notify=lambda msg: None)
-    try:
-        outcomes = idx.upsert_files(paths)
-    except WenshuError as e:
-        return f"文件已归档，但全文索引未更新：{e}。请运行 wenshu index rebuild。"
-    finally:
-        idx.close()
-    failed = [o for o in outcomes if getattr(o, "status", "") == "failed" or getattr(o, "error", None)]
-    return f"已编入全文索引（{len(paths) - len(failed)} 个文件）" + (f"，{len(failed)} 个无法索引" if failed else "")
-
-
 def new_document(archive, template_name: str, data: dict, *, prefix: str | None = None, when: str | None = None,
                  pdf: bool = False, dry_run: bool = False, out_dir: Path | None = None,
-                 retention=None, org: str = "", index: bool = True) -> Produced:
-    """``wenshu new``: one document, numbered and filed (or, with ``dry_run``, only previewed)."""
+                 retention=None, org: str = "", on_filed: OnFiled | None = None) -> Produced:
+    """``wenshu new``: one document, numbered and filed (or, with ``dry_run``, only previewed).
+
+    ``on_filed(archive, paths)`` runs once the files are filed (the CLI indexes them) and its
+    message is kept in ``index_note``."""
     template = load_template(template_name, archive)
     values = prepare(template, data, when)
     pdf_note = ""
@@ -193,8 +178,8 @@ def new_document(archive, template_name: str, data: dict, *, prefix: str | None 
                 return produced
             produced.archival_code, produced.files = file_rendered(archive, template, values, doc,
                                                                    retention=retention, org=org)
-    if index:
-        produced.index_note = index_files(archive, produced.files)
+    if on_filed:
+        produced.index_note = on_filed(archive, produced.files)
     if out_dir:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         produced.files += [Path(shutil.copy2(p, Path(out_dir) / p.name)) for p in list(produced.files)]

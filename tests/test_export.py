@@ -22,6 +22,7 @@ from archive.transfer.layout import _Sm3Fallback, new_hasher
 from archive.transfer.verify import verify_package
 from transfer_helpers import add_records, by_code, config, entry_names, read_entry
 from wenshu.cli import main
+from wenshu.indexing import query_codes
 
 
 @pytest.fixture
@@ -234,7 +235,7 @@ def test_query_selects_through_the_full_text_index(filled, tmp_path):
     idx = index.ArchiveIndex(filled)
     idx.rebuild()
     idx.close()
-    r = export_package(filled, tmp_path / "q.zip", Selection(query="住家家教"))
+    r = export_package(filled, tmp_path / "q.zip", Selection(query="住家家教"), query_codes=query_codes)
     assert r.records == 1
     assert "A001-WS·2022-D30-BGS-0002" in read_entry(r.path, "data/文件目录.xml").decode()
     assert verify_package(r.path).ok

@@ -17,6 +17,7 @@ from generator.service import new_document
 from tests.conftest import make_config
 from tests.generator_helpers import LETTER, NOTICE, PLEDGE, RECTIFICATION, render
 from wenshu.cli import main
+from wenshu.indexing import index_filed
 
 
 def doc_text(path) -> str:
@@ -48,7 +49,7 @@ def test_heading_levels_get_their_fonts(tmp_path):
 
 
 def test_notice_is_numbered_filed_and_passes_layout_check(archive):
-    p = new_document(archive, "notice", NOTICE, when="2022-03-25")
+    p = new_document(archive, "notice", NOTICE, when="2022-03-25", on_filed=index_filed)
     assert p.number == "高教字〔2022〕1号" and p.archival_code.startswith("A001-WS·2022-D30-")
     docx = p.files[0]
     assert docx.name == "高教字〔2022〕1号.docx" and docx.parent.parent == archive.root / "2022"

@@ -219,3 +219,17 @@ def test_title_from_the_largest_type_when_the_text_gives_none(archive, tmp_path)
     d.save(tmp_path / "细则.docx")
     meta = read_document(tmp_path / "细则.docx")[1]
     assert meta.title == "2022年春季学期课后服务实施细则" and meta.doc_type == "细则"
+
+
+def test_filed_documents_are_searchable_at_once(archive, tmp_path):
+    from indexer.index import ArchiveIndex
+
+    idx = ArchiveIndex(archive)
+    idx.rebuild()  # an index already in use, so nothing but `wenshu file` can add the document to it
+    idx.close()
+    p = _docx(tmp_path / "市局通知.docx", CITY_NOTICE)
+    result = run(archive, "file", str(p))
+    assert result.exit_code == 0 and "已编入全文索引（1 个文件）" in result.output
+    idx = ArchiveIndex(archive)
+    assert idx.file_state(next(archive.root.glob("20*/*/市局通知.docx"))) is not None
+    idx.close()

@@ -46,6 +46,9 @@ def _retention(value) -> Retention:
     return value if isinstance(value, Retention) else Retention.parse(value)
 
 
+QueryCodes = Callable[[Archive, str], set]  # full-text query → 档号 of the records it finds
+
+
 @dataclass
 class Selection:
     """Which records go into the package; empty fields select everything."""
@@ -111,32 +114,14 @@ def iter_archive_records(archive: Archive, year: int | None = None) -> Iterator[
     return iter(records)
 
 
-def _query_codes(archive: Archive, query: str) -> set[str]:
-    """档号 of every record the full-text query finds (all result pages)."""
-    try:
-        from indexer.index import ArchiveIndex
-        from indexer.search import search
-    except ImportError:
-        raise WenshuError("本系统尚未安装全文检索模块（indexer），不能按 --query 选择记录；"
-                          "请改用 --year / --retention / --org / --case。") from None
-    idx = ArchiveIndex(archive)
-    codes: set[str] = set()
-    try:
-        page = 1
-        while True:
-            res = search(idx, query, page=page, limit=500)
-            codes.update(h.code for h in res.hits if h.code)
-            if page >= res.pages:
-                break
-            page += 1
-    finally:
-        idx.close()
-    return codes
+def select_records(archive: Archive, sel: Selection, query_codes: QueryCodes | None = None
+                   ) -> tuple[list[tuple[Path, Record]], int, list[Record]]:
+    """→ (chosen, number of classified records left out, every record in the archive).
 
-
-def select_records(archive: Archive, sel: Selection) -> tuple[list[tuple[Path, Record]], int, list[Record]]:
-    """→ (chosen, number of classified records left out, every record in the archive)."""
-    codes = _query_codes(archive, sel.query) if sel.query else None
+    ``query_codes(archive, query)`` resolves ``sel.query`` to 档号 through the full-text index."""
+    if sel.query and query_codes is None:
+        raise WenshuError("按 --query 选择记录需要全文检索；请改用 --year / --retention / --org / --case。")
+    codes = query_codes(archive, sel.query) if sel.query else None
     retention = _retention(sel.retention) if sel.retention else None
     everything, chosen, skipped = [], [], 0
     for folder, rec in iter_archive_records(archive, sel.year):
@@ -307,7 +292,8 @@ def _record_export(archive: Archive, chosen: list[tuple[Path, Record]], entry: H
 
 
 def export_package(archive: Archive, out: Path, sel: Selection | None = None, digest: str = "sha256",
-                   actor: str | None = None, progress: Progress | None = None) -> ExportResult:
+                   actor: str | None = None, progress: Progress | None = None,
+                   query_codes: QueryCodes | None = None) -> ExportResult:
     started = time.perf_counter()
     sel = sel or Selection()
     out = Path(out).absolute()
@@ -318,7 +304,7 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
     if not out.parent.is_dir():
         raise WenshuError(f"输出目录 {out.parent} 不存在。")
     algs = ["sha256"] + (["sm3"] if digest == "sm3" else [])
-    chosen, skipped, everything = select_records(archive, sel)
+    chosen, skipped, everything = select_records(archive, sel, query_codes)
     if not chosen:
         extra = f"（另有 {skipped} 件密级文件未选，可加 --include-classified）" if skipped else ""
         raise WenshuError(f"没有符合条件（{sel.describe()}）的记录{extra}，未生成数据包。")

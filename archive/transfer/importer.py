@@ -19,7 +19,7 @@ from typing import Callable
 from archive.archival_code import Retention
 from archive.errors import WenshuError
 from archive.docnumber import DocNumber
-from archive.filing import file_record, find_by_sha256, find_records, iter_records, save_record
+from archive.filing import OnFiled, file_record, find_by_sha256, find_records, iter_records, save_record
 from archive.record import IMPORTED, HistoryEntry, Record
 from archive.store import Archive
 from archive.transfer.package import open_package
@@ -86,7 +86,8 @@ def _fields(archive: Archive, m: dict, sender_name: str, package: str) -> tuple[
 
 
 def import_package(archive: Archive, path: Path, actor: str | None = None,
-                   progress: Callable[[str, int, int], None] | None = None) -> ImportResult:
+                   progress: Callable[[str, int, int], None] | None = None,
+                   on_filed: OnFiled | None = None) -> ImportResult:
     path = Path(path)
     actor = actor or getpass.getuser()
     with open_package(path) as pkg:
@@ -130,7 +131,7 @@ def import_package(archive: Archive, path: Path, actor: str | None = None,
             except WenshuError as e:
                 # What is filed stays filed (and findable); a second run skips it and goes on.
                 _remap_relations(filed, new_codes)
-                note = _update_index(archive, filed) if filed else ""
+                note = _index(on_filed, archive, filed) if filed else ""
                 done = f"已导入 {len(filed)} 件（{note}）；" if filed else ""
                 raise WenshuError(f"导入 {m['档号']} 时出错：{e}（{done}重新运行 wenshu import 会跳过已导入的记录）") from None
             folder = archive.root / str(record.year) / record.folder_name
@@ -143,7 +144,7 @@ def import_package(archive: Archive, path: Path, actor: str | None = None,
             if progress and i % 100 == 0:
                 progress("导入", i, len(todo))
     _remap_relations(filed, new_codes)
-    result.index_note = _update_index(archive, filed)
+    result.index_note = _index(on_filed, archive, filed)
     return result
 
 
@@ -175,20 +176,9 @@ def _remap_relations(filed: list[tuple[Path, Record]], new_codes: dict[str, str]
             save_record(folder, record)
 
 
-def _update_index(archive: Archive, filed: list[tuple[Path, Record]]) -> str:
+def _index(on_filed: OnFiled | None, archive: Archive, filed: list[tuple[Path, Record]]) -> str:
     if not filed:
         return "没有新记录，索引无需更新"
-    try:
-        from indexer.index import ArchiveIndex
-    except ImportError:
-        return "全文检索模块（indexer）未安装，未更新索引"
-    paths = [folder / f.name for folder, r in filed for f in r.files]
-    idx = ArchiveIndex(archive)
-    try:
-        outcomes = idx.upsert_files(paths)
-    except WenshuError as e:
-        return f"记录已导入，但索引未更新：{e}。请运行 wenshu index rebuild。"
-    finally:
-        idx.close()
-    failed = [o for o in outcomes if getattr(o, "error", None) or getattr(o, "status", "") == "failed"]
-    return f"已为 {len(paths) - len(failed)} 个文件更新全文索引" + (f"，{len(failed)} 个文件无法索引" if failed else "")
+    if on_filed is None:
+        return "未更新全文索引（可运行 wenshu index rebuild）"
+    return on_filed(archive, [folder / f.name for folder, r in filed for f in r.files])

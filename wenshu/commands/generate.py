@@ -8,6 +8,7 @@ import click
 
 from archive.errors import WenshuError
 from wenshu.commands.common import archive_option, echo_json, json_option, open_archive, print_table
+from wenshu.indexing import index_filed
 
 
 def _archive_or_none(archive_dir):
@@ -88,7 +89,8 @@ def new(template_name, data_file, sets, prefix, when, pdf, dry_run, out_dir, ret
 
     a = open_archive(archive_dir)
     p = new_document(a, template_name, _data(data_file, sets), prefix=prefix, when=when, pdf=pdf,
-                     dry_run=dry_run, out_dir=Path(out_dir) if out_dir else None, retention=retention, org=org)
+                     dry_run=dry_run, out_dir=Path(out_dir) if out_dir else None, retention=retention, org=org,
+                     on_filed=index_filed)
     if as_json:
         echo_json({"number": p.number, "title": p.title, "files": [str(f) for f in p.files],
                    "archival_code": p.archival_code, "pages": p.pages, "dry_run": p.dry_run})
@@ -134,7 +136,7 @@ def batch(template_name, rows_path, data_file, sets, prefix, when, pdf, strict, 
 
         report = run_batch(a, template_name, Path(rows_path), _data(data_file, sets), pdf=pdf, strict=strict,
                            prefix=prefix, when=when, file=out_dir is None, out_dir=Path(out_dir) if out_dir else None,
-                           workers=workers, progress=progress)
+                           workers=workers, progress=progress, on_filed=index_filed)
     if as_json:
         echo_json({"produced": [{"number": p.number, "title": p.title, "archival_code": p.archival_code,
                                  "files": [str(f) for f in p.files], "pages": p.pages} for p in report.produced],

@@ -51,6 +51,12 @@ def file_(paths, retention, org, case_id, one, move, assignments, as_json, archi
             if missing:
                 click.echo(f"　　未能从文件中读出{'、'.join(missing)}；如需补充：wenshu edit {r.archival_code} "
                            f"--set {missing[0]}=…")
+    if filed:
+        from wenshu.indexing import index_filed
+
+        note = index_filed(a, [a.root / r.relative_folder() / f.name for r in filed for f in r.files])
+        if not as_json:
+            click.echo(note)
     if as_json:
         echo_json([r.to_json() for r in filed])
     if failed:

@@ -9,6 +9,7 @@ import click
 
 from archive.errors import WenshuError
 from wenshu.commands.common import archive_option, echo_json, json_option, open_archive
+from wenshu.indexing import index_filed, query_codes
 
 
 def _progress(stage: str, done: int, total: int) -> None:
@@ -34,7 +35,8 @@ def export(archive_dir, year, retention, org, case, query, include_classified, d
     archive = open_archive(archive_dir)
     sel = Selection(year=year, retention=retention, org=org, case=case, query=query,
                     include_classified=include_classified)
-    result = export_package(archive, Path(output), sel, digest=digest, progress=None if as_json else _progress)
+    result = export_package(archive, Path(output), sel, digest=digest, progress=None if as_json else _progress,
+                            query_codes=query_codes)
     if as_json:
         echo_json(result.as_dict())
         return
@@ -82,7 +84,7 @@ def import_(archive_dir, package, as_json):
     from archive.transfer.importer import import_package
 
     archive = open_archive(archive_dir)
-    result = import_package(archive, Path(package), progress=None if as_json else _progress)
+    result = import_package(archive, Path(package), progress=None if as_json else _progress, on_filed=index_filed)
     if as_json:
         echo_json(result.as_dict())
         return
