@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
+import openpyxl
+import yaml
 from click.testing import CliRunner
+from docx import Document
 
+from archive.docnumber import DocNumber
 from wenshu.cli import main
 
 
@@ -30,87 +35,106 @@ def build(root: Path) -> None:
     run("init", str(root), "--name", "高平市教育局", "--fonds", "A001",
         "--prefix", "高教字", "--prefix", "高教督函", "--prefix", "高教整改",
         "--department", "BGS=办公室", "--department", "JJK=基础教育科")
-    a = ["--archive", str(root)]
-    run("number", "next", "高教字", "--date", "2022-03-25", *a)
-    run("number", "reserve", "高教字", "--count", "2", "--reason", "局长办公会预留", "--year", "2022", *a)
-    run("number", "issue", "高教字", "--title", "关于做好寒假期间安全工作的通知", "--date", "2022-01-10", *a)
-    run("number", "void", "高教字〔2022〕2号", "--reason", "打印后发现主送机关有误", *a)
-    run("number", "gaps", "--year", "2022", *a)
-    records_step(root)
-    generator_step(root)
+    desk = Path(tempfile.mkdtemp(prefix="wenshu-demo-"))
+    try:
+        numbering_step(root, desk)
+        received_step(root, desk)
+        generator_step(root, desk)
+        case_step(root, desk)
+        pledge_step(root, desk)
+    finally:
+        shutil.rmtree(desk, ignore_errors=True)
     watcher_step(root)
     search_step(root)
+    run("check", "--archive", str(root))
     transfer_step(root)
 
 
-def records_step(root: Path) -> None:
-    """收文归档 and a supervision case (案件) whose 整改时限 has passed, then the audit.
+def write_docx(path: Path, *lines: str) -> str:
+    """A document as it reaches a clerk's desk (typed in Word): one paragraph per line."""
+    doc = Document()
+    for line in lines:
+        doc.add_paragraph(line)
+    doc.save(path)
+    return str(path)
 
-    The documents are written here with python-docx the way they arrive on a clerk's desk."""
-    import tempfile
 
-    from docx import Document
+def numbering_step(root: Path, desk: Path) -> None:
+    """发文字号: preview, reserve, void, and a number taken for a document typed outside wenshu, which
+    is then filed with it — so the ledger and the archive agree."""
+    a = ["--archive", str(root)]
+    run("number", "next", "高教字", "--date", "2022-01-10", *a)
+    run("number", "reserve", "高教字", "--count", "2", "--reason", "局长办公会预留", "--year", "2022", *a)
+    run("number", "void", "高教字〔2022〕2号", "--reason", "打印后发现主送机关有误", *a)
+    out = run("number", "issue", "高教字", "--title", "关于做好寒假期间安全工作的通知", "--date", "2022-01-10", *a)
+    number = str(DocNumber.find_all(out)[0])
+    typed = write_docx(desk / "寒假安全通知.docx", "高平市教育局文件", number, "关于做好寒假期间安全工作的通知",
+                       "各乡镇中心学校，市直各学校：", "寒假将至，为确保师生度过一个平安的假期，现就有关事项通知如下。",
+                       "高平市教育局", "2022年1月10日")
+    run("file", typed, "--set", "来源=发文", *a)
+    run("number", "gaps", "--year", "2022", *a)
 
-    a, case = ["--archive", str(root)], "督2022-003"
-    desk = Path(tempfile.mkdtemp(prefix="wenshu-demo-"))
 
-    def write(name: str, *lines: str) -> str:
-        doc = Document()
-        for line in lines:
-            doc.add_paragraph(line)
-        doc.save(desk / name)
-        return str(desk / name)
-
-    notice = write("晋城市教育局通知.docx", "晋城市教育局文件", "晋市教字［2022］第15号", "关于进一步规范校外培训",
-                   "机构管理的通知", "各县（市、区）教育局：", "为进一步规范校外培训机构管理，现就有关事项通知如下。",
-                   "晋城市教育局", "二〇二二年三月十日", "抄送：晋城市人民政府办公室。")
+def received_step(root: Path, desk: Path) -> None:
+    """收文: the city bureau's notice, its 文号 typed the way it was printed, read by itself."""
+    a = ["--archive", str(root)]
+    notice = write_docx(desk / "晋城市教育局通知.docx", "晋城市教育局文件", "晋市教字［2022］第15号",
+                        "关于进一步规范校外培训", "机构管理的通知", "各县（市、区）教育局：",
+                        "为进一步规范校外培训机构管理，现就有关事项通知如下。",
+                        "晋城市教育局", "二〇二二年三月十日", "抄送：晋城市人民政府办公室。")
     run("file", notice, *a)
     run("show", "晋市教字〔2022〕15号", *a)
-    clue = write("举报.docx", "关于某某培训学校违规开展学科类培训的举报", "有家长反映……", "2022年4月1日")
+
+
+PARA = "各学校要高度重视，加强组织领导，切实把各项工作落到实处，确保取得实效。"
+
+
+def new(root: Path, desk: Path, template: str, when: str, data: dict) -> str:
+    (desk / f"{template}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return run("new", template, "--data", str(desk / f"{template}.yaml"), "--date", when, "--pdf",
+               "--archive", str(root))
+
+
+def generator_step(root: Path, desk: Path) -> None:
+    """公文生成: the county's notice that carries out the city's, 印发-ing a 方案 as its 附件,
+    and the layout check of what came out."""
+    new(root, desk, "notice", "2022-03-25", {
+        "标题": "关于印发《高平市校外培训机构专项治理方案》的通知", "主送机关": "各乡镇中心学校，市直各学校",
+        "正文": "根据晋城市教育局《关于进一步规范校外培训机构管理的通知》（晋市教字〔2022〕15号）要求，"
+                "现将《高平市校外培训机构专项治理方案》印发给你们，请认真贯彻执行。\n一、提高认识。" + PARA,
+        "附件": [{"标题": "高平市校外培训机构专项治理方案",
+                  "正文": "一、工作目标\n" + PARA + "\n二、工作措施\n（一）全面排查。" + PARA}],
+        "附注": "此件公开发布", "抄送机关": "市委办公室，市政府办公室"})
+    notice = next((root / "2022").glob("*《高平市校外培训机构专项治理方案》*/高教字〔2022〕*.docx"))
+    run("layout-check", "--pdf", str(notice))
+
+
+def case_step(root: Path, desk: Path) -> None:
+    """案件: a parent's report about a training school, the 督办函 it led to, the 整改通知书 after
+    a re-inspection — and no 整改报告 back by the deadline, so the case shows as overdue."""
+    a, case = ["--archive", str(root)], "督2022-003"
+    clue = write_docx(desk / "举报.docx", "关于高平市启航培训学校违规开展学科类培训的举报",
+                      "有家长反映，该校在周末组织初中数学、英语学科类培训……", "2022年3月20日")
     run("file", clue, "--case", case, "--set", "责任者=家长来信", "--set", "文种=线索", *a)
-    run("number", "issue", "高教督函", "--title", "关于督促整改违规培训问题的督办函", "--date", "2022-04-20", *a)
-    letter = write("督办函.docx", "高平市教育局", "高教督函〔2022〕1号", "关于督促整改违规培训问题的督办函",
-                   "高平市某某培训学校：", "请于2022年5月10日前整改到位并书面报告。", "高平市教育局", "2022年4月20日")
-    run("file", letter, "--case", case, "--set", "来源=发文", "--set", "时限=2022-05-10", "--org", "JJK", *a)
-    run("number", "issue", "高教整改", "--title", "关于某某培训学校的整改通知书", "--date", "2022-05-12", *a)
-    order = write("整改通知书.docx", "高平市教育局", "高教整改〔2022〕1号", "关于某某培训学校的整改通知书",
-                  "高平市某某培训学校：", "限你单位于2022年5月31日前完成整改并书面报告。", "高平市教育局", "2022年5月12日")
-    run("file", order, "--case", case, "--set", "来源=发文", "--org", "JJK", *a)  # 时限 read from the text
+    out = new(root, desk, "supervision_letter", "2022-03-28", {
+        "标题": "关于督促整改校外培训违规问题的函", "被督办单位": "高平市启航培训学校",
+        "正文": "我局在专项检查中发现你单位存在违规培训问题，现函告如下。",
+        "发现的问题": ["周末组织学科类培训", "未公示收费标准"], "督办事项": "（一）立即停止违规培训。",
+        "办理时限": "2022-04-15", "报送对象": "市教育局基础教育科", "案件": case})
+    letter = str(DocNumber.find_all(out)[0])
+    new(root, desk, "rectification_notice", "2022-04-20", {
+        "标题": "关于高平市启航培训学校限期整改的通知", "整改单位": "高平市启航培训学校",
+        "正文": "经复查，你单位仍存在以下问题。", "存在的问题": ["仍在周末组织学科类培训"],
+        "整改要求": "（一）立即停止违规培训。", "整改时限": "2022-05-10",
+        "报告对象": "市教育局基础教育科", "依据文号": letter, "案件": case})
     run("case", "show", case, *a)
     run("case", "overdue", *a)
-    shutil.rmtree(desk, ignore_errors=True)
 
 
-def generator_step(root: Path) -> None:
-    """公文生成: one document of each built-in template (the notice 印发 a 方案 as its 附件), then
-    30 teachers' 承诺书 from a roster, and the layout check of the notice."""
-    import tempfile
-
-    import openpyxl
-    import yaml
-
-    a, desk = ["--archive", str(root)], Path(tempfile.mkdtemp(prefix="wenshu-demo-gen-"))
-    para = "各学校要高度重视，加强组织领导，切实把各项工作落到实处，确保取得实效。"
-    data = {
-        "notice": {"标题": "关于印发《高平市校外培训机构专项治理方案》的通知", "主送机关": "各乡镇中心学校，市直各学校",
-                   "正文": "现将《高平市校外培训机构专项治理方案》印发给你们，请认真贯彻执行。\n一、提高认识。" + para,
-                   "附件": [{"标题": "高平市校外培训机构专项治理方案",
-                             "正文": "一、工作目标\n" + para + "\n二、工作措施\n（一）全面排查。" + para}],
-                   "附注": "此件公开发布", "抄送机关": "市委办公室，市政府办公室"},
-        "supervision_letter": {"标题": "关于督促整改校外培训违规问题的函", "被督办单位": "高平市启航培训学校",
-                               "正文": "我局在专项检查中发现你单位存在违规培训问题，现函告如下。",
-                               "发现的问题": ["周末组织学科类培训", "未公示收费标准"], "督办事项": "（一）立即停止违规培训。",
-                               "办理时限": "2022-04-15", "报送对象": "市教育局基础教育科", "案件": "督2022-003"},
-        "rectification_notice": {"标题": "关于高平市启航培训学校限期整改的通知", "整改单位": "高平市启航培训学校",
-                                 "正文": "经复查，你单位仍存在以下问题。", "存在的问题": ["仍在周末组织学科类培训"],
-                                 "整改要求": "（一）立即停止违规培训。", "整改时限": "2022-04-30",
-                                 "报告对象": "市教育局基础教育科", "依据文号": "高教督函〔2022〕2号", "案件": "督2022-003"},
-        "pledge": {"姓名": "王芳", "学校": "高平市第一中学", "学科": "数学", "承诺条款": ["不组织、不参与有偿补课"]},
-    }
-    for name, when in (("notice", "2022-03-25"), ("supervision_letter", "2022-03-28"),
-                       ("rectification_notice", "2022-04-06"), ("pledge", "2022-09-01")):
-        (desk / f"{name}.yaml").write_text(yaml.safe_dump(data[name], allow_unicode=True), encoding="utf-8")
-        run("new", name, "--data", str(desk / f"{name}.yaml"), "--date", when, "--pdf", *a)
+def pledge_step(root: Path, desk: Path) -> None:
+    """承诺书: one teacher's, then 30 from a roster (one per row, numbered in their own series)."""
+    new(root, desk, "pledge", "2022-09-01",
+        {"姓名": "王芳", "学校": "高平市第一中学", "学科": "数学", "承诺条款": ["不组织、不参与有偿补课"]})
     wb = openpyxl.Workbook()
     wb.active.append(["姓名", "学校", "学科"])
     for i in range(30):
@@ -120,10 +144,7 @@ def generator_step(root: Path) -> None:
         {"承诺条款": ["不组织、不参与有偿补课", "不向学生推荐校外培训机构", "严格控制作业总量和时长"]},
         allow_unicode=True), encoding="utf-8")
     run("batch", "pledge", "--rows", str(desk / "教师名册.xlsx"), "--data", str(desk / "common.yaml"),
-        "--date", "2022-09-01", "--pdf", *a)
-    notice = next((root / "2022").glob("*《高平市校外培训机构专项治理方案》*/高教字〔2022〕*.docx"))
-    run("layout-check", "--pdf", str(notice))
-    shutil.rmtree(desk, ignore_errors=True)
+        "--date", "2022-09-01", "--pdf", "--archive", str(root))
 
 
 def watcher_step(root: Path) -> None:
@@ -131,8 +152,6 @@ def watcher_step(root: Path) -> None:
     import signal
     import subprocess
     import time
-
-    from docx import Document
 
     print(f"\n$ wenshu watch --archive {root}    （后台运行；把一份来文存入 收件箱/）")
     watch = subprocess.Popen([sys.executable, "-m", "wenshu", "watch", "--archive", str(root)],
