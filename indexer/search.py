@@ -125,7 +125,7 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
             snippet = ""
             if f.get("body"):
                 try:
-                    snippet = hit.highlights("body", top=2)
+                    snippet = hit.highlights("body", top=1)
                 except Exception:
                     snippet = ""
                 if not snippet:

@@ -153,7 +153,7 @@ def test_wenshu_search_command(small):
     root = str(small.root)
     out = CliRunner().invoke(main, ["search", "课后服务", "--archive", root])
     assert out.exit_code == 0, out.output
-    assert "高教字〔2022〕3号" in out.output and "学校课后服务基本满足学生需要" in out.output
+    assert "高教字〔2022〕3号" in out.output and "学校「课后服务」基本满足学生需要" in out.output
     assert "年度：" in out.output
     out = CliRunner().invoke(main, ["search", "高教督函（２０２２）７", "--json", "--archive", root])
     data = json.loads(out.output)

@@ -182,7 +182,7 @@ def search_step(root: Path) -> None:
     run("search", "校外培训机构", "年度:2022", "--limit", "3", *a)
     run("search", "晋市教字（２０２２）１５号", *a)
     run("search", "整改", "日期:2022-04-01..2022-05-31", "--sort", "date", "--limit", "3", "--no-facets", *a)
-    run("search", '"有偿补课"', "NOT", "承诺书", "--limit", "3", *a)
+    run("search", '"学科类培训"', "NOT", "整改", "--limit", "3", *a)
 
 
 def transfer_step(root: Path) -> None:

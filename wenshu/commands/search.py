@@ -67,7 +67,7 @@ def _print(res) -> None:
         head = " ".join(x for x in (h.docnum, escape(h.title), h.date, h.code) if x)
         console.print(f"\n[bold]{h.rank}. {head}[/bold]")
         if h.snippet:
-            console.print("   " + _marked(h.snippet))
+            console.print("   " + _marked(h.snippet, console.is_terminal))
         console.print(f"   [dim]{escape(h.path)}[/dim]")
     if res.facets:
         line = "；".join(f"{label}：" + "、".join(f"{escape(k)} {v}" for k, v in list(counts.items())[:8])
@@ -75,12 +75,13 @@ def _print(res) -> None:
         console.print(f"\n[dim]{line}[/dim]")
 
 
-def _marked(snippet: str) -> str:
+def _marked(snippet: str, terminal: bool) -> str:
+    """Matches in bold red on a terminal; in a pipe or a log, between 「 」 so they still show."""
     from rich.markup import escape
 
     parts = re.split(r"(<b>.*?</b>)", snippet)
-    return "".join(f"[bold red]{escape(p[3:-4])}[/bold red]" if p.startswith("<b>") else escape(p)
-                   for p in parts)
+    mark = "[bold red]{}[/bold red]" if terminal else "「{}」"
+    return "".join(mark.format(escape(p[3:-4])) if p.startswith("<b>") else escape(p) for p in parts)
 
 
 @click.group("index")
