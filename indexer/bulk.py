@@ -48,10 +48,10 @@ def _generation_files(folder, name: str) -> list:
 # outgrows ``limitmb``, and reading those runs back doubles the build time (measured: 600
 # documents 18.7 s with spills, 11.0 s without). So the build commits every CHUNK_PER_PROC
 # documents per process, each chunk a new segment held wholly in memory (~0.75 MB a document
-# of 3,000 characters, so ~2.3 GB per process at most). Segments are NOT compound files:
+# of 3,000 characters, so ~3.8 GB per process at most). Segments are NOT compound files:
 # whoosh opens a compound segment through BytesIO(memoryview), i.e. copies the whole postings
 # file into memory on every open (1.3 s for a 100,000-document index, measured).
-CHUNK_PER_PROC = 3000
+CHUNK_PER_PROC = 5000
 POOL_MB = 8192
 
 
