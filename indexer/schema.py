@@ -14,7 +14,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
 
 from indexer.analysis import GRAMS, WORDS
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # Fields the searcher shows for a hit (stored).
 SHOWN = ("path", "record", "code", "docnum", "title", "author", "date", "year", "doctype",
@@ -32,7 +32,7 @@ def make_schema() -> Schema:
         error=STORED(),  # why the file's text could not be read ("" when it could)
         format=ID(stored=True),
         # record metadata
-        code=ID(stored=True),  # 档号
+        code=ID(stored=True, sortable=True),  # 档号; a column so hits collapse to one per record
         docnum=ID(stored=True),  # 文号, normalised (DocNumber.normalize)
         cites=KEYWORD(commas=True),  # the 文号 the text cites (依据, 转发), normalised
         title=WORDS(stored=True, field_boost=1.0),  # 题名

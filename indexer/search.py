@@ -102,7 +102,9 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
     from indexer.query import highlight_words
 
     with index.searcher() as s:
-        kw = {}
+        # One hit per record (件): its .docx and .pdf match alike, and users look for documents, not
+        # files. Loose files have no 档号 and are never collapsed.
+        kw = {"collapse": sorting.FieldFacet("code"), "collapse_limit": 1}
         if sort == "date":
             kw["sortedby"] = sorting.FieldFacet("date", reverse=True)
         if facets == "auto":  # counting every match costs ~1 s at 100,000 documents: only when few
@@ -113,7 +115,7 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
             kw["maptype"] = sorting.Count
         results = s.search(q, limit=page * limit, **kw)
         shown = results[(page - 1) * limit:page * limit]
-        total, exact = _total(results)
+        total, exact = _total(results, s)
         _mark_matched_terms(s, results, highlight_words(text), [hit.docnum for hit in shown])
         results.fragmenter = highlight.PinpointFragmenter(maxchars=snippet_chars, surround=snippet_chars // 3,
                                                           autotrim=True)
@@ -150,16 +152,22 @@ EXACT_COUNT_UP_TO = 2000
 FACETS_AUTO_UP_TO = 20000
 
 
-def _total(results) -> tuple[int, bool]:
-    """How many documents match. whoosh skips blocks that cannot reach the top hits, so the
-    exact count needs a second pass; it is taken when the estimate is small, else the estimate
-    (an upper bound) is shown as about (约) that many."""
-    if results.has_exact_length():
-        return len(results), True
-    estimate = results.estimated_length()
-    if estimate <= EXACT_COUNT_UP_TO:
-        return len(results), True
-    return estimate, False
+def _total(results, searcher) -> tuple[int, bool]:
+    """How many records (件) match — files of one record count once, loose files each.
+    whoosh skips blocks that cannot reach the top hits, and its count does not follow the
+    collapse, so the exact count is taken from the matching documents' 档号 column when the
+    estimate is small; else the estimate (an upper bound) is shown as about (约) that many."""
+    if not results.has_exact_length() and results.estimated_length() > EXACT_COUNT_UP_TO:
+        return results.estimated_length(), False
+    codes = searcher.reader().column_reader("code")
+    records, loose = set(), 0
+    for docnum in results.docs():
+        code = codes[docnum]
+        if code:
+            records.add(code)
+        else:
+            loose += 1
+    return len(records) + loose, True
 
 
 def _mark_matched_terms(s, results, words: list[str], docnums: list[int]) -> None:

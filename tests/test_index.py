@@ -126,8 +126,10 @@ def test_move_updates_path_and_metadata_without_reading(ix, archive, monkeypatch
     new_b = b.with_name(b.name + "（已修改）")
     b.rename(new_b)
     assert ix.move_file(b, new_b) is True
-    assert sorted(hits(ix, "题名:住家家教")) == sorted(
-        p.relative_to(archive.root).as_posix() for p in (new_b / "正文.txt", new_b / "补充材料.txt"))
+    for name in ("正文.txt", "补充材料.txt"):
+        assert ix.file_state(new_b / name) is not None and ix.file_state(b / name) is None
+    # the record is one hit (its files collapse), found under its new folder
+    assert [h.rsplit("/", 1)[0] for h in hits(ix, "题名:住家家教")] == [new_b.relative_to(archive.root).as_posix()]
 
 
 def test_refresh_record_and_broken_record_json(ix, archive):
@@ -235,3 +237,18 @@ def test_index_commands(archive):
     assert st["documents"] == 1 and st["size_bytes"] > 0 and st["schema_version"] and st["updated"]
     out = CliRunner().invoke(main, ["index", "optimize", "--archive", root])
     assert out.exit_code == 0 and "1 个段" in out.output
+
+
+def test_a_record_is_one_hit_however_many_files_match_and_loose_files_stay_apart(ix, archive):
+    a = add_record(archive, 7, "关于课后服务的通知", "课后服务正文")
+    (a / "正文.pdf.txt").write_text("课后服务正文（版式文件的文字）", encoding="utf-8")  # the record's second file
+    loose = archive.root / "2022" / "散件"
+    loose.mkdir(parents=True, exist_ok=True)
+    (loose / "一.txt").write_text("课后服务说明一", encoding="utf-8")
+    (loose / "二.txt").write_text("课后服务说明二", encoding="utf-8")
+    ix.rebuild()
+    res = search(ix, "课后服务")
+    assert res.total == 3
+    assert sorted(h.path for h in res.hits if h.code) in ([f"{a.relative_to(archive.root).as_posix()}/正文.txt"],
+                                                         [f"{a.relative_to(archive.root).as_posix()}/正文.pdf.txt"])
+    assert len([h for h in res.hits if not h.code]) == 2

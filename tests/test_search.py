@@ -162,6 +162,6 @@ def test_wenshu_search_command(small):
                                     "--sort", "date", "--archive", root])
     assert "关于幼儿园课后服务收费的复函" in out.output and "做好课后服务工作" not in out.output
     out = CliRunner().invoke(main, ["search", "课后服务", "-幼儿园", "--archive", root, "--no-facets"])
-    assert out.exit_code == 0 and "找到 1 个文件" in out.output, out.output
+    assert out.exit_code == 0 and "找到 1 件" in out.output, out.output
     out = CliRunner().invoke(main, ["search", "日期:2022-02-30", "--archive", root])
     assert out.exit_code != 0 and "错误：日期" in out.output

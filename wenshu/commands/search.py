@@ -62,7 +62,7 @@ def _print(res) -> None:
         console.print(f"没有找到与“{escape(res.query)}”匹配的文件。")
         return
     about = "" if res.total_exact else "约 "
-    console.print(f"找到 {about}{res.total} 个文件（第 {res.page}/{res.pages} 页）：")
+    console.print(f"找到 {about}{res.total} 件（第 {res.page}/{res.pages} 页）：")
     for h in res.hits:
         head = " ".join(x for x in (h.docnum, escape(h.title), h.date, h.code) if x)
         console.print(f"\n[bold]{h.rank}. {head}[/bold]")
