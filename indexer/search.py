@@ -159,10 +159,17 @@ def _total(results, searcher) -> tuple[int, bool]:
     estimate is small; else the estimate (an upper bound) is shown as about (约) that many."""
     if not results.has_exact_length() and results.estimated_length() > EXACT_COUNT_UP_TO:
         return results.estimated_length(), False
-    codes = searcher.reader().column_reader("code")
+    docs = list(results.docs())
+    if not docs:
+        return 0, True
+    try:
+        column = searcher.reader().column_reader("code")
+        code_of = column.__getitem__
+    except NotImplementedError:  # a reader without columns (e.g. an empty segment set)
+        code_of = lambda d: searcher.stored_fields(d).get("code", "")  # noqa: E731
     records, loose = set(), 0
-    for docnum in results.docs():
-        code = codes[docnum]
+    for docnum in docs:
+        code = code_of(docnum)
         if code:
             records.add(code)
         else:

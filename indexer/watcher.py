@@ -30,7 +30,7 @@ from archive.record import RECORD_JSON
 from archive.store import Archive
 from indexer import inbox
 from indexer.ignore import is_junk_name
-from indexer.nomerge import MergePolicy
+from indexer.merging import MergePolicy
 from indexer.observer import make_observer
 from indexer.stability import StabilityTracker
 from indexer.watchstats import WatchStats, reconcile_summary, why
@@ -80,9 +80,9 @@ class Watcher:
     @property
     def index(self):
         if self._index is None:
-            from indexer.nomerge import watcher_index
+            from indexer.index import ArchiveIndex
 
-            self._index = watcher_index(self.archive, notify=lambda msg: log.warning("%s", msg))
+            self._index = ArchiveIndex(self.archive, notify=lambda msg: log.warning("%s", msg))
         return self._index
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -356,7 +356,7 @@ class Watcher:
                 self._remove([src])
                 return False
         try:
-            done = self.index.move_file(Path(src), Path(dst), **self._nomerge("move_file"))
+            done = self.index.move_file(Path(src), Path(dst), **self._merges.kwargs())
         except Exception as e:
             self._error(f"更新路径 {self._rel(src)} → {self._rel(dst)} 失败：{why(e)}")
             return False
@@ -374,7 +374,7 @@ class Watcher:
         if not paths:
             return
         try:
-            outcomes = self.index.upsert_files([Path(p) for p in paths], **self._nomerge("upsert_files"))
+            outcomes = self.index.upsert_files([Path(p) for p in paths], **self._merges.kwargs())
         except Exception as e:
             if len(paths) == 1:
                 self.stats.failed += 1
@@ -401,7 +401,7 @@ class Watcher:
 
     def _remove(self, paths: list[str]) -> None:
         try:
-            n = self.index.remove_files([Path(p) for p in paths], **self._nomerge("remove_files"))
+            n = self.index.remove_files([Path(p) for p in paths], **self._merges.kwargs())
         except Exception as e:
             self._error(f"从索引中移除失败：{why(e)}")
             return
@@ -414,7 +414,7 @@ class Watcher:
         if not os.path.isdir(folder):
             return
         try:
-            result = self.index.refresh_record(Path(folder), **self._nomerge("refresh_record"))
+            result = self.index.refresh_record(Path(folder), **self._merges.kwargs())
         except Exception as e:
             self._error(f"刷新 {self._rel(folder)} 的著录项失败：{why(e)}")
             return
@@ -439,9 +439,6 @@ class Watcher:
         elif result.set_aside is not None:
             self.stats.set_aside += 1
             log.warning("收件箱：%s 未能归档：%s（已移到 %s）", path.name, result.reason, self._rel(result.set_aside))
-
-    def _nomerge(self, method: str) -> dict:
-        return self._merges.kwargs(self.index, method)
 
     def _maybe_merge(self, force: bool = False) -> None:
         quiet = self._events.empty() and not len(self._tracker)
