@@ -178,7 +178,7 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
 
     def void(i: int, reason: str) -> None:
         settled.add(i)
-        (n, values), (number, serial) = valid[i], numbers[i]
+        n, (number, serial) = valid[i][0], numbers[i]
         if number:
             from archive.docnumber import DocNumber
 

@@ -33,8 +33,9 @@ atomically, so readers never see a half-built index and a failed rebuild loses n
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import json
-import os
 import sys
 import threading
 import time
@@ -47,7 +48,7 @@ from archive.fsutil import atomic_write_text
 from archive.record import RECORD_JSON, Record
 from indexer.docs import META_FIELDS, cites, clean, file_fields, is_indexable_rel, loose_meta, record_meta
 from indexer.locking import WriteLock
-from indexer.schema import SCHEMA_VERSION, make_schema
+from indexer.schema import SCHEMA_VERSION
 
 STATE = "state.json"
 Progress = Callable[[int, int], None] | None
@@ -249,11 +250,23 @@ class ArchiveIndex:
     # commits then take ~0.1 s instead of 1–3.4 s every fifth time (bench/watch.py), and it calls
     # ``merge_segments`` once it is idle.
 
-    def merge_segments(self) -> None:
+    @contextmanager
+    def _writing(self, merge: bool = True):
+        """One writer under the archive's lock: committed when the block ends, cancelled if it raises."""
         ix = self.index()
         with self.lock:
-            self._writer(ix).commit(merge=True)
+            w = self._writer(ix)
+            try:
+                yield w
+            except BaseException:
+                w.cancel()
+                raise
+            w.commit(merge=merge)
             self._touch_state()
+
+    def merge_segments(self) -> None:
+        with self._writing(merge=True):
+            pass
 
     def upsert_files(self, paths: Iterable, *, merge: bool = True) -> list[Outcome]:
         out: list[Outcome] = []
@@ -273,23 +286,15 @@ class ArchiveIndex:
                 rels.append(rel)
         if not rels and not records:
             return out
-        ix = self.index()
-        with self.lock:
-            w = self._writer(ix)
-            try:
-                s = w.searcher()
-                cache: dict = {}
-                for folder in records:
-                    res = self._refresh(w, s, folder, cache)
-                    out.append(Outcome(str(folder / RECORD_JSON), res["status"], res.get("message", "")))
-                for rel in rels:
-                    out.append(self._upsert_one(w, s, rel, cache))
-                s.close()
-            except BaseException:
-                w.cancel()
-                raise
-            w.commit(merge=merge)
-            self._touch_state()
+        with self._writing(merge) as w:
+            s = w.searcher()
+            cache: dict = {}
+            for folder in records:
+                res = self._refresh(w, s, folder, cache)
+                out.append(Outcome(str(folder / RECORD_JSON), res["status"], res.get("message", "")))
+            for rel in rels:
+                out.append(self._upsert_one(w, s, rel, cache))
+            s.close()
         return out
 
     def _upsert_one(self, w, s, rel: PurePosixPath, cache: dict) -> Outcome:
@@ -341,19 +346,11 @@ class ArchiveIndex:
                 continue
         if not rels:
             return 0
-        ix = self.index()
         removed = 0
-        with self.lock:
-            w = self._writer(ix)
-            try:
-                for key in rels:
-                    removed += w.delete_by_query(Term("path", key))
-                    removed += w.delete_by_query(Prefix("path", key.rstrip("/") + "/"))
-            except BaseException:
-                w.cancel()
-                raise
-            w.commit(merge=merge)
-            self._touch_state()
+        with self._writing(merge) as w:
+            for key in rels:
+                removed += w.delete_by_query(Term("path", key))
+                removed += w.delete_by_query(Prefix("path", key.rstrip("/") + "/"))
         return removed
 
     def move_file(self, src, dst, *, merge: bool = True) -> bool:
@@ -404,18 +401,10 @@ class ArchiveIndex:
         rel = self.rel(folder)
         if rel.name == RECORD_JSON:
             rel = rel.parent
-        ix = self.index()
-        with self.lock:
-            w = self._writer(ix)
-            try:
-                s = w.searcher()
-                res = self._refresh(w, s, rel, {})
-                s.close()
-            except BaseException:
-                w.cancel()
-                raise
-            w.commit(merge=merge)
-            self._touch_state()
+        with self._writing(merge) as w:
+            s = w.searcher()
+            res = self._refresh(w, s, rel, {})
+            s.close()
         return res
 
     def _refresh(self, w, s, folder: PurePosixPath, cache: dict) -> dict:

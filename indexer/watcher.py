@@ -257,9 +257,9 @@ class Watcher:
             self._error(f"{what}失败（下次复查时重试）：{why(e)}")
             return
         summary = reconcile_summary(result)
-        for path, why in (result.get("failed") or []) if isinstance(result, dict) else []:
+        for path, reason in (result.get("failed") or []) if isinstance(result, dict) else []:
             self.stats.failed += 1
-            log.warning("无法读取 %s：%s（已记入索引，wenshu check 会列出）", path, why)
+            log.warning("无法读取 %s：%s（已记入索引，wenshu check 会列出）", path, reason)
         log.info("%s完成（%.1f 秒）%s", what, time.monotonic() - started, f"：{summary}" if summary else "")
 
     def _on_event(self, kind: str, src: str, dst: str, is_dir: bool) -> None:

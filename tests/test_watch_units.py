@@ -190,3 +190,16 @@ def test_native_events_unavailable_falls_back_to_polling_and_says_why(tmp_path, 
     finally:
         observer.stop()
         observer.join()
+
+
+def test_a_reconcile_that_fails_is_reported_and_the_watcher_goes_on(archive):
+    from indexer.watcher import Watcher
+
+    class FullDisk:
+        def reconcile(self):
+            raise OSError("磁盘已满")
+
+    w = Watcher(archive)
+    w._index = FullDisk()
+    w._reconcile("启动对账")  # must not raise
+    assert any("启动对账失败" in m and "磁盘已满" in m for m in w.stats.errors)

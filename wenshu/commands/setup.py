@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from archive.config import ArchiveConfig, Prefix
+from archive.config import ArchiveConfig
 from archive.store import Archive
 
 
