@@ -6,8 +6,8 @@ back, a record.json broken or removed, a 文号 issued that no record carries, a
 文号 the registry never issued, two records with one 文号 or 档号, an unexplained gap in the
 件号, a document that can no longer be read — and reports each in Chinese, with where it is.
 
-Other parts of wenshu add their own checks (e.g. the search index) by appending a function
-``(archive) -> list[Problem]`` to ``EXTRA_CHECKS``.
+Other parts of wenshu (the search index) contribute checks as functions ``(archive) ->
+list[Problem]`` that the command passes in, so this module imports none of them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from archive.archival_code import ArchivalCode
 from archive.docnumber import DocNumber
@@ -59,9 +59,6 @@ class Problem:
         return {"类别": self.label, "代码": self.kind, "说明": self.message, "位置": self.where}
 
 
-EXTRA_CHECKS: list[Callable[[Archive], list[Problem]]] = []
-
-
 @dataclass
 class Report:
     problems: list[Problem]
@@ -95,7 +92,8 @@ class Report:
         return "\n".join(lines)
 
 
-def check(archive: Archive, *, read_documents: bool = True, convert: bool = False) -> Report:
+def check(archive: Archive, *, read_documents: bool = True, convert: bool = False,
+          extra_checks: Iterable[Callable[[Archive], list[Problem]]] = ()) -> Report:
     """Audit the whole archive. ``read_documents`` extracts every file's text (finds unreadable
     ones); ``convert`` also runs LibreOffice on .doc/.wps files, which is slow."""
     problems: list[Problem] = []
@@ -196,7 +194,7 @@ def check(archive: Archive, *, read_documents: bool = True, convert: bool = Fals
     for leftover in staging_leftovers(archive):
         problems.append(Problem("staging_leftover", f"{leftover.relative_to(archive.root)}：一次归档被中断时留下，"
                                                     "其中的文件未归档；核实后可删除", str(leftover)))
-    for extra_check in EXTRA_CHECKS:
+    for extra_check in extra_checks:
         problems.extend(extra_check(archive))
     return Report(problems, len(records) + len(errors), files, notes)
 
@@ -241,4 +239,4 @@ def _code(archive: Archive, series: str, year: int, seq: int) -> str:
         return ""
 
 
-__all__ = ["check", "repair", "Problem", "Report", "EXTRA_CHECKS", "KINDS", "asdict", "record_folders"]
+__all__ = ["check", "repair", "Problem", "Report", "KINDS", "asdict", "record_folders"]

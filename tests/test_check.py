@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from docx import Document
 
-from archive.audit import EXTRA_CHECKS, Problem, check
+from archive.audit import Problem, check
 from archive.filing import file_record, find_record
 from wenshu.cli import main
 
@@ -155,11 +155,7 @@ def test_extra_checks_hook(filled):
     def index_check(archive):
         return [Problem("index_stale", "检索索引缺少 1 件档案", "索引")]
 
-    EXTRA_CHECKS.append(index_check)
-    try:
-        assert [p.kind for p in check(filled).problems] == ["index_stale"]
-    finally:
-        EXTRA_CHECKS.remove(index_check)
+    assert [p.kind for p in check(filled, extra_checks=[index_check]).problems] == ["index_stale"]
 
 
 KILLED_CHILD = """

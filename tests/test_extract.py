@@ -33,7 +33,6 @@ def _docx(path, paragraphs=(), table=None, header="", textbox=""):
 
 def _add_textbox(path, text):
     """Insert a DrawingML text box (with its VML fallback, as Word writes it) as the first paragraph."""
-    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
     box = (f'<w:p><w:r><mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
            f'<mc:Choice Requires="wps"><w:drawing><w:txbxContent><w:p><w:r><w:t>{text}</w:t></w:r></w:p>'
            f'</w:txbxContent></w:drawing></mc:Choice><mc:Fallback><w:pict><w:txbxContent><w:p><w:r>'

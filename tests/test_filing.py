@@ -11,7 +11,6 @@ import pytest
 from docx import Document
 
 import archive.filing as filing
-from archive.docnumber import DocNumber
 from archive.errors import WenshuError
 from archive.filing import file_record, find_record, iter_records, staging_leftovers
 from archive.registry import ISSUED, VOID

@@ -12,7 +12,7 @@ import pytest
 
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
-from archive.registry import ISSUED, OFFLINE, RESERVED, VOID, Registry
+from archive.registry import ISSUED, VOID, Registry
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -232,37 +232,16 @@ def check(quick, fix, as_json, archive_dir):
     from archive.audit import check as run_check
     from archive.audit import repair
 
+    from indexer.audit import check_index
+
     a = open_archive(archive_dir)
-    _register_extra_checks()
     if fix:
         for line in repair(a) or ["没有需要修复的中断归档。"]:
             click.echo(line, err=as_json)
-    report = run_check(a, read_documents=not quick)
+    report = run_check(a, read_documents=not quick, extra_checks=[check_index])
     if as_json:
         echo_json(report.as_dict())
     else:
         click.echo(report.text())
     if not report.ok:
         sys.exit(1)
-
-
-# Checks other parts of wenshu contribute to ``wenshu check`` ("module:function", each
-# ``(archive) -> list[archive.audit.Problem]``); a part that is not installed is skipped.
-EXTRA_CHECK_MODULES = ["indexer.audit:check_index"]
-
-
-def _register_extra_checks() -> None:
-    import importlib
-
-    from archive.audit import EXTRA_CHECKS
-
-    for spec in EXTRA_CHECK_MODULES:
-        module, attr = spec.split(":")
-        try:
-            fn = getattr(importlib.import_module(module), attr)
-        except ModuleNotFoundError as e:
-            if e.name and module.startswith(e.name):
-                continue  # that part is not there (yet)
-            raise
-        if fn not in EXTRA_CHECKS:
-            EXTRA_CHECKS.append(fn)
