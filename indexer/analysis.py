@@ -1,19 +1,21 @@
-"""Chinese text analysis (中文分词) for the index: words for precision, character grams for recall.
+"""Chinese text analysis (中文分词) for the index: character grams for recall, words for ranking.
 
 whoosh's default analyzer turns a run of Chinese characters into ONE token, so 课后服务 would
-never be found inside 学校课后服务基本满足学生需要 (DESIGN §7). Two structures replace it:
+never be found inside 学校课后服务基本满足学生需要 (DESIGN §7). Each searchable field is instead
+one bag of terms with weights and no positions (``GRAMS``):
 
-* **words** — rjieba (jieba-rs) segmentation plus the 公文 domain dictionary shipped as
-  ``indexer/dict.txt``; token positions are word ordinals (not character offsets, which break
-  phrase queries, §11) and each token carries its character span, so highlights are pinpoint.
 * **grams** — every pair of adjacent Chinese characters (and, for titles, every character),
-  plus ASCII runs ("5+2", "2022", "gb/t") and their pieces, as a bag of terms with
-  frequencies and no positions. A query run of Chinese is found through its bigrams whatever
-  jieba did to the text around it; a single character is a prefix over the bigrams.
+  plus ASCII runs ("5+2", "2022", "gb/t") and their pieces. A query run of Chinese is found
+  through its bigrams whatever jieba did to the text around it; a single character is a
+  prefix over the bigrams.
+* **words** — rjieba (jieba-rs) segmentation with the 公文 domain dictionary shipped as
+  ``indexer/dict.txt``. A two-character word IS a bigram, so only words of three or more
+  characters (课后服务, 校外培训机构, 师德师风) add terms: a query rewards the documents where
+  its words stand as words, not only as adjacent characters, for ~6% more postings.
 
-Index and query go through the same functions here, so they always segment alike. Both
-fields bypass whoosh's per-token ``Token`` objects when indexing (``index()`` is overridden):
-analysis is most of the indexing time (§11).
+Positions are not indexed: a word field with character spans cost a third of all postings
+and was only used for highlights, which are now cut from the stored text (indexer/search.py).
+Index and query go through the same functions here, so they always segment alike.
 """
 
 from __future__ import annotations
@@ -24,8 +26,7 @@ from pathlib import Path
 
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import FieldType
-from whoosh.formats import Characters, Frequency
-from whoosh.system import pack_uint
+from whoosh.formats import Existence
 
 # Full-width ASCII (Ｆ１…) → ASCII, ideographic space → space, A–Z → a–z: one character for
 # one character, so offsets into the folded text are offsets into the original.
@@ -76,6 +77,15 @@ def word_spans(text: str) -> list[tuple[str, int, int]]:
 
 def query_words(text: str) -> list[str]:
     return [w for w, _s, _e in word_spans(text)]
+
+
+_LONG_WORD = re.compile(f"[{_CJK}]{{3,}}")
+
+
+def long_words(text: str) -> list[str]:
+    """The words of three or more Chinese characters, with repeats: the word terms that are
+    not also bigrams. ``cut`` (no spans) is the fast path of the segmenter."""
+    return [w for w in _segmenter().cut(fold(text)) if len(w) >= 3 and _LONG_WORD.fullmatch(w)]
 
 
 def gram_terms(text: str, unigrams: bool = True) -> list[str]:
@@ -159,34 +169,6 @@ PREFIX_MARK = "*"  # in query_grams: "*X" = a lone character, to be found as a p
 PART_WEIGHTS = (3.0, 2.0, 1.0)  # 题名, short fields (责任者, 文种, 案件 …), text
 
 
-class WordTokenizer(Tokenizer):
-    """whoosh-side twin of ``word_spans`` (used for query-time analysis and re-tokenising)."""
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            t.original = t.text = value
-            t.boost = 1.0
-            if positions:
-                t.pos = start_pos
-            if chars:
-                t.startchar, t.endchar = start_char, start_char + len(value)
-            yield t
-            return
-        for i, (w, s, e) in enumerate(word_spans(value)):
-            t.text = w
-            t.boost = 1.0
-            if keeporiginal:
-                t.original = w
-            t.stopped = False
-            if positions:
-                t.pos = start_pos + i
-            if chars:
-                t.startchar, t.endchar = start_char + s, start_char + e
-            yield t
-
-
 class GramTokenizer(Tokenizer):
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
@@ -200,37 +182,15 @@ class GramTokenizer(Tokenizer):
             yield t
 
 
-class WORDS(FieldType):
-    """Segmented Chinese text with positions and character spans (phrases, pinpoint highlights)."""
-
-    def __init__(self, stored=False, field_boost=1.0):
-        self.analyzer = WordTokenizer()
-        self.format = Characters(field_boost=field_boost)
-        self.vector = None
-        self.scorable = True
-        self.stored = stored
-        self.unique = False
-        self.multitoken_query = "phrase"
-        self.spelling = False
-        self.column_type = None
-
-    def index(self, value, **kwargs):
-        seen: dict[str, list] = {}
-        for i, (w, s, e) in enumerate(word_spans(value)):
-            seen.setdefault(w, []).append((i, s, e))
-        encode = self.format.encode
-        fb = self.format.field_boost
-        for w, poslist in seen.items():
-            yield w.encode("utf-8"), len(poslist), len(poslist) * fb, encode(poslist)
-
-
 class GRAMS(FieldType):
-    """Bag of character bigrams (+ unigrams when asked) and ASCII runs with frequencies, for recall."""
+    """Bag of character bigrams (+ unigrams when asked), ASCII runs and long words, weighted."""
 
     def __init__(self, field_boost=1.0, unigrams=True):
         self.unigrams = unigrams
         self.analyzer = GramTokenizer()
-        self.format = Frequency(field_boost=field_boost)
+        # weights (frequency × part weight) live in the postings' weight array, which is all
+        # BM25 reads; whoosh's Frequency format would store each frequency a second time
+        self.format = Existence(field_boost=field_boost)
         self.vector = None
         self.scorable = True
         self.stored = False
@@ -249,8 +209,9 @@ class GRAMS(FieldType):
         weights: Counter = Counter()
         for part, wt in zip(parts, PART_WEIGHTS[-len(parts):] if len(parts) > 1 else (1.0,)):
             c = Counter(gram_terms(part, self.unigrams))
+            c.update(long_words(part))
             freqs.update(c)
             if wt != 1.0:
                 weights.update({g: n * (wt - 1.0) for g, n in c.items()})
         for g, n in freqs.items():
-            yield g.encode("utf-8"), n, (n + weights.get(g, 0.0)) * fb, pack_uint(n)
+            yield g.encode("utf-8"), n, (n + weights.get(g, 0.0)) * fb, b""

@@ -25,7 +25,7 @@ from whoosh import query as Q
 from archive.archival_code import Retention
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
-from indexer.analysis import PREFIX_MARK, fold, phrase_grams, query_grams, query_words
+from indexer.analysis import PREFIX_MARK, fold, phrase_grams, query_grams
 
 FIELDS = {
     "文号": "docnum", "发文字号": "docnum", "docnum": "docnum", "number": "docnum",
@@ -259,22 +259,6 @@ def word_clause(text: str):
     if re.search(r"\d", text) and re.search(r"[^\x00-\x7f]", text):
         required = Q.Or([_docnum_term(text), required])
     return _combine(required, _title_bonus(terms))
-
-
-def highlight_words(text: str) -> list[str]:
-    """The segmented words of what the user looks for (not what they exclude), for marking."""
-    out: list[str] = []
-    negate = False
-    for kind, a, b in _lex(text):
-        if kind == "NOT":
-            negate = True
-            continue
-        if kind in ("word", "phrase") and not negate and not a.startswith("-"):
-            out.extend(query_words(a))
-        elif kind == "field" and a in ("title", "body", "case") and not negate:
-            out.extend(query_words(b))
-        negate = False
-    return list(dict.fromkeys(out))
 
 
 def _docnum_term(text: str):

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
 
-from indexer.analysis import GRAMS, WORDS
+from indexer import postings
+from indexer.analysis import GRAMS
 
-SCHEMA_VERSION = 9
+postings.install()  # every process that writes an index imports the schema first
+
+SCHEMA_VERSION = 10
 
 # Fields the searcher shows for a hit (stored).
 SHOWN = ("path", "record", "code", "docnum", "title", "author", "date", "year", "doctype",
@@ -35,7 +38,7 @@ def make_schema() -> Schema:
         code=ID(stored=True, sortable=True),  # 档号; a column so hits collapse to one per record
         docnum=ID(stored=True),  # 文号, normalised (DocNumber.normalize)
         cites=KEYWORD(commas=True),  # the 文号 the text cites (依据, 转发), normalised
-        title=WORDS(stored=True, field_boost=1.0),  # 题名
+        title=STORED(),  # 题名 (searched through title_gram)
         title_gram=GRAMS(),
         author=KEYWORD(stored=True, commas=True, scorable=False, sortable=True),  # 责任者 / 机关
         date=NUMERIC(int, stored=True, sortable=True),  # 日期 as yyyymmdd
@@ -46,7 +49,7 @@ def make_schema() -> Schema:
         case=ID(stored=True),  # 案件
         rmtime=NUMERIC(int, bits=64, stored=True, sortable=True),  # record.json st_mtime_ns when read
         # the text of the file
-        body=WORDS(stored=True),
+        body=STORED(),  # snippets are cut from it; searched through gram
         # recall: the grams of 题名 + 责任者/关键词/案件/主送 + the text, in one field, so a query
         # word is one AND of a few posting lists (DESIGN §11: multi-term queries are the slow ones)
         gram=GRAMS(unigrams=False),

@@ -1,10 +1,10 @@
-"""Searching the archive (检索): ranked or dated hits with pinpoint highlights, pages, facets.
+"""Searching the archive (检索): ranked or dated hits with highlights, pages, facets.
 
-Highlights come from the character spans stored in the postings (``chars=True`` fields,
-``search(..., terms=True)``, ``PinpointFragmenter``): re-tokenising stored bodies costs
-130–200 ms per 10 hits, pinpoint costs a few ms (DESIGN §11). When only the gram fields
-matched (a query word jieba split differently from the text), the snippet is cut around the
-literal query text instead, so every hit still shows why it matched.
+The snippet is cut from the stored text around what the user typed, marking the typed words
+and their segmented words (longest first). That is exact for every way a hit can match
+(bigrams, words, a phrase) and costs microseconds; whoosh's own highlighter re-tokenises
+stored bodies (130–200 ms per 10 hits, DESIGN §11) and its pinpoint mode needs character
+spans in the postings, a third of the index (indexer/analysis.py).
 """
 
 from __future__ import annotations
@@ -97,9 +97,7 @@ def _looks_corrupt(e: Exception) -> bool:
 
 
 def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
-    from whoosh import highlight, sorting
-
-    from indexer.query import highlight_words
+    from whoosh import sorting
 
     with index.searcher() as s:
         # One hit per record (件): its .docx and .pdf match alike, and users look for documents, not
@@ -116,22 +114,11 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
         results = s.search(q, limit=page * limit, **kw)
         shown = results[(page - 1) * limit:page * limit]
         total, exact = _total(results, s)
-        _mark_matched_terms(s, results, highlight_words(text), [hit.docnum for hit in shown])
-        results.fragmenter = highlight.PinpointFragmenter(maxchars=snippet_chars, surround=snippet_chars // 3,
-                                                          autotrim=True)
-        results.formatter = _Marks(between="…")
         literals = _literals(text)
         out = Results(query=text, total=total, page=page, pages=max(1, -(-total // limit)), total_exact=exact)
         for i, hit in enumerate(shown, start=(page - 1) * limit + 1):
             f = hit.fields()
-            snippet = ""
-            if f.get("body"):
-                try:
-                    snippet = hit.highlights("body", top=1)
-                except Exception:
-                    snippet = ""
-                if not snippet:
-                    snippet = literal_snippet(f["body"], literals, snippet_chars)
+            snippet = literal_snippet(f["body"], literals, snippet_chars) if f.get("body") else ""
             d = f.get("date")
             out.hits.append(Hit(
                 rank=i, path=f.get("path", ""), docnum=f.get("docnum", ""), title=f.get("title", ""),
@@ -177,56 +164,14 @@ def _total(results, searcher) -> tuple[int, bool]:
     return len(records) + loose, True
 
 
-def _mark_matched_terms(s, results, words: list[str], docnums: list[int]) -> None:
-    """Which of the query's body words each shown hit holds, read from the postings.
-
-    ``search(..., terms=True)`` records this for EVERY matching document while collecting,
-    which disables whoosh's block-quality skipping; the page only needs it for ten. With it
-    set, the highlighter takes the character spans from the postings (pinpoint) instead of
-    re-tokenising stored bodies.
-    """
-    docterms: dict[int, set] = {d: set() for d in docnums}
-    termdocs: dict[tuple, list] = {}
-    reader = s.reader()
-    for w in words:
-        key = ("body", w.encode("utf-8"))
-        if not reader.frequency(*key):
-            continue
-        m = reader.postings(*key)
-        for d in sorted(docnums):
-            if not m.is_active():
-                break
-            if m.id() < d:
-                m.skip_to(d)
-            if m.is_active() and m.id() == d:
-                docterms[d].add(key)
-                termdocs.setdefault(key, []).append(d)
-    results.docterms = docterms
-    results.termdocs = termdocs
-
-
 def _clean(snippet: str) -> str:
     return re.sub(r"\s+", " ", snippet.replace(MARK_CLOSE + MARK_OPEN, "")).strip()
 
 
-def _marks_class():
-    from whoosh import highlight
-
-    class Marks(highlight.Formatter):
-        def format_token(self, text, token, replace=False):
-            return MARK_OPEN + highlight.get_text(text, token, replace) + MARK_CLOSE
-
-    return Marks
-
-
-def _Marks(between="…"):
-    marks = _marks_class()()
-    marks.between = between
-    return marks
-
-
 def _literals(text: str) -> list[str]:
-    """The strings to look for in the text when whoosh had no word to mark."""
+    """The strings to mark: what the user looks for (not what they exclude) as typed, and its
+    segmented words, so a long query run matched through spread-out bigrams still marks."""
+    from indexer.analysis import query_words
     from indexer.query import FIELDS
 
     out = []
@@ -239,17 +184,23 @@ def _literals(text: str) -> list[str]:
             if FIELDS.get(m.group(1)) not in ("title", "body", "case"):
                 continue
             s = m.group(2)
-        out.extend(t for t in re.split(r"[\s\W_]+", fold(s)) if t)
+        typed = fold(s).strip()
+        pieces = [t for t in re.split(r"[\s\W_]+", typed) if t]
+        out.extend([typed, *pieces] if re.search(r"\w", typed) else pieces)
+        out.extend(w for piece in pieces for w in query_words(piece) if len(w) > 1)
     return sorted(set(out), key=len, reverse=True)
 
 
 def literal_snippet(body: str, literals: list[str], width: int = 80) -> str:
+    """``width`` characters of ``body`` around the first place of the longest literal it holds,
+    every literal in that window marked (longer ones first, no overlaps)."""
     low = fold(body)
-    spots = [(low.find(lit), lit) for lit in literals]
-    spots = [(p, lit) for p, lit in spots if p >= 0]
+    spots = [(len(lit), low.find(lit)) for lit in literals]
+    spots = [(n, p) for n, p in spots if p >= 0]
     if not spots:
         return body[:width]
-    start = max(0, min(p for p, _ in spots) - width // 3)
+    longest = max(n for n, _ in spots)
+    start = max(0, min(p for n, p in spots if n == longest) - width // 3)
     end = min(len(body), start + width)
     piece, low_piece = body[start:end], low[start:end]
     marks = []
