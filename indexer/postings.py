@@ -13,7 +13,7 @@ processes (``procs=2``) inherit it.
 
 from __future__ import annotations
 
-_installed = False
+WHOOSH_ADD_POSTINGS = None  # whoosh's own method, kept for the equivalence test
 
 
 class _Lengths:
@@ -70,9 +70,9 @@ def add_postings(self, schema, lengths, items):
 
 
 def install() -> None:
-    global _installed
-    if not _installed:
-        from whoosh.codec import base
+    global WHOOSH_ADD_POSTINGS
+    from whoosh.codec import base
 
+    if base.FieldWriter.add_postings is not add_postings:
+        WHOOSH_ADD_POSTINGS = base.FieldWriter.add_postings
         base.FieldWriter.add_postings = add_postings
-        _installed = True

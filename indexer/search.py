@@ -100,24 +100,18 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
     from whoosh import sorting
 
     with index.searcher() as s:
-        # One hit per record (件): its .docx and .pdf match alike, and users look for documents, not
-        # files. Loose files have no 档号 and are never collapsed.
-        kw = {"collapse": sorting.FieldFacet("code"), "collapse_limit": 1}
+        kw = {}
         if sort == "date":
             kw["sortedby"] = sorting.FieldFacet("date", reverse=True)
+        best, matched, results = _best_per_record(s, q, page * limit, kw)
+        shown = best[(page - 1) * limit:page * limit]
+        total, exact = _total(s, matched, results)
         if facets == "auto":  # counting every match costs ~1 s at 100,000 documents: only when few
-            facets = q.estimate_size(s.reader()) <= FACETS_AUTO_UP_TO
-        if facets:
-            kw["groupedby"] = {name: sorting.FieldFacet(name, allow_overlap=(name == "author"))
-                               for name in FACETS}
-            kw["maptype"] = sorting.Count
-        results = s.search(q, limit=page * limit, **kw)
-        shown = results[(page - 1) * limit:page * limit]
-        total, exact = _total(results, s)
+            facets = total <= FACETS_AUTO_UP_TO
         literals = _literals(text)
         out = Results(query=text, total=total, page=page, pages=max(1, -(-total // limit)), total_exact=exact)
-        for i, hit in enumerate(shown, start=(page - 1) * limit + 1):
-            f = hit.fields()
+        for i, (score, docnum) in enumerate(shown, start=(page - 1) * limit + 1):
+            f = s.stored_fields(docnum)
             snippet = literal_snippet(f["body"], literals, snippet_chars) if f.get("body") else ""
             d = f.get("date")
             out.hits.append(Hit(
@@ -125,13 +119,9 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
                 date=f"{d // 10000:04d}-{d // 100 % 100:02d}-{d % 100:02d}" if d else "",
                 code=f.get("code", ""), author=f.get("author", "").replace(",", "、"),
                 doctype=f.get("doctype", ""), year=f.get("year"), snippet=_clean(snippet),
-                score=round(float(hit.score or 0.0), 3), record=f.get("record", "")))
+                score=round(float(score or 0.0), 3), record=f.get("record", "")))
         if facets:
-            for name, label in FACETS.items():  # noqa: B007
-                counts = results.groups(name)
-                out.facets[label] = {str(k).replace(",", "、"): v for k, v in
-                                     sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-                                     if k not in (None, "")}
+            out.facets = _facets(s, q)
         return out
 
 
@@ -139,29 +129,80 @@ EXACT_COUNT_UP_TO = 2000
 FACETS_AUTO_UP_TO = 20000
 
 
-def _total(results, searcher) -> tuple[int, bool]:
+def _best_per_record(searcher, q, want: int, kw: dict):
+    """The first ``want`` (score, docnum), one per record (件): a record's .docx and .pdf match
+    alike, and users look for documents, not files; loose files (no 档号) each count. Also
+    every matching docnum (when indexer/ranking.py ranked the query) or whoosh's results.
+
+    Ranking asks for a few more hits than needed and drops a record's later files; the rare
+    page short of records asks again for more. (whoosh's own ``collapse=`` reads the 档号
+    column and scores every match twice, defeating its block skipping.)"""
+    from indexer.ranking import top_docs
+
+    code_of = _code_reader(searcher)
+    fetch = max(2 * want, 20)
+    while True:
+        matched = results = None
+        ranked = top_docs(searcher, q, fetch) if not kw else None
+        if ranked is not None:
+            hits, matched = ranked
+        else:
+            results = searcher.search(q, limit=fetch, **kw)
+            hits = [(hit.score, hit.docnum) for hit in results]
+        seen, best = set(), []
+        for score, docnum in hits:
+            code = code_of(docnum)
+            if code and code in seen:
+                continue
+            seen.add(code)
+            best.append((score, docnum))
+            if len(best) == want:
+                return best, matched, results
+        if len(hits) < fetch:
+            return best, matched, results
+        fetch *= 4
+
+
+def _facets(searcher, q) -> dict[str, dict[str, int]]:
+    """Matching files counted by 年度 / 文种 / 机关 (a file of two organs counts for both)."""
+    from whoosh import sorting
+
+    grouped = searcher.search(q, limit=None, scored=False, maptype=sorting.Count, groupedby={
+        name: sorting.FieldFacet(name, allow_overlap=(name == "author")) for name in FACETS})
+    return {label: {str(k).replace(",", "、"): v for k, v in
+                    sorted(grouped.groups(name).items(), key=lambda kv: (-kv[1], str(kv[0])))
+                    if k not in (None, "")}
+            for name, label in FACETS.items()}
+
+
+def _total(searcher, matched, results) -> tuple[int, bool]:
     """How many records (件) match — files of one record count once, loose files each.
-    whoosh skips blocks that cannot reach the top hits, and its count does not follow the
-    collapse, so the exact count is taken from the matching documents' 档号 column when the
-    estimate is small; else the estimate (an upper bound) is shown as about (约) that many."""
-    if not results.has_exact_length() and results.estimated_length() > EXACT_COUNT_UP_TO:
-        return results.estimated_length(), False
-    docs = list(results.docs())
-    if not docs:
-        return 0, True
-    try:
-        column = searcher.reader().column_reader("code")
-        code_of = column.__getitem__
-    except NotImplementedError:  # a reader without columns (e.g. an empty segment set)
-        code_of = lambda d: searcher.stored_fields(d).get("code", "")  # noqa: E731
+    Exact from the matching documents' 档号 column when at most EXACT_COUNT_UP_TO files match;
+    beyond that the number of files (or whoosh's estimate, an upper bound: it skips blocks that
+    cannot reach the top hits) is shown as about (约) that many."""
+    if matched is None:
+        if not results.has_exact_length() and results.estimated_length() > EXACT_COUNT_UP_TO:
+            return results.estimated_length(), False
+        matched = list(results.docs())
+    elif len(matched) > EXACT_COUNT_UP_TO:
+        return len(matched), False
+    code_of = _code_reader(searcher)
     records, loose = set(), 0
-    for docnum in docs:
-        code = code_of(docnum)
+    for docnum in matched:
+        code = code_of(int(docnum))
         if code:
             records.add(code)
         else:
             loose += 1
     return len(records) + loose, True
+
+
+def _code_reader(searcher):
+    """档号 by document number, from the column (no stored fields loaded)."""
+    try:
+        return searcher.reader().column_reader("code").__getitem__
+    except NotImplementedError:  # a reader without columns (e.g. an empty segment set)
+        return lambda d: searcher.stored_fields(d).get("code", "")
 
 
 def _clean(snippet: str) -> str:

@@ -252,3 +252,43 @@ def test_a_record_is_one_hit_however_many_files_match_and_loose_files_stay_apart
     assert sorted(h.path for h in res.hits if h.code) in ([f"{a.relative_to(archive.root).as_posix()}/正文.txt"],
                                                          [f"{a.relative_to(archive.root).as_posix()}/正文.pdf.txt"])
     assert len([h for h in res.hits if not h.code]) == 2
+
+
+def test_segments_written_with_hoisted_lengths_are_whooshs_own(tmp_path, monkeypatch):
+    """indexer/postings.py replaces how whoosh looks up field lengths while writing a segment;
+    every posting, weight and per-term length statistic must come out as whoosh writes them."""
+    from whoosh import index as wi
+    from whoosh.codec import base
+
+    from indexer import postings
+    from indexer.docs import clean
+    from indexer.schema import make_schema
+
+    texts = ["学校课后服务基本满足学生需要", "严禁校外培训机构隐形变异，师德师风建设", "5+2 课后服务 2022年",
+             "关于进一步加强中小学生作业管理的通知" * 7, "督办函 整改通知书 整改时限"]
+    docs = [clean({"path": f"f{i}.txt", "title": texts[(i + 1) % 5][:12 + i % 5], "title_gram": texts[(i + 1) % 5],
+                   "body": texts[i % 5] * (1 + i % 4), "code": f"C{i}", "meta": "高平市教育局"}) for i in range(40)]
+
+    def build(folder):
+        folder.mkdir()
+        ix = wi.create_in(str(folder), make_schema())
+        with ix.writer() as w:
+            for doc in docs:
+                w.add_document(**doc)
+        return ix
+
+    def dump(ix):
+        out = {}
+        with ix.reader() as r:
+            for field, term in r.all_terms():
+                info = r.term_info(field, term)
+                m = r.postings(field, term)
+                out[(field, term)] = (info.min_length(), info.max_length(), info.max_weight(), info.doc_frequency(),
+                                      list(m.items_as("weight")))
+        return out
+
+    ours = dump(build(tmp_path / "ours"))
+    assert base.FieldWriter.add_postings is postings.add_postings
+    monkeypatch.setattr(base.FieldWriter, "add_postings", postings.WHOOSH_ADD_POSTINGS)
+    theirs = dump(build(tmp_path / "whoosh"))
+    assert ours == theirs and any(v[0] != v[1] for v in ours.values())

@@ -165,3 +165,25 @@ def test_wenshu_search_command(small):
     assert out.exit_code == 0 and "找到 1 件" in out.output, out.output
     out = CliRunner().invoke(main, ["search", "日期:2022-02-30", "--archive", root])
     assert out.exit_code != 0 and "错误：日期" in out.output
+
+
+def test_ranking_on_arrays_is_whooshs_ranking(small, tmp_path):
+    """indexer/ranking.py replaces whoosh's one-document-at-a-time scoring for free text; the
+    hits, their order and scores must be whoosh's — also with a record re-indexed (deleted
+    postings in an old segment, a second segment)."""
+    from tests.search_helpers import assert_ranked_like_whoosh
+
+    queries = ["课后服务", "课后服务 学校", "隐形变异 OR 住家家教", "课后服务 NOT 幼儿园", '"隐形变异"', "5+2",
+               "高教督函〔2022〕7号", "2022", "有偿补课 师德师风", "服务 -收费", "(双减 OR 补课) 教师"]
+    assert assert_ranked_like_whoosh(small, queries) >= 9
+    body = next(small.root.rglob("正文.txt"))
+    old = body.read_text(encoding="utf-8")
+    try:
+        body.write_text(old + "课后服务课后服务，有偿补课。", encoding="utf-8")
+        small.upsert_files([body], merge=False)
+        with small.searcher() as s:
+            assert s.reader().has_deletions() and len(s.reader().leaf_readers()) == 2
+        assert assert_ranked_like_whoosh(small, queries) >= 9
+    finally:
+        body.write_text(old, encoding="utf-8")
+        small.upsert_files([body])

@@ -203,3 +203,21 @@ def test_topical_query_with_highlights_and_facets(corpus):
     dated = search(ai, "双随机", sort="date", limit=50)
     days = [h.date for h in dated.hits if h.date]
     assert days == sorted(days, reverse=True)
+
+
+def test_ranking_on_arrays_is_whooshs_ranking_on_real_text(corpus):
+    """Titles, title pieces, words from the texts and two-word queries of the corpus: the top
+    20 ranked by indexer/ranking.py are whoosh's own, in order, with the same scores."""
+    from indexer.analysis import query_words
+    from tests.search_helpers import assert_ranked_like_whoosh
+
+    ai, docs = corpus
+    rng = random.Random(SEED + 1)
+    queries = []
+    for d in rng.sample(docs, 40):
+        words = [w for w in query_words(d["text"][:600]) if len(w) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", w)]
+        queries += [d["title"], d["title"][2:6], " ".join(rng.sample(words, min(2, len(words)))),
+                    " ".join(rng.sample(words, min(3, len(words))))]
+        if d["docnum"]:
+            queries.append(d["docnum"])
+    assert assert_ranked_like_whoosh(ai, [q for q in queries if q.strip()]) >= 150

@@ -1,0 +1,170 @@
+"""Ranking all matches at once (整体计分): whoosh's BM25F over whole posting lists, with numpy.
+
+whoosh scores one matching document at a time in Python, ~13 µs a match. Two common words
+match 40,000–100,000 of 100,000 records, so such a query took 0.4–0.6 s, and whoosh's skipping
+of blocks that cannot reach the top ten does nothing when every block holds common words
+(measured, bench/search.py). Here a query made of terms joined by AND / OR / ANDMAYBE / ANDNOT
+— every free-text query of the search language — is evaluated per segment on arrays: posting
+lists decoded a block at a time, intersections and unions with numpy, and whoosh's own
+scoring — the same BM25F formula, idf and average field length from the whole index, field
+lengths as whoosh stores them, boosts, and order (score, then document number). Every match
+is scored, so the top ten are exact; whoosh's own top-ten shortcuts (``Matcher.replace``)
+were not — on the corpus they dropped five of the ten best documents for 院办公厅
+(tests/search_helpers.py compares with whoosh scoring every match). Anything else (prefix,
+ranges, another weighting) returns None and whoosh ranks it as before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from whoosh import query as Q
+from whoosh.scoring import BM25F
+from whoosh.util.numeric import byte_to_length
+
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+_EMPTY = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def top_docs(searcher, q, k: int) -> tuple[list[tuple[float, int]], np.ndarray] | None:
+    """The ``k`` best (score, docnum) in whoosh's order, and every matching document number;
+    None when the query or the index has a part this does not rank."""
+    weighting = searcher.weighting
+    if type(weighting) is not BM25F or weighting._field_B:
+        return None
+    try:
+        scores, docnums = [], []
+        for sub, offset in searcher.leaf_searchers():
+            ids, sc = _Segment(searcher, sub.reader(), weighting).evaluate(q)
+            docnums.append(ids + offset)
+            scores.append(sc)
+    except _Unsupported:
+        return None
+    docnums = np.concatenate(docnums) if docnums else _EMPTY[0]
+    scores = np.concatenate(scores) if scores else _EMPTY[1]
+    matched, total = docnums, len(docnums)
+    if total > k:  # every document scoring at least the k-th best, ties included
+        kth = np.partition(scores, total - k)[total - k]
+        keep = scores >= kth
+        docnums, scores = docnums[keep], scores[keep]
+    order = np.lexsort((docnums, -scores))[:k]
+    return [(float(scores[i]), int(docnums[i])) for i in order], matched
+
+
+class _Segment:
+    def __init__(self, top, reader, weighting):
+        if not hasattr(reader, "_perdoc") or not hasattr(reader, "_terms"):
+            raise _Unsupported("not a whoosh segment reader")
+        self.top, self.reader, self.w = top, reader, weighting
+        self.schema = reader.schema
+        deleted = reader.deleted_docs_set if reader.has_deletions() else ()
+        self.deleted = np.fromiter(deleted, dtype=np.int64, count=len(deleted)) if deleted else None
+        self._lengths: dict[str, np.ndarray] = {}
+
+    def evaluate(self, q) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted document numbers, their scores) of the documents of this segment matching q."""
+        kind = type(q)
+        if kind is Q.Term:
+            ids, scores = self._term(q)
+        elif kind is Q.And:
+            ids, scores = self.evaluate(q.subqueries[0]) if q.subqueries else _EMPTY
+            for sub in q.subqueries[1:]:
+                if not len(ids):
+                    break
+                ids2, sc2 = self.evaluate(sub)
+                ids, i1, i2 = np.intersect1d(ids, ids2, assume_unique=True, return_indices=True)
+                scores = scores[i1] + sc2[i2]
+        elif kind is Q.Or and not q.scale and not q.minmatch:
+            parts = [self.evaluate(sub) for sub in q.subqueries]
+            ids = np.concatenate([p[0] for p in parts]) if parts else _EMPTY[0]
+            if not len(ids):
+                return _EMPTY
+            ids, where = np.unique(ids, return_inverse=True)
+            scores = np.bincount(where, weights=np.concatenate([p[1] for p in parts]), minlength=len(ids))
+        elif kind is Q.AndMaybe:
+            ids, scores = self.evaluate(q.a)
+            if len(ids):
+                ids2, sc2 = self.evaluate(q.b)
+                _both, i1, i2 = np.intersect1d(ids, ids2, assume_unique=True, return_indices=True)
+                scores = scores.copy()
+                scores[i1] += sc2[i2]
+        elif kind is Q.AndNot:
+            ids, scores = self.evaluate(q.a)
+            if len(ids):
+                keep = ~np.isin(ids, self.evaluate(q.b)[0], assume_unique=True)
+                ids, scores = ids[keep], scores[keep]
+        else:
+            raise _Unsupported(kind.__name__)
+        if q.boost != 1.0 and kind is not Q.Term:
+            scores = scores * q.boost
+        return ids, scores
+
+    def _term(self, q) -> tuple[np.ndarray, np.ndarray]:
+        field = q.fieldname
+        if field not in self.schema:
+            return _EMPTY
+        fieldobj = self.schema[field]
+        try:
+            btext = fieldobj.to_bytes(q.text)
+        except ValueError:
+            return _EMPTY
+        if (field, btext) not in self.reader:
+            return _EMPTY
+        ids, weights = self._postings(field, btext, fieldobj.format)
+        if self.deleted is not None:
+            keep = ~np.isin(ids, self.deleted)
+            ids, weights = ids[keep], weights[keep]
+        if fieldobj.scorable:  # BM25FScorer
+            idf = self.top.idf(field, btext)
+            avgfl = self.top.avg_field_length(field) or 1
+            fl = self._field_lengths(field)[ids]
+            b, k1 = self.w.B, self.w.K1
+            scores = idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * fl / avgfl)))
+        else:  # WeightScorer
+            scores = weights
+        if q.boost != 1.0:
+            scores = scores * q.boost
+        return ids, scores
+
+    def _postings(self, field, btext, format_) -> tuple[np.ndarray, np.ndarray]:
+        """Every (docnum, weight) of a term, a block at a time (W3 codec, whoosh 2.7)."""
+        m = self.reader._terms.matcher(field, btext, format_)
+        if not hasattr(m, "_read_data"):  # a short list inlined in the term info
+            ids, weights = [], []
+            while m.is_active():
+                ids.append(m.id())
+                weights.append(m.weight())
+                m.next()
+            return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+        id_blocks, weight_blocks = [], []
+        while m.is_active():
+            m._read_data()
+            deltas, weights = m._data[0], m._data[1]
+            n = m._blocklength
+            id_blocks.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
+            if weights is None:
+                weight_blocks.append(np.ones(n))
+            elif isinstance(weights, float):
+                weight_blocks.append(np.full(n, weights))
+            else:  # array('f'): single precision, as whoosh reads it
+                weight_blocks.append(np.asarray(weights, dtype=np.float32).astype(np.float64))
+            m._next_block()
+        return np.concatenate(id_blocks), np.concatenate(weight_blocks)
+
+    def _field_lengths(self, field) -> np.ndarray:
+        """The field length of every document of the segment, decoded from whoosh's length byte."""
+        lengths = self._lengths.get(field)
+        if lengths is None:
+            from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+            doccount = self.reader.doc_count_all()
+            column = self.reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+            raw = np.zeros(doccount, dtype=np.uint8)
+            if column is not None and column._count:
+                n = min(column._count, doccount)
+                raw[:n] = np.frombuffer(bytes(column._dbfile.get(column._basepos, n)), dtype=np.uint8)
+            lengths = self._lengths[field] = _LENGTH_OF_BYTE[raw]
+        return lengths
