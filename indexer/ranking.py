@@ -5,7 +5,8 @@ match 40,000–100,000 of 100,000 records, so such a query took 0.4–0.6 s, and
 of blocks that cannot reach the top ten does nothing when every block holds common words
 (measured, bench/search.py). Here a query made of terms joined by AND / OR / ANDMAYBE / ANDNOT
 — every free-text query of the search language — is evaluated per segment on arrays: posting
-lists decoded a block at a time, intersections and unions with numpy, and whoosh's own
+lists decoded a block at a time, intersections and unions with numpy (a lone character's
+prefix over bigrams too), and whoosh's own
 scoring — the same BM25F formula, idf and average field length from the whole index, field
 lengths as whoosh stores them, boosts, and order (score, then document number). Every match
 is scored, so the top ten are exact; whoosh's own top-ten shortcuts (``Matcher.replace``)
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 from whoosh import query as Q
+from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length
 
@@ -37,8 +39,9 @@ def top_docs(searcher, q, k: int) -> tuple[list[tuple[float, int]], np.ndarray] 
         return None
     try:
         scores, docnums = [], []
+        avgfl: dict[str, float] = {}  # whole-index statistics, once per query
         for sub, offset in searcher.leaf_searchers():
-            ids, sc = _Segment(searcher, sub.reader(), weighting).evaluate(q)
+            ids, sc = _Segment(searcher, sub.reader(), weighting, avgfl).evaluate(q)
             docnums.append(ids + offset)
             scores.append(sc)
     except _Unsupported:
@@ -55,10 +58,10 @@ def top_docs(searcher, q, k: int) -> tuple[list[tuple[float, int]], np.ndarray] 
 
 
 class _Segment:
-    def __init__(self, top, reader, weighting):
+    def __init__(self, top, reader, weighting, avgfl: dict[str, float]):
         if not hasattr(reader, "_perdoc") or not hasattr(reader, "_terms"):
             raise _Unsupported("not a whoosh segment reader")
-        self.top, self.reader, self.w = top, reader, weighting
+        self.top, self.reader, self.w, self.avgfl = top, reader, weighting, avgfl
         self.schema = reader.schema
         deleted = reader.deleted_docs_set if reader.has_deletions() else ()
         self.deleted = np.fromiter(deleted, dtype=np.int64, count=len(deleted)) if deleted else None
@@ -78,12 +81,17 @@ class _Segment:
                 ids, i1, i2 = np.intersect1d(ids, ids2, assume_unique=True, return_indices=True)
                 scores = scores[i1] + sc2[i2]
         elif kind is Q.Or and not q.scale and not q.minmatch:
-            parts = [self.evaluate(sub) for sub in q.subqueries]
-            ids = np.concatenate([p[0] for p in parts]) if parts else _EMPTY[0]
-            if not len(ids):
-                return _EMPTY
-            ids, where = np.unique(ids, return_inverse=True)
-            scores = np.bincount(where, weights=np.concatenate([p[1] for p in parts]), minlength=len(ids))
+            ids, scores = self._union(q.subqueries)
+        elif kind is Q.Prefix and q.text:  # whoosh: an OR of the segment's terms, or the one term unboosted
+            terms = [Q.Term(q.fieldname, t) for t in q._btexts(self.reader)]
+            if len(terms) == 1:
+                return self._term(terms[0])
+            ids, scores = self._union(terms)
+        elif kind is Q.Every and not q.fieldname:  # every live document, scored by the boost
+            ids = np.arange(self.reader.doc_count_all(), dtype=np.int64)
+            if self.deleted is not None:
+                ids = ids[~np.isin(ids, self.deleted)]
+            return ids, np.full(len(ids), float(q.boost))
         elif kind is Q.AndMaybe:
             ids, scores = self.evaluate(q.a)
             if len(ids):
@@ -102,6 +110,15 @@ class _Segment:
             scores = scores * q.boost
         return ids, scores
 
+    def _union(self, subqueries) -> tuple[np.ndarray, np.ndarray]:
+        """Documents matching any; a document's score is the sum of the scores it matched."""
+        parts = [self.evaluate(sub) for sub in subqueries]
+        parts = [p for p in parts if len(p[0])]
+        if not parts:
+            return _EMPTY
+        ids, where = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+        return ids, np.bincount(where, weights=np.concatenate([p[1] for p in parts]), minlength=len(ids))
+
     def _term(self, q) -> tuple[np.ndarray, np.ndarray]:
         field = q.fieldname
         if field not in self.schema:
@@ -111,15 +128,18 @@ class _Segment:
             btext = fieldobj.to_bytes(q.text)
         except ValueError:
             return _EMPTY
-        if (field, btext) not in self.reader:
+        try:
+            ids, weights = self._postings(field, btext, fieldobj.format)
+        except TermNotFound:
             return _EMPTY
-        ids, weights = self._postings(field, btext, fieldobj.format)
         if self.deleted is not None:
             keep = ~np.isin(ids, self.deleted)
             ids, weights = ids[keep], weights[keep]
         if fieldobj.scorable:  # BM25FScorer
             idf = self.top.idf(field, btext)
-            avgfl = self.top.avg_field_length(field) or 1
+            avgfl = self.avgfl.get(field)
+            if avgfl is None:
+                avgfl = self.avgfl[field] = self.top.avg_field_length(field) or 1
             fl = self._field_lengths(field)[ids]
             b, k1 = self.w.B, self.w.K1
             scores = idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * fl / avgfl)))

@@ -108,6 +108,7 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
         total, exact = _total(s, matched, results)
         if facets == "auto":  # counting every match costs ~1 s at 100,000 documents: only when few
             facets = total <= FACETS_AUTO_UP_TO
+        facets = facets and total > 0
         literals = _literals(text)
         out = Results(query=text, total=total, page=page, pages=max(1, -(-total // limit)), total_exact=exact)
         for i, (score, docnum) in enumerate(shown, start=(page - 1) * limit + 1):

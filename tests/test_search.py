@@ -187,3 +187,11 @@ def test_ranking_on_arrays_is_whooshs_ranking(small, tmp_path):
     finally:
         body.write_text(old, encoding="utf-8")
         small.upsert_files([body])
+
+
+def test_single_character_and_negative_only_queries_rank_like_whoosh(small):
+    """A lone character is a prefix over bigrams, "-词" alone is every document but those:
+    both ranked on arrays too, as whoosh ranks them."""
+    from tests.search_helpers import assert_ranked_like_whoosh
+
+    assert assert_ranked_like_whoosh(small, ["课", "函", "3条", "-幼儿园", "NOT 课后服务", "学 校"]) >= 5
