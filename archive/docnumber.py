@@ -94,11 +94,25 @@ class DocNumber:
     @classmethod
     def find_all(cls, text: str) -> list["DocNumber"]:
         """Every well-formed 文号 in a text, in order (for reading received documents)."""
+        return [dn for _start, _end, dn in cls.locate(unicodedata.normalize("NFC", text))]
+
+    @classmethod
+    def locate(cls, text: str) -> list[tuple[int, int, "DocNumber"]]:
+        """(start, end, 文号) of every well-formed 文号 in a text however it is spelled, so a
+        search hit can mark 晋市教字［２０２２］第１５号 for 晋市教字〔2022〕15号. The 机关代字
+        runs back to the start of the Chinese run (根据高教督函〔2022〕7号 gives 根据高教督函)."""
         found = []
-        for m in _PATTERN.finditer(_fold(unicodedata.normalize("NFC", text))):
+        for m in _PATTERN.finditer(_fold(text)):  # _fold keeps one character for one character
             if len(m.group("year")) == 4 and int(m.group("seq")) > 0:
-                found.append(cls(m.group("prefix"), int(m.group("year")), int(m.group("seq"))))
+                found.append((m.start(), m.end(),
+                              cls(m.group("prefix"), int(m.group("year")), int(m.group("seq")))))
         return found
+
+    def spans_in(self, text: str) -> list[tuple[int, int]]:
+        """Where this 文号 stands in a text, however spelled, also run together with the words
+        before it (根据高教督函〔2022〕7号要求): for marking it in a search hit."""
+        return [(start + len(dn.prefix) - len(self.prefix), end) for start, end, dn in self.locate(text)
+                if (dn.year, dn.seq) == (self.year, self.seq) and dn.prefix.endswith(self.prefix)]
 
     @staticmethod
     def normalize(text: str) -> str:

@@ -109,11 +109,11 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
         if facets == "auto":  # counting every match costs ~1 s at 100,000 documents: only when few
             facets = total <= FACETS_AUTO_UP_TO
         facets = facets and total > 0
-        literals = _literals(text)
+        literals, numbers = _literals(text)
         out = Results(query=text, total=total, page=page, pages=max(1, -(-total // limit)), total_exact=exact)
         for i, (score, docnum) in enumerate(shown, start=(page - 1) * limit + 1):
             f = s.stored_fields(docnum)
-            snippet = literal_snippet(f["body"], literals, snippet_chars) if f.get("body") else ""
+            snippet = literal_snippet(f["body"], literals, snippet_chars, numbers) if f.get("body") else ""
             d = f.get("date")
             out.hits.append(Hit(
                 rank=i, path=f.get("path", ""), docnum=f.get("docnum", ""), title=f.get("title", ""),
@@ -165,15 +165,19 @@ def _best_per_record(searcher, q, want: int, kw: dict):
 
 
 def _facets(searcher, q) -> dict[str, dict[str, int]]:
-    """Matching files counted by 年度 / 文种 / 机关 (a file of two organs counts for both)."""
+    """Matching records (件) counted by 年度 / 文种 / 机关, like the total (a record's .docx and
+    .pdf once; a record of two organs counts for both)."""
     from whoosh import sorting
 
-    grouped = searcher.search(q, limit=None, scored=False, maptype=sorting.Count, groupedby={
+    grouped = searcher.search(q, limit=None, scored=False, maptype=sorting.UnorderedList, groupedby={
         name: sorting.FieldFacet(name, allow_overlap=(name == "author")) for name in FACETS})
-    return {label: {str(k).replace(",", "、"): v for k, v in
-                    sorted(grouped.groups(name).items(), key=lambda kv: (-kv[1], str(kv[0])))
-                    if k not in (None, "")}
-            for name, label in FACETS.items()}
+    code_of = _code_reader(searcher)
+    out = {}
+    for name, label in FACETS.items():
+        counts = {str(k).replace(",", "、"): len({code_of(d) or -1 - d for d in docs})
+                  for k, docs in grouped.groups(name).items() if k not in (None, "")}
+        out[label] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return out
 
 
 def _total(searcher, matched, results) -> tuple[int, bool]:
@@ -210,46 +214,69 @@ def _clean(snippet: str) -> str:
     return re.sub(r"\s+", " ", snippet.replace(MARK_CLOSE + MARK_OPEN, "")).strip()
 
 
-def _literals(text: str) -> list[str]:
-    """The strings to mark: what the user looks for (not what they exclude) as typed, and its
-    segmented words, so a long query run matched through spread-out bigrams still marks."""
+def _literals(text: str) -> tuple[list[str], set]:
+    """What to mark: the strings the user looks for (not what they exclude) as typed, and their
+    segmented words, so a long query run matched through spread-out bigrams still marks; and
+    the 文号 among them, marked however the text spells them (not as pieces: 教字 must not be
+    marked inside 高教字〔2022〕4号)."""
+    from archive.docnumber import DocNumber
+    from archive.errors import WenshuError
     from indexer.analysis import query_words
     from indexer.query import FIELDS
 
-    out = []
+    def docnum(s: str):
+        try:
+            return DocNumber.parse(s)
+        except WenshuError:
+            return None
+
+    whole = docnum(text)  # the whole query is one 文号, however spaced
+    if whole:
+        return [], {whole}
+    out, numbers = [], set()
     for piece in re.findall(r'"([^"]+)"|“([^”]+)”|(\S+)', text):
         s = next(p for p in piece if p)
         if s in ("AND", "OR", "NOT") or s.startswith("-"):
             continue
         m = re.match(r"([^:：]+)[:：](.*)", s)
         if m:
-            if FIELDS.get(m.group(1)) not in ("title", "body", "case"):
+            if FIELDS.get(m.group(1)) not in ("title", "body", "case", "docnum"):
                 continue
             s = m.group(2)
+        if docnum(s):
+            numbers.add(docnum(s))
+            continue
         typed = fold(s).strip()
         pieces = [t for t in re.split(r"[\s\W_]+", typed) if t]
         out.extend([typed, *pieces] if re.search(r"\w", typed) else pieces)
         out.extend(w for piece in pieces for w in query_words(piece) if len(w) > 1)
-    return sorted(set(out), key=len, reverse=True)
+    return sorted(set(out), key=len, reverse=True), numbers
 
 
-def literal_snippet(body: str, literals: list[str], width: int = 80) -> str:
-    """``width`` characters of ``body`` around the first place of the longest literal it holds,
-    every literal in that window marked (longer ones first, no overlaps)."""
+def literal_snippet(body: str, literals: list[str], width: int = 80, numbers=frozenset()) -> str:
+    """``width`` characters of ``body`` around the first 文号 of ``numbers`` it holds, else the
+    first place of the longest literal; in that window the 文号 and every literal are marked
+    (longer ones first, no overlaps)."""
     low = fold(body)
-    spots = [(len(lit), low.find(lit)) for lit in literals]
-    spots = [(n, p) for n, p in spots if p >= 0]
-    if not spots:
-        return body[:width]
-    longest = max(n for n, _ in spots)
-    start = max(0, min(p for n, p in spots if n == longest) - width // 3)
+    spans = sorted(span for dn in numbers for span in dn.spans_in(body))
+    if spans:
+        anchor = spans[0][0]
+    else:
+        found = [(len(lit), low.find(lit)) for lit in literals]
+        found = [(n, p) for n, p in found if p >= 0]
+        if not found:
+            return body[:width]
+        longest = max(n for n, _ in found)
+        anchor = min(p for n, p in found if n == longest)
+    start = max(0, anchor - width // 3)
     end = min(len(body), start + width)
-    piece, low_piece = body[start:end], low[start:end]
-    marks = []
+    marks = [(max(a, start) - start, min(b, end) - start) for a, b in spans if a < end and b > start]
+    low_piece = low[start:end]
     for lit in literals:
         for m in re.finditer(re.escape(lit), low_piece):
             if not any(a < m.end() and m.start() < b for a, b in marks):
                 marks.append((m.start(), m.end()))
+    piece = body[start:end]
     out, last = [], 0
     for a, b in sorted(marks):
         out += [piece[last:a], MARK_OPEN, piece[a:b], MARK_CLOSE]

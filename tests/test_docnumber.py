@@ -76,3 +76,12 @@ def test_real_metadata_table_numbers():
     for code in codes:
         if "〔" in code:
             assert str(DocNumber.parse(code)) == code
+
+
+def test_spans_in_text_however_spelled():
+    text = "根据高教督函〔2022〕7号要求，并转发晋市教字［２０２２］第１５号，高教督函[2022]17号另行通知。"
+    dn = DocNumber.parse("高教督函〔2022〕7号")
+    assert [text[a:b] for a, b in dn.spans_in(text)] == ["高教督函〔2022〕7号"]
+    assert [text[a:b] for a, b in DocNumber.parse("晋市教字(2022)15").spans_in(text)] == ["晋市教字［２０２２］第１５号"]
+    assert DocNumber.parse("教督函〔2022〕7号").spans_in(text) == [(3, 14)]
+    assert DocNumber.parse("高教督函〔2021〕7号").spans_in(text) == []

@@ -247,8 +247,9 @@ def test_a_record_is_one_hit_however_many_files_match_and_loose_files_stay_apart
     (loose / "一.txt").write_text("课后服务说明一", encoding="utf-8")
     (loose / "二.txt").write_text("课后服务说明二", encoding="utf-8")
     ix.rebuild()
-    res = search(ix, "课后服务")
+    res = search(ix, "课后服务", facets=True)
     assert res.total == 3
+    assert res.facets["年度"] == {"2022": 3} and res.facets["机关"] == {"高平市教育局": 1}  # records, not files
     assert sorted(h.path for h in res.hits if h.code) in ([f"{a.relative_to(archive.root).as_posix()}/正文.txt"],
                                                          [f"{a.relative_to(archive.root).as_posix()}/正文.pdf.txt"])
     assert len([h for h in res.hits if not h.code]) == 2

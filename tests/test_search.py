@@ -107,8 +107,11 @@ def test_domain_words_are_single_tokens():
 
 
 def test_docnum_finds_the_document_then_those_citing_it(small):
-    got = titles(small, "高教督函[2022]7号")
-    assert got == ["关于某培训机构隐形变异违规培训的督办函", "关于报送2022年师德师风建设情况的通知"]
+    res = search(small, "高教督函[2022]7号")
+    assert [h.title for h in res.hits] == ["关于某培训机构隐形变异违规培训的督办函", "关于报送2022年师德师风建设情况的通知"]
+    # the citing text is marked at the number as it is written there, not at pieces of it
+    assert "根据<b>高教督函〔2022〕7号</b>要求" in res.hits[1].snippet
+    assert res.hits[1].snippet.count("<b>") == 1
     assert titles(small, "文号:高教督函（２０２２）７号") == ["关于某培训机构隐形变异违规培训的督办函"]
 
 
