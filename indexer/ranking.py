@@ -3,16 +3,16 @@
 whoosh scores one matching document at a time in Python, ~13 µs a match. Two common words
 match 40,000–100,000 of 100,000 records, so such a query took 0.4–0.6 s, and whoosh's skipping
 of blocks that cannot reach the top ten does nothing when every block holds common words
-(measured, bench/search.py). Here a query made of terms joined by AND / OR / ANDMAYBE / ANDNOT
-— every free-text query of the search language — is evaluated per segment on arrays: posting
-lists decoded a block at a time, intersections and unions with numpy (a lone character's
-prefix over bigrams too), and whoosh's own
-scoring — the same BM25F formula, idf and average field length from the whole index, field
-lengths as whoosh stores them, boosts, and order (score, then document number). Every match
-is scored, so the top ten are exact; whoosh's own top-ten shortcuts (``Matcher.replace``)
-were not — on the corpus they dropped five of the ten best documents for 院办公厅
-(tests/search_helpers.py compares with whoosh scoring every match). Anything else (prefix,
-ranges, another weighting) returns None and whoosh ranks it as before.
+(measured, bench/search.py). Here every query of the search language — terms, AND / OR /
+ANDMAYBE / ANDNOT, a lone character's prefix over bigrams, 年度/日期 ranges — is evaluated per
+segment on arrays: posting lists decoded a block at a time, intersections and unions with
+numpy, and whoosh's own scoring: the same BM25F formula, idf and average field length from
+the whole index, field lengths as whoosh stores them, boosts, one score for every match of a
+range, and order (score, then document number). Every match is scored, so the top ten are
+exact; whoosh's own top-ten shortcuts (``Matcher.replace``) were not — on the corpus they
+dropped five of the ten best documents for 院办公厅 (tests/search_helpers.py compares with
+whoosh scoring every match). Another weighting or another kind of query returns None, and
+whoosh ranks it as before.
 """
 
 from __future__ import annotations
@@ -31,24 +31,34 @@ class _Unsupported(Exception):
     pass
 
 
-def top_docs(searcher, q, k: int) -> tuple[list[tuple[float, int]], np.ndarray] | None:
+def top_docs(searcher, q, k: int, newest_first: str = "") -> tuple[list[tuple[float, int]], np.ndarray] | None:
     """The ``k`` best (score, docnum) in whoosh's order, and every matching document number;
-    None when the query or the index has a part this does not rank."""
+    None when the query or the index has a part this does not rank.
+
+    ``newest_first`` names a numeric column (``date``) to order by instead, descending, with
+    the documents that have no value last and the better score first on the same day —
+    unlike whoosh's sort, which puts a missing value (its maximum) first."""
     weighting = searcher.weighting
     if type(weighting) is not BM25F or weighting._field_B:
         return None
     try:
-        scores, docnums = [], []
+        scores, docnums, keys = [], [], []
         avgfl: dict[str, float] = {}  # whole-index statistics, once per query
         for sub, offset in searcher.leaf_searchers():
-            ids, sc = _Segment(searcher, sub.reader(), weighting, avgfl).evaluate(q)
+            segment = _Segment(searcher, sub.reader(), weighting, avgfl)
+            ids, sc = segment.evaluate(q)
             docnums.append(ids + offset)
             scores.append(sc)
+            if newest_first:
+                keys.append(segment.column_values(newest_first)[ids])
     except _Unsupported:
         return None
     docnums = np.concatenate(docnums) if docnums else _EMPTY[0]
     scores = np.concatenate(scores) if scores else _EMPTY[1]
     matched, total = docnums, len(docnums)
+    if newest_first:
+        order = np.lexsort((docnums, -scores, -np.concatenate(keys)))[:k]
+        return [(float(scores[i]), int(docnums[i])) for i in order], matched
     if total > k:  # every document scoring at least the k-th best, ties included
         kth = np.partition(scores, total - k)[total - k]
         keep = scores >= kth
@@ -82,11 +92,19 @@ class _Segment:
                 scores = scores[i1] + sc2[i2]
         elif kind is Q.Or and not q.scale and not q.minmatch:
             ids, scores = self._union(q.subqueries)
-        elif kind is Q.Prefix and q.text:  # whoosh: an OR of the segment's terms, or the one term unboosted
+        elif (kind is Q.Prefix and q.text) or kind is Q.TermRange:  # whoosh: an OR of the
+            # segment's terms, or the one term unboosted
             terms = [Q.Term(q.fieldname, t) for t in q._btexts(self.reader)]
             if len(terms) == 1:
                 return self._term(terms[0])
             ids, scores = self._union(terms)
+        elif kind is Q.NumericRange:  # 年度/日期: whoosh's terms for the range, one score for all
+            return self.evaluate(q._compile_query(self.reader))
+        elif kind is Q.ConstantScoreQuery:
+            ids, _scores = self.evaluate(q.child)
+            return ids, np.full(len(ids), float(q.score))
+        elif q is Q.NullQuery:
+            return _EMPTY
         elif kind is Q.Every and not q.fieldname:  # every live document, scored by the boost
             ids = np.arange(self.reader.doc_count_all(), dtype=np.int64)
             if self.deleted is not None:
@@ -173,6 +191,20 @@ class _Segment:
                 weight_blocks.append(np.asarray(weights, dtype=np.float32).astype(np.float64))
             m._next_block()
         return np.concatenate(id_blocks), np.concatenate(weight_blocks)
+
+    def column_values(self, field) -> np.ndarray:
+        """A numeric column's value for every document of the segment, -1 where it has none:
+        the sortable integers whoosh stores, in the same order as the numbers."""
+        doccount = self.reader.doc_count_all()
+        values = np.full(doccount, -1, dtype=np.int64)
+        column = self.reader.column_reader(field, translate=False)
+        if not hasattr(column, "_dbfile"):  # no document of the segment has a value
+            return values
+        n = min(column._count, doccount)
+        raw = np.frombuffer(bytes(column._dbfile.get(column._basepos, n * column._fixedlen)),
+                            dtype=">" + column._typecode).astype(np.int64)
+        values[:n] = np.where(raw == column._default, -1, raw)
+        return values
 
     def _field_lengths(self, field) -> np.ndarray:
         """The field length of every document of the segment, decoded from whoosh's length byte."""

@@ -97,13 +97,8 @@ def _looks_corrupt(e: Exception) -> bool:
 
 
 def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
-    from whoosh import sorting
-
     with index.searcher() as s:
-        kw = {}
-        if sort == "date":
-            kw["sortedby"] = sorting.FieldFacet("date", reverse=True)
-        best, matched, results = _best_per_record(s, q, page * limit, kw)
+        best, matched, results = _best_per_record(s, q, page * limit, sort)
         shown = best[(page - 1) * limit:page * limit]
         total, exact = _total(s, matched, results)
         if facets == "auto":  # counting every match costs ~1 s at 100,000 documents: only when few
@@ -130,7 +125,7 @@ EXACT_COUNT_UP_TO = 2000
 FACETS_AUTO_UP_TO = 20000
 
 
-def _best_per_record(searcher, q, want: int, kw: dict):
+def _best_per_record(searcher, q, want: int, sort: str):
     """The first ``want`` (score, docnum), one per record (件): a record's .docx and .pdf match
     alike, and users look for documents, not files; loose files (no 档号) each count. Also
     every matching docnum (when indexer/ranking.py ranked the query) or whoosh's results.
@@ -138,16 +133,19 @@ def _best_per_record(searcher, q, want: int, kw: dict):
     Ranking asks for a few more hits than needed and drops a record's later files; the rare
     page short of records asks again for more. (whoosh's own ``collapse=`` reads the 档号
     column and scores every match twice, defeating its block skipping.)"""
+    from whoosh import sorting
+
     from indexer.ranking import top_docs
 
     code_of = _code_reader(searcher)
     fetch = max(2 * want, 20)
     while True:
         matched = results = None
-        ranked = top_docs(searcher, q, fetch) if not kw else None
+        ranked = top_docs(searcher, q, fetch, newest_first="date" if sort == "date" else "")
         if ranked is not None:
             hits, matched = ranked
         else:
+            kw = {"sortedby": sorting.FieldFacet("date", reverse=True)} if sort == "date" else {}
             results = searcher.search(q, limit=fetch, **kw)
             hits = [(hit.score, hit.docnum) for hit in results]
         seen, best = set(), []

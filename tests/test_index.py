@@ -253,6 +253,8 @@ def test_a_record_is_one_hit_however_many_files_match_and_loose_files_stay_apart
     assert sorted(h.path for h in res.hits if h.code) in ([f"{a.relative_to(archive.root).as_posix()}/正文.txt"],
                                                          [f"{a.relative_to(archive.root).as_posix()}/正文.pdf.txt"])
     assert len([h for h in res.hits if not h.code]) == 2
+    by_date = search(ix, "课后服务", sort="date")  # newest first; the loose files have no date: last
+    assert [bool(h.date) for h in by_date.hits] == [True, False, False] and by_date.total == 3
 
 
 def test_segments_written_with_hoisted_lengths_are_whooshs_own(tmp_path, monkeypatch):

@@ -220,4 +220,6 @@ def test_ranking_on_arrays_is_whooshs_ranking_on_real_text(corpus):
                     " ".join(rng.sample(words, min(3, len(words))))]
         if d["docnum"]:
             queries.append(d["docnum"])
-    assert assert_ranked_like_whoosh(ai, [q for q in queries if q.strip()]) >= 150
+        queries += [f"{words[0] if words else '通知'} 年度:{d['date'].year}",
+                    f"{d['title'][:2]} 日期:{d['date'].year - 1}-07-01..{d['date']:%Y-%m-%d}"]
+    assert assert_ranked_like_whoosh(ai, [q for q in queries if q.strip()]) >= 200
