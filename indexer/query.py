@@ -10,8 +10,8 @@
     (English aliases: docnum number title author org type year date retention secret case code)
 
 Every word is matched through character grams (DESIGN §7), so recall never depends on jieba
-segmenting the query like the text; the segmented words are added as optional clauses that
-rank and mark the highlights. A word that reads as a 文号 in any spelling also matches the
+segmenting the query like the text; its title grams and its words of three or more
+characters are added as optional clauses that only rank. A word that reads as a 文号 in any spelling also matches the
 exact normalised 文号 field, heavily boosted, so that document comes first.
 """
 
@@ -25,7 +25,7 @@ from whoosh import query as Q
 from archive.archival_code import Retention
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
-from indexer.analysis import PREFIX_MARK, fold, phrase_grams, query_grams
+from indexer.analysis import PREFIX_MARK, fold, long_words, phrase_grams, query_grams
 
 FIELDS = {
     "文号": "docnum", "发文字号": "docnum", "docnum": "docnum", "number": "docnum",
@@ -251,6 +251,14 @@ def _title_bonus(terms: list[str]):
     return _terms_query("title_gram", terms, TITLE_BOOST)
 
 
+def _bonus(text: str, terms: list[str]):
+    """What ranks a match without deciding it: its grams in 题名, and the query's words of three
+    or more characters, indexed where the text has them as words (课后服务 as a word, not in
+    下课后服务员)."""
+    words = [Q.Term("gram", w) for w in dict.fromkeys(long_words(text))]
+    return Q.Or([_title_bonus(terms), *words]) if words else _title_bonus(terms)
+
+
 def word_clause(text: str):
     terms = [t for run in query_grams(text) for t in run]
     if not terms:
@@ -258,7 +266,7 @@ def word_clause(text: str):
     required = _terms_query("gram", terms)
     if re.search(r"\d", text) and re.search(r"[^\x00-\x7f]", text):
         required = Q.Or([_docnum_term(text), required])
-    return _combine(required, _title_bonus(terms))
+    return _combine(required, _bonus(text, terms))
 
 
 def _docnum_term(text: str):
@@ -274,11 +282,11 @@ def docnum_clause(normal: str, typed: str = ""):
 
 def phrase_clause(text: str):
     """Quoted: the characters in exactly this order. All overlapping bigrams of each Chinese run
-    must occur (so 隐形的变异 does not match "隐形变异"), plus the word-position phrase for ranking."""
+    must occur (so 隐形的变异 does not match "隐形变异")."""
     terms = list(dict.fromkeys(phrase_grams(text)))
     if not terms:
         return None
-    return _combine(_terms_query("gram", terms), _title_bonus(terms))
+    return _combine(_terms_query("gram", terms), _bonus(text, terms))
 
 
 def field_clause(field: str, value: str):

@@ -199,3 +199,24 @@ def test_single_character_and_negative_only_queries_rank_like_whoosh(small):
     from tests.search_helpers import assert_ranked_like_whoosh
 
     assert assert_ranked_like_whoosh(small, ["课", "函", "3条", "-幼儿园", "NOT 课后服务", "学 校"]) >= 5
+
+
+def test_a_word_standing_as_a_word_ranks_above_the_same_characters_by_chance(tmp_path):
+    """研究生 in 研究生物学 holds all its bigrams but is not the word: it matches (recall never
+    depends on segmentation) and ranks below the text where 研究生 is a word."""
+    from archive.store import Archive
+    from tests.conftest import make_config
+
+    archive = Archive.init(tmp_path / "档案库", make_config())
+    texts = {1: "各校要组织教师研究生物学，研究生物学课堂教学。", 2: "各校要组织教师报考研究生招生考试，按时报送。"}
+    for item, text in texts.items():
+        rec = Record(ArchivalCode("A001", 2022, Retention.YEARS_30, "JJK", item), f"情况说明{item}",
+                     author="高平市教育局", date=date(2022, 3, item), doc_type="报告")
+        folder = archive.root / rec.relative_folder()
+        folder.mkdir(parents=True)
+        rec.save(folder)
+        (folder / "正文.txt").write_text(text, encoding="utf-8")
+    ai = ArchiveIndex(archive, notify=lambda m: None)
+    ai.rebuild()
+    assert [h.title for h in search(ai, "研究生").hits] == ["情况说明2", "情况说明1"]
+    archive.close()
