@@ -251,7 +251,7 @@ class ArchiveIndex:
     # ``merge_segments`` once it is idle.
 
     @contextmanager
-    def _writing(self, merge: bool = True):
+    def _writing(self, merge: bool = True, mergetype=None):
         """One writer under the archive's lock: committed when the block ends, cancelled if it raises."""
         ix = self.index()
         with self.lock:
@@ -261,7 +261,7 @@ class ArchiveIndex:
             except BaseException:
                 w.cancel()
                 raise
-            w.commit(merge=merge)
+            w.commit(merge=merge, mergetype=mergetype)
             self._touch_state()
 
     def merge_segments(self) -> None:
@@ -469,11 +469,13 @@ class ArchiveIndex:
         return status(self)
 
     def optimize(self) -> dict:
-        ix = self.index()
-        with self.lock:
-            w = self._writer(ix)
-            w.commit(optimize=True)
-            self._touch_state()
+        """All segments merged into one (indexer/optimize.py); an index already in one segment
+        with nothing deleted is left as it is."""
+        from indexer.optimize import drop_old_segments, merge_into_one
+
+        with self._writing(mergetype=drop_old_segments) as w:
+            if len(w.segments) > 1 or any(seg.has_deletions() for seg in w.segments):
+                merge_into_one(w)
         self._ix = None
         return self.status()
 

@@ -147,7 +147,7 @@ class _Segment:
         except ValueError:
             return _EMPTY
         try:
-            ids, weights = self._postings(field, btext, fieldobj.format)
+            ids, weights, _values = segment_postings(self.reader, field, btext, fieldobj.format)
         except TermNotFound:
             return _EMPTY
         if self.deleted is not None:
@@ -167,31 +167,6 @@ class _Segment:
             scores = scores * q.boost
         return ids, scores
 
-    def _postings(self, field, btext, format_) -> tuple[np.ndarray, np.ndarray]:
-        """Every (docnum, weight) of a term, a block at a time (W3 codec, whoosh 2.7)."""
-        m = self.reader._terms.matcher(field, btext, format_)
-        if not hasattr(m, "_read_data"):  # a short list inlined in the term info
-            ids, weights = [], []
-            while m.is_active():
-                ids.append(m.id())
-                weights.append(m.weight())
-                m.next()
-            return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
-        id_blocks, weight_blocks = [], []
-        while m.is_active():
-            m._read_data()
-            deltas, weights = m._data[0], m._data[1]
-            n = m._blocklength
-            id_blocks.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
-            if weights is None:
-                weight_blocks.append(np.ones(n))
-            elif isinstance(weights, float):
-                weight_blocks.append(np.full(n, weights))
-            else:  # array('f'): single precision, as whoosh reads it
-                weight_blocks.append(np.asarray(weights, dtype=np.float32).astype(np.float64))
-            m._next_block()
-        return np.concatenate(id_blocks), np.concatenate(weight_blocks)
-
     def column_values(self, field) -> np.ndarray:
         """A numeric column's value for every document of the segment, -1 where it has none:
         the sortable integers whoosh stores, in the same order as the numbers."""
@@ -207,16 +182,54 @@ class _Segment:
         return values
 
     def _field_lengths(self, field) -> np.ndarray:
-        """The field length of every document of the segment, decoded from whoosh's length byte."""
+        """The field length of every document of the segment, as whoosh decodes its length byte."""
         lengths = self._lengths.get(field)
         if lengths is None:
-            from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-
-            doccount = self.reader.doc_count_all()
-            column = self.reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-            raw = np.zeros(doccount, dtype=np.uint8)
-            if column is not None and column._count:
-                n = min(column._count, doccount)
-                raw[:n] = np.frombuffer(bytes(column._dbfile.get(column._basepos, n)), dtype=np.uint8)
-            lengths = self._lengths[field] = _LENGTH_OF_BYTE[raw]
+            lengths = self._lengths[field] = _LENGTH_OF_BYTE[raw_length_bytes(self.reader, field)]
         return lengths
+
+
+def segment_postings(reader, field: str, btext: bytes, format_, with_values: bool = False):
+    """(docnums, weights, values or None) of a term in one segment, a block at a time (whoosh
+    2.7's W3 codec); TermNotFound when the segment lacks it. Deleted documents are included."""
+    m = reader._terms.matcher(field, btext, format_)
+    if not hasattr(m, "_read_data"):  # a short list inlined in the term info
+        ids, weights, values = [], [], []
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            if with_values:
+                values.append(m.value())
+            m.next()
+        return (np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64),
+                values if with_values else None)
+    id_blocks, weight_blocks, values = [], [], [] if with_values else None
+    while m.is_active():
+        m._read_data()
+        deltas, weights = m._data[0], m._data[1]
+        n = m._blocklength
+        id_blocks.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
+        if weights is None:
+            weight_blocks.append(np.ones(n))
+        elif isinstance(weights, float):
+            weight_blocks.append(np.full(n, weights))
+        else:  # array('f'): single precision, as whoosh reads it
+            weight_blocks.append(np.asarray(weights, dtype=np.float32).astype(np.float64))
+        if with_values:
+            m._read_values()
+            values.extend(b"" if v is None else v for v in m._values)
+        m._next_block()
+    return np.concatenate(id_blocks), np.concatenate(weight_blocks), values
+
+
+def raw_length_bytes(reader, field: str) -> np.ndarray:
+    """The length byte whoosh stores for every document of a segment in ``field`` (0: none)."""
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+    doccount = reader.doc_count_all()
+    raw = np.zeros(doccount, dtype=np.uint8)
+    column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+    if column is not None and column._count:
+        n = min(column._count, doccount)
+        raw[:n] = np.frombuffer(bytes(column._dbfile.get(column._basepos, n)), dtype=np.uint8)
+    return raw

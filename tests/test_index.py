@@ -295,3 +295,70 @@ def test_segments_written_with_hoisted_lengths_are_whooshs_own(tmp_path, monkeyp
     monkeypatch.setattr(base.FieldWriter, "add_postings", postings.WHOOSH_ADD_POSTINGS)
     theirs = dump(build(tmp_path / "whoosh"))
     assert ours == theirs and any(v[0] != v[1] for v in ours.values())
+
+
+def test_optimize_writes_the_segment_whoosh_writes(tmp_path):
+    """indexer/optimize.py merges segments without whoosh's pool; optimising the same index
+    (three segments, one with a deleted document, a KEYWORD field with values) must give the
+    segment whoosh's own optimize gives: every posting, value, term statistic, stored field."""
+    import shutil
+
+    from whoosh import index as wi
+
+    from indexer.docs import clean
+    from indexer.optimize import drop_old_segments, merge_into_one
+    from indexer.schema import make_schema
+
+    texts = ["学校课后服务基本满足学生需要", "严禁校外培训机构隐形变异，师德师风建设", "5+2 课后服务 2022年",
+             "关于进一步加强中小学生作业管理的通知" * 40, "督办函 整改通知书 整改时限"]
+
+    def doc(i):
+        return clean({"path": f"f{i}.txt", "title": texts[(i + 1) % 5][:12], "title_gram": texts[(i + 1) % 5],
+                      "body": texts[i % 5] * (1 + i % 4), "code": f"C{i}", "meta": "高平市教育局",
+                      "author": "高平市教育局,晋城市教育局"[: 6 + 7 * (i % 2)], "year": 2020 + i % 3,
+                      "date": 20200101 + i, "cites": "高教字〔2022〕1号" if i % 3 else ""})
+
+    first = tmp_path / "a"
+    first.mkdir()
+    ix = wi.create_in(str(first), make_schema())
+    for chunk in (range(0, 150), range(150, 300), range(300, 320)):  # 150+ postings: several blocks
+        w = ix.writer()
+        for i in chunk:
+            w.add_document(**doc(i))
+        w.commit(merge=False)
+    w = ix.writer()
+    w.delete_by_term("path", "f7.txt")
+    w.commit(merge=False)
+    second = tmp_path / "b"
+    shutil.copytree(first, second)
+
+    w = wi.open_dir(str(first)).writer()
+    assert len(w.segments) == 3
+    merge_into_one(w)
+    w.commit(mergetype=drop_old_segments)
+    wi.open_dir(str(second)).writer().commit(optimize=True)
+
+    def values(m):
+        out = []
+        while m.is_active():
+            out.append((m.id(), m.weight(), m.value()))
+            m.next()
+        return out
+
+    def dump(folder):
+        out = {}
+        with wi.open_dir(str(folder)).reader() as r:
+            assert r.is_atomic() and not r.has_deletions() and r.doc_count_all() == 319
+            for field, term in r.all_terms():
+                info = r.term_info(field, term)
+                out[(field, term)] = (info.min_length(), info.max_length(), info.max_weight(), info.doc_frequency(),
+                                      info.weight(), info.min_id(), info.max_id(), values(r.postings(field, term)))
+            docs = range(r.doc_count_all())
+            out["stored"] = [r.stored_fields(d) for d in docs]
+            out["lengths"] = [[r.doc_field_length(d, f) for f in ("gram", "title_gram")] for d in docs]
+            out["columns"] = [[r.column_reader(c)[d] for c in ("code", "date", "author")] for d in docs]
+        return out
+
+    ours, theirs = dump(first), dump(second)
+    assert ours.keys() == theirs.keys() and len(ours) > 100
+    assert ours == theirs
