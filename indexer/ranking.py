@@ -92,8 +92,8 @@ class _Segment:
                 scores = scores[i1] + sc2[i2]
         elif kind is Q.Or and not q.scale and not q.minmatch:
             ids, scores = self._union(q.subqueries)
-        elif (kind is Q.Prefix and q.text) or kind is Q.TermRange:  # whoosh: an OR of the
-            # segment's terms, or the one term unboosted
+        elif (kind is Q.Prefix and q.text) or kind is Q.TermRange:
+            # as whoosh: an OR of the segment's terms, or the one term unboosted
             terms = [Q.Term(q.fieldname, t) for t in q._btexts(self.reader)]
             if len(terms) == 1:
                 return self._term(terms[0])
