@@ -4,7 +4,7 @@ The snippet is cut from the stored text around what the user typed, marking the 
 and their segmented words (longest first). That is exact for every way a hit can match
 (bigrams, words, a phrase) and costs microseconds; whoosh's own highlighter re-tokenises
 stored bodies (130–200 ms per 10 hits, DESIGN §11) and its pinpoint mode needs character
-spans in the postings, a third of the index (indexer/analysis.py).
+spans in the postings, over a quarter of them (indexer/analysis.py).
 """
 
 from __future__ import annotations
