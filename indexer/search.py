@@ -169,10 +169,16 @@ def _facets(searcher, q) -> dict[str, dict[str, int]]:
 
     grouped = searcher.search(q, limit=None, scored=False, maptype=sorting.UnorderedList, groupedby={
         name: sorting.FieldFacet(name, allow_overlap=(name == "author")) for name in FACETS})
-    code_of = _code_reader(searcher)
+    read_code, codes = _code_reader(searcher), {}
+
+    def record_of(d):  # a loose file (no 档号) is its own record
+        if d not in codes:
+            codes[d] = read_code(d) or -1 - d
+        return codes[d]
+
     out = {}
     for name, label in FACETS.items():
-        counts = {str(k).replace(",", "、"): len({code_of(d) or -1 - d for d in docs})
+        counts = {str(k).replace(",", "、"): len({record_of(d) for d in docs})
                   for k, docs in grouped.groups(name).items() if k not in (None, "")}
         out[label] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     return out
