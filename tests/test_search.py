@@ -30,21 +30,28 @@ DOCS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def small(tmp_path_factory):
+def indexed_archive(root, records):
+    """An archive at ``root`` holding (Record, text) pairs as record folders with 正文.txt, indexed."""
     from archive.store import Archive
     from tests.conftest import make_config
 
-    archive = Archive.init(tmp_path_factory.mktemp("small") / "档案库", make_config())
-    for item, title, dn, day, kind, author, case, body in DOCS:
-        rec = Record(ArchivalCode("A001", day.year, Retention.YEARS_30, "JJK", item), title, author=author,
-                     date=day, doc_number=DocNumber.parse(dn), doc_type=kind, case=case)
+    archive = Archive.init(root, make_config())
+    for rec, body in records:
         folder = archive.root / rec.relative_folder()
         folder.mkdir(parents=True)
         rec.save(folder)
         (folder / "正文.txt").write_text(body, encoding="utf-8")
     ai = ArchiveIndex(archive, notify=lambda m: None)
     ai.rebuild()
+    return archive, ai
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    archive, ai = indexed_archive(tmp_path_factory.mktemp("small") / "档案库", [
+        (Record(ArchivalCode("A001", day.year, Retention.YEARS_30, "JJK", item), title, author=author, date=day,
+                doc_number=DocNumber.parse(dn), doc_type=kind, case=case), body)
+        for item, title, dn, day, kind, author, case, body in DOCS])
     yield ai
     archive.close()
 
@@ -204,19 +211,9 @@ def test_single_character_and_negative_only_queries_rank_like_whoosh(small):
 def test_a_word_standing_as_a_word_ranks_above_the_same_characters_by_chance(tmp_path):
     """研究生 in 研究生物学 holds all its bigrams but is not the word: it matches (recall never
     depends on segmentation) and ranks below the text where 研究生 is a word."""
-    from archive.store import Archive
-    from tests.conftest import make_config
-
-    archive = Archive.init(tmp_path / "档案库", make_config())
     texts = {1: "各校要组织教师研究生物学，研究生物学课堂教学。", 2: "各校要组织教师报考研究生招生考试，按时报送。"}
-    for item, text in texts.items():
-        rec = Record(ArchivalCode("A001", 2022, Retention.YEARS_30, "JJK", item), f"情况说明{item}",
-                     author="高平市教育局", date=date(2022, 3, item), doc_type="报告")
-        folder = archive.root / rec.relative_folder()
-        folder.mkdir(parents=True)
-        rec.save(folder)
-        (folder / "正文.txt").write_text(text, encoding="utf-8")
-    ai = ArchiveIndex(archive, notify=lambda m: None)
-    ai.rebuild()
+    archive, ai = indexed_archive(tmp_path / "档案库", [
+        (Record(ArchivalCode("A001", 2022, Retention.YEARS_30, "JJK", item), f"情况说明{item}",
+                author="高平市教育局", date=date(2022, 3, item), doc_type="报告"), text) for item, text in texts.items()])
     assert [h.title for h in search(ai, "研究生").hits] == ["情况说明2", "情况说明1"]
     archive.close()
