@@ -17,6 +17,8 @@ Measured 2026-11-29 on the shared 2-core machine (load ~2.5 from other work):
   native events: single drops p50 0.67 s, p95 0.77 s, max 1.08 s; 1,000-.docx burst 23.8 s, 0 lost, 0 twice
   --polling:     single drops p50 0.99 s, p95 1.13 s (50 drops);   1,000-.docx burst 23.5 s, 0 lost, 0 twice
 Before the watcher stopped merging segments inside each one-file commit: p95 4.0 s, max 5.5 s.
+After the index lost its positional word field (schema 10, same machine, idle): native events, 60 drops
+p50 0.58 s, p95 0.61 s, max 0.82 s; 1,000-.docx burst 12.6 s, 0 lost, 0 twice.
 """
 
 from __future__ import annotations
