@@ -176,8 +176,7 @@ class _Segment:
         if not hasattr(column, "_dbfile"):  # no document of the segment has a value
             return values
         n = min(column._count, doccount)
-        raw = np.frombuffer(bytes(column._dbfile.get(column._basepos, n * column._fixedlen)),
-                            dtype=">" + column._typecode).astype(np.int64)
+        raw = np.frombuffer(_read(column, n * column._fixedlen), dtype=">" + column._typecode).astype(np.int64)
         values[:n] = np.where(raw == column._default, -1, raw)
         return values
 
@@ -231,5 +230,14 @@ def raw_length_bytes(reader, field: str) -> np.ndarray:
     column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
     if column is not None and column._count:
         n = min(column._count, doccount)
-        raw[:n] = np.frombuffer(bytes(column._dbfile.get(column._basepos, n)), dtype=np.uint8)
+        raw[:n] = np.frombuffer(_read(column, n), dtype=np.uint8)
     return raw
+
+
+def _read(column, size: int) -> bytes:
+    """A column's first ``size`` bytes; a short read is a damaged index file (EOFError, which
+    indexer/search.py answers by rebuilding the index), not a numpy shape error."""
+    data = bytes(column._dbfile.get(column._basepos, size))
+    if len(data) != size:
+        raise EOFError(f"索引列文件不完整（应有 {size} 字节，读到 {len(data)} 字节）")
+    return data

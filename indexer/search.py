@@ -93,6 +93,8 @@ def _looks_corrupt(e: Exception) -> bool:
     import struct
     import zlib
 
+    if type(e) is Exception and str(e).startswith("Block tag error"):  # whoosh: a posting list's
+        return True  # header is not where its term says
     return isinstance(e, (OSError, EOFError, struct.error, zlib.error, pickle.UnpicklingError))
 
 

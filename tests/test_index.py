@@ -181,13 +181,15 @@ def test_schema_change_rebuilds_automatically(ix, archive):
     assert any("索引结构版本 1 已过时" in m and "重建" in m for m in ix.messages)
 
 
-@pytest.mark.parametrize("damage", ["garbage", "missing"])
+@pytest.mark.parametrize("damage", ["garbage", "missing", "postings"])
 def test_corrupt_or_missing_index_is_rebuilt_not_emptied(ix, archive, damage):
     for i in range(1, 4):
         add_record(archive, 20 + i, f"关于第{i}件事的通知", f"第{i}件正文")
     ix.rebuild()
     for p in archive.index_dir.iterdir():
-        if p.name.endswith(".seg") or p.name.endswith(".toc"):
+        if damage == "postings" and p.suffix == ".pst":  # found only when a search reads the lists
+            p.write_bytes(p.read_bytes()[:40] + b"\x00garbage" * 10)
+        elif damage != "postings" and (p.name.endswith(".seg") or p.name.endswith(".toc")):
             if damage == "garbage":
                 p.write_bytes(b"\x00garbage" * 10)
             else:
