@@ -52,19 +52,16 @@ def merge_into_one(w) -> None:
     for field in sorted(name for name in fieldnames if schema[name].indexed):
         fieldobj = schema[field]
         lexicons = [_lexicon(r, field, i) for i, r in enumerate(readers)]
-        started = False
         lengths = _new_lengths(readers, docmaps, field, requant, w.docnum) if fieldobj.scorable else None
-        current, holders = None, []
+        started, current, holders = False, None, []
         for btext, i in heapq.merge(*lexicons):
             if btext != current:
                 if holders:
-                    started = started or _start_field(fw, field, fieldobj)
-                    _write_term(fw, field, current, fieldobj, readers, docmaps, holders, lengths)
+                    started = _write_term(fw, field, fieldobj, current, readers, docmaps, holders, lengths, started)
                 current, holders = btext, []
             holders.append(i)
         if holders:
-            started = started or _start_field(fw, field, fieldobj)
-            _write_term(fw, field, current, fieldobj, readers, docmaps, holders, lengths)
+            started = _write_term(fw, field, fieldobj, current, readers, docmaps, holders, lengths, started)
         if started:
             fw.finish_field()
 
@@ -82,11 +79,6 @@ def _lexicon(reader, field: str, i: int):
             yield btext, i
 
 
-def _start_field(fw, field, fieldobj) -> bool:
-    fw.start_field(field, fieldobj)
-    return True
-
-
 def _new_lengths(readers, docmaps, field, requant, doccount) -> np.ndarray:
     """Each new document's length in ``field`` as whoosh will read it from the new segment."""
     lengths = np.zeros(doccount, dtype=np.float64)
@@ -97,7 +89,9 @@ def _new_lengths(readers, docmaps, field, requant, doccount) -> np.ndarray:
     return lengths
 
 
-def _write_term(fw, field, btext, fieldobj, readers, docmaps, holders, lengths) -> None:
+def _write_term(fw, field, fieldobj, btext, readers, docmaps, holders, lengths, started: bool) -> bool:
+    """One term's postings from the segments holding it, renumbered, deleted documents left out;
+    the field is started with its first term that has any (as whoosh does). Whether it is."""
     ids, weights, values = [], [], []
     has_values = fieldobj.format.fixed_value_size() != 0
     for i in holders:
@@ -111,7 +105,9 @@ def _write_term(fw, field, btext, fieldobj, readers, docmaps, holders, lengths) 
     ids = np.concatenate(ids)
     weights = np.concatenate(weights)
     if not len(ids):
-        return
+        return started
+    if not started:
+        fw.start_field(field, fieldobj)
     fw.start_term(btext)
     pw = fw._postwriter
     limit = pw._blocklimit
@@ -128,4 +124,5 @@ def _write_term(fw, field, btext, fieldobj, readers, docmaps, holders, lengths) 
         pw._minlength = int(lens.min()) if len(lens) else None
         pw._maxlength = int(lens.max()) if len(lens) else 0
     fw.finish_term()
+    return True
 
