@@ -100,9 +100,10 @@ def _looks_corrupt(e: Exception) -> bool:
 
 def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
     with index.searcher() as s:
-        best, matched, results = _best_per_record(s, q, page * limit, sort)
+        record_of = _record_key(s)
+        best, matched, results = _best_per_record(s, q, page * limit, sort, record_of)
         shown = best[(page - 1) * limit:page * limit]
-        total, exact = _total(s, matched, results)
+        total, exact = _total(matched, results, record_of)
         if facets == "auto":  # counting every match costs ~1 s at 100,000 documents: only when few
             facets = total <= FACETS_AUTO_UP_TO
         facets = facets and total > 0
@@ -119,7 +120,7 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
                 doctype=f.get("doctype", ""), year=f.get("year"), snippet=_clean(snippet),
                 score=round(float(score or 0.0), 3), record=f.get("record", "")))
         if facets:
-            out.facets = _facets(s, q)
+            out.facets = _facets(s, q, record_of)
         return out
 
 
@@ -127,7 +128,7 @@ EXACT_COUNT_UP_TO = 2000
 FACETS_AUTO_UP_TO = 20000
 
 
-def _best_per_record(searcher, q, want: int, sort: str):
+def _best_per_record(searcher, q, want: int, sort: str, record_of):
     """The first ``want`` (score, docnum), one per record (件): a record's .docx and .pdf match
     alike, and users look for documents, not files; loose files (no 档号) each count. Also
     every matching docnum (when indexer/ranking.py ranked the query) or whoosh's results.
@@ -139,7 +140,6 @@ def _best_per_record(searcher, q, want: int, sort: str):
 
     from indexer.ranking import top_docs
 
-    code_of = _code_reader(searcher)
     fetch = max(2 * want, 20)
     while True:
         matched = results = None
@@ -152,10 +152,10 @@ def _best_per_record(searcher, q, want: int, sort: str):
             hits = [(hit.score, hit.docnum) for hit in results]
         seen, best = set(), []
         for score, docnum in hits:
-            code = code_of(docnum)
-            if code and code in seen:
+            record = record_of(docnum)
+            if record in seen:
                 continue
-            seen.add(code)
+            seen.add(record)
             best.append((score, docnum))
             if len(best) == want:
                 return best, matched, results
@@ -164,20 +164,13 @@ def _best_per_record(searcher, q, want: int, sort: str):
         fetch *= 4
 
 
-def _facets(searcher, q) -> dict[str, dict[str, int]]:
+def _facets(searcher, q, record_of) -> dict[str, dict[str, int]]:
     """Matching records (件) counted by 年度 / 文种 / 机关, like the total (a record's .docx and
     .pdf once; a record of two organs counts for both)."""
     from whoosh import sorting
 
     grouped = searcher.search(q, limit=None, scored=False, maptype=sorting.UnorderedList, groupedby={
         name: sorting.FieldFacet(name, allow_overlap=(name == "author")) for name in FACETS})
-    read_code, codes = _code_reader(searcher), {}
-
-    def record_of(d):  # a loose file (no 档号) is its own record
-        if d not in codes:
-            codes[d] = read_code(d) or -1 - d
-        return codes[d]
-
     out = {}
     for name, label in FACETS.items():
         counts = {str(k).replace(",", "、"): len({record_of(d) for d in docs})
@@ -186,7 +179,7 @@ def _facets(searcher, q) -> dict[str, dict[str, int]]:
     return out
 
 
-def _total(searcher, matched, results) -> tuple[int, bool]:
+def _total(matched, results, record_of) -> tuple[int, bool]:
     """How many records (件) match — files of one record count once, loose files each.
     Exact from the matching documents' 档号 column when at most EXACT_COUNT_UP_TO files match;
     beyond that the number of files (or whoosh's estimate, an upper bound: it skips blocks that
@@ -197,23 +190,25 @@ def _total(searcher, matched, results) -> tuple[int, bool]:
         matched = list(results.docs())
     elif len(matched) > EXACT_COUNT_UP_TO:
         return len(matched), False
-    code_of = _code_reader(searcher)
-    records, loose = set(), 0
-    for docnum in matched:
-        code = code_of(int(docnum))
-        if code:
-            records.add(code)
-        else:
-            loose += 1
-    return len(records) + loose, True
+    return len({record_of(int(d)) for d in matched}), True
 
 
-def _code_reader(searcher):
-    """档号 by document number, from the column (no stored fields loaded)."""
+def _record_key(searcher):
+    """docnum → which record (件) the file is: its 档号, read once from the column (no stored
+    fields loaded); a loose file (no 档号) is a record of its own."""
     try:
-        return searcher.reader().column_reader("code").__getitem__
+        column = searcher.reader().column_reader("code")
+        read = column.__getitem__
     except NotImplementedError:  # a reader without columns (e.g. an empty segment set)
-        return lambda d: searcher.stored_fields(d).get("code", "")
+        read = lambda d: searcher.stored_fields(d).get("code", "")  # noqa: E731
+    keys: dict[int, object] = {}
+
+    def record_of(docnum: int):
+        if docnum not in keys:
+            keys[docnum] = read(docnum) or -1 - docnum
+        return keys[docnum]
+
+    return record_of
 
 
 def _clean(snippet: str) -> str:
