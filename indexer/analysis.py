@@ -128,6 +128,30 @@ def query_grams(text: str) -> list[list[str]]:
     non-overlapping bigrams (plus the last one), which halves the terms at almost no loss of
     precision on text that long; one character is its unigram; an ASCII run is itself.
     """
+    def pinning(run: str) -> list[str]:
+        if len(run) <= 6:  # short: every bigram, so 公厅关于 does not match 公厅…关于
+            return _bigrams(run)
+        starts = list(range(0, len(run) - 1, 2))
+        if starts[-1] != len(run) - 2:
+            starts.append(len(run) - 2)
+        return [run[i:i + 2] for i in starts]
+
+    return _query_runs(text, pinning)
+
+
+def phrase_grams(text: str) -> list[str]:
+    """Every overlapping bigram of each Chinese run (a lone character: itself) and every ASCII
+    run, in order: a document holding all of them holds the phrase, give or take a repeat."""
+    return [t for terms in _query_runs(text, _bigrams) for t in terms]
+
+
+def _bigrams(run: str) -> list[str]:
+    return [run[i:i + 2] for i in range(len(run) - 1)]
+
+
+def _query_runs(text: str, chinese_terms) -> list[list[str]]:
+    """The terms of each run of a query in order: ``chinese_terms(run)`` for a Chinese run of two
+    or more characters, the lone character for one, the run itself for ASCII."""
     folded = fold(text)
     runs: list[tuple[int, list[str]]] = []
     for m in _CJK_RUN.finditer(folded):
@@ -136,35 +160,12 @@ def query_grams(text: str) -> list[list[str]]:
             # before digits/letters (第3条) the character ends its run in the text too, where it
             # is indexed alone; otherwise it can only be found as the start of a bigram
             nxt = folded[m.end():m.end() + 1]
-            terms = [run] if nxt and re.match(r"[0-9a-z]", nxt) else [PREFIX_MARK + run]
-        elif len(run) <= 6:  # short: every bigram, so 公厅关于 does not match 公厅…关于
-            terms = [run[i:i + 2] for i in range(len(run) - 1)]
+            runs.append((m.start(), [run] if nxt and re.match(r"[0-9a-z]", nxt) else [PREFIX_MARK + run]))
         else:
-            starts = list(range(0, len(run) - 1, 2))
-            if starts[-1] != len(run) - 2:
-                starts.append(len(run) - 2)
-            terms = [run[i:i + 2] for i in starts]
-        runs.append((m.start(), terms))
+            runs.append((m.start(), chinese_terms(run)))
     for m in _ASCII_RUN.finditer(folded):
         runs.append((m.start(), [m.group()]))
     return [terms for _pos, terms in sorted(runs)]
-
-
-def phrase_grams(text: str) -> list[str]:
-    """Every overlapping bigram of each Chinese run (a lone character: itself) and every ASCII
-    run, in order: a document holding all of them holds the phrase, give or take a repeat."""
-    folded = fold(text)
-    found: list[tuple[int, list[str]]] = []
-    for m in _CJK_RUN.finditer(folded):
-        run = m.group()
-        if len(run) == 1:
-            nxt = folded[m.end():m.end() + 1]
-            found.append((m.start(), [run] if nxt and re.match(r"[0-9a-z]", nxt) else [PREFIX_MARK + run]))
-        else:
-            found.append((m.start(), [run[i:i + 2] for i in range(len(run) - 1)]))
-    for m in _ASCII_RUN.finditer(folded):
-        found.append((m.start(), [m.group()]))
-    return [t for _p, terms in sorted(found) for t in terms]
 
 
 PART_SEP = "\x1f"

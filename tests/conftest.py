@@ -20,6 +20,18 @@ def corpus_path(*parts: str) -> Path:
     return path
 
 
+def write_docx(path: Path, paragraphs) -> Path:
+    """A Word file holding these paragraphs, as a clerk's office would save it."""
+    from docx import Document
+
+    d = Document()
+    for p in paragraphs:
+        d.add_paragraph(p)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    d.save(str(path))
+    return path
+
+
 def make_config(**over) -> ArchiveConfig:
     data = {
         "fonds": {"code": "A001", "name": "高平市教育局"},

@@ -7,19 +7,15 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from docx import Document
 
 from archive.audit import Problem, check
 from archive.filing import file_record, find_record
+from tests.conftest import write_docx
 from wenshu.cli import main
 
 
 def _docx(path, *lines):
-    d = Document()
-    for line in lines:
-        d.add_paragraph(line)
-    d.save(path)
-    return path
+    return write_docx(path, lines)
 
 
 @pytest.fixture

@@ -8,20 +8,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from docx import Document
 
 import archive.filing as filing
 from archive.errors import WenshuError
 from archive.filing import file_record, find_record, iter_records, staging_leftovers
 from archive.registry import ISSUED, VOID
+from tests.conftest import write_docx
 
 
 def _docx(path, *paragraphs):
-    d = Document()
-    for p in paragraphs or ("关于测试的通知",):
-        d.add_paragraph(p)
-    d.save(path)
-    return path
+    return write_docx(path, paragraphs or ("关于测试的通知",))
 
 
 def _state(archive):

@@ -12,19 +12,12 @@ from archive.errors import WenshuError
 from archive.editing import edit_record
 from archive.filing import find_record, iter_records
 from archive.registry import VOID
+from tests.conftest import write_docx
 from wenshu.cli import main
 
 CITY_NOTICE = ["晋城市教育局文件", "晋市教字〔2022〕15号", "关于进一步规范校外培训", "机构管理的通知",
                "各县（市、区）教育局：", "为进一步规范校外培训机构管理，现就有关事项通知如下。",
                "晋城市教育局", "2022年3月10日", "抄送：晋城市人民政府办公室。"]
-
-
-def _docx(path, lines):
-    d = Document()
-    for line in lines:
-        d.add_paragraph(line)
-    d.save(path)
-    return path
 
 
 def run(archive, *args):
@@ -39,7 +32,7 @@ def _snapshot(archive):
 
 
 def test_file_show_list(archive, tmp_path):
-    p = _docx(tmp_path / "市局通知.docx", CITY_NOTICE)
+    p = write_docx(tmp_path / "市局通知.docx", CITY_NOTICE)
     res = run(archive, "file", str(p), "--set", "关键词=校外培训、规范管理")
     assert res.exit_code == 0, res.output
     assert "已归档：A001-WS·2022-D30-0001　关于进一步规范校外培训机构管理的通知　晋市教字〔2022〕15号" in res.output
@@ -61,7 +54,7 @@ def test_file_show_list(archive, tmp_path):
 
 
 def test_set_overrides_what_was_read_and_case_retention_org(archive, tmp_path):
-    p = _docx(tmp_path / "线索.docx", ["群众来信", "反映某培训机构在学科类培训。"])
+    p = write_docx(tmp_path / "线索.docx", ["群众来信", "反映某培训机构在学科类培训。"])
     res = run(archive, "file", str(p), "--retention", "D10", "--case", "督2022-01",
               "--set", "题名=关于某培训机构违规培训的举报", "--set", "日期=二〇二二年四月一日",
               "--set", "责任者=群众来信", "--set", "文种=线索", "--set", "时限=2022-04-15",
@@ -76,9 +69,9 @@ def test_set_overrides_what_was_read_and_case_retention_org(archive, tmp_path):
 
 
 def test_several_files_each_its_own_record_and_one_failure_does_not_stop_the_others(archive, tmp_path):
-    a = _docx(tmp_path / "a.docx", CITY_NOTICE)
+    a = write_docx(tmp_path / "a.docx", CITY_NOTICE)
     (tmp_path / "坏.docx").write_bytes(b"PK\x03\x04broken")
-    b = _docx(tmp_path / "b.docx", ["关于召开会议的通知", "各校：", "定于明天开会。", "高平市教育局", "2022年4月2日"])
+    b = write_docx(tmp_path / "b.docx", ["关于召开会议的通知", "各校：", "定于明天开会。", "高平市教育局", "2022年4月2日"])
     res = run(archive, "file", str(a), str(tmp_path / "坏.docx"), str(b))
     assert res.exit_code == 1
     assert "坏.docx 不是有效的 Word 文档" in res.output and "1 份文件未归档" in res.output
@@ -87,8 +80,8 @@ def test_several_files_each_its_own_record_and_one_failure_does_not_stop_the_oth
 
 
 def test_one_record_from_several_files(archive, tmp_path):
-    a = _docx(tmp_path / "通知.docx", CITY_NOTICE)
-    b = _docx(tmp_path / "附件.docx", ["附件", "检查表"])
+    a = write_docx(tmp_path / "通知.docx", CITY_NOTICE)
+    b = write_docx(tmp_path / "附件.docx", ["附件", "检查表"])
     assert run(archive, "file", str(a), str(b), "--one").exit_code == 0
     (_, r), = iter_records(archive)
     assert [(f.name, f.role) for f in r.files] == [("通知.docx", "原件"), ("附件.docx", "附件")]
@@ -123,10 +116,10 @@ def test_bad_input_is_a_clear_message_and_nothing_is_half_filed(archive, tmp_pat
     elif case == "inside_archive":
         args, message = [str(archive.config_path)], "位于档案库内部"
     elif case == "long_title":
-        p = _docx(tmp_path / "长.docx", CITY_NOTICE)
+        p = write_docx(tmp_path / "长.docx", CITY_NOTICE)
         args, message = [str(p), "--set", "题名=" + "长" * 2000], "题名过长（2000 字）"
     elif case == "illegal_name":
-        p = _docx(tmp_path / "ok.docx", ["正文"])
+        p = write_docx(tmp_path / "ok.docx", ["正文"])
         args, message = [str(p), "--set", "题名=" + '\\/:*?"<>|'], ""
     elif case == "directory":
         args, message = [str(tmp_path)], "不是文件"
@@ -147,7 +140,7 @@ def test_bad_input_is_a_clear_message_and_nothing_is_half_filed(archive, tmp_pat
 
 def test_file_name_full_of_illegal_characters(archive, tmp_path):
     name = '通知\\:*?"<>|.docx'
-    p = _docx(tmp_path / name, CITY_NOTICE)
+    p = write_docx(tmp_path / name, CITY_NOTICE)
     assert run(archive, "file", str(p)).exit_code == 0
     folder, r = next(iter_records(archive))
     assert r.files[0].name == "通知" + "_" * 8 + ".docx" and (folder / r.files[0].name).is_file()
@@ -156,7 +149,7 @@ def test_file_name_full_of_illegal_characters(archive, tmp_path):
 def test_edit_appends_history_and_audits_number_and_code_changes(archive, tmp_path):
     n8 = archive.registry.issue(archive.prefix("高教字"), 2022, "关于寒假安全的通知")
     n9 = archive.registry.issue(archive.prefix("高教字"), 2022, "关于开学工作的通知")
-    p = _docx(tmp_path / "寒假.docx", ["高平市教育局文件", "高教字〔2022〕1号", "关于寒假安全的通知", "各校：",
+    p = write_docx(tmp_path / "寒假.docx", ["高平市教育局文件", "高教字〔2022〕1号", "关于寒假安全的通知", "各校：",
                                       "正文。", "高平市教育局", "2022年1月10日"])
     assert run(archive, "file", str(p), "--set", "来源=发文", "--org", "BGS").exit_code == 0
     assert archive.registry.find(n8).record == "A001-WS·2022-D30-BGS-0001"
@@ -188,8 +181,8 @@ def test_edit_appends_history_and_audits_number_and_code_changes(archive, tmp_pa
 
 
 def test_edit_refuses_bad_changes_and_changes_nothing(archive, tmp_path):
-    assert run(archive, "file", str(_docx(tmp_path / "a.docx", CITY_NOTICE))).exit_code == 0
-    assert run(archive, "file", str(_docx(tmp_path / "b.docx", ["关于另一件事的通知", "晋市教字〔2022〕16号", "各校：", "正文。", "晋城市教育局", "2022年5月1日"]))).exit_code == 0
+    assert run(archive, "file", str(write_docx(tmp_path / "a.docx", CITY_NOTICE))).exit_code == 0
+    assert run(archive, "file", str(write_docx(tmp_path / "b.docx", ["关于另一件事的通知", "晋市教字〔2022〕16号", "各校：", "正文。", "晋城市教育局", "2022年5月1日"]))).exit_code == 0
     folder, _ = find_record(archive, "A001-WS·2022-D30-0001")
     before = (folder / "record.json").read_bytes()
     for sets, msg in [(["档号=A001-WS·2022-D30-0009"], "不能直接修改“档号”"),
@@ -227,7 +220,7 @@ def test_filed_documents_are_searchable_at_once(archive, tmp_path):
     idx = ArchiveIndex(archive)
     idx.rebuild()  # an index already in use, so nothing but `wenshu file` can add the document to it
     idx.close()
-    p = _docx(tmp_path / "市局通知.docx", CITY_NOTICE)
+    p = write_docx(tmp_path / "市局通知.docx", CITY_NOTICE)
     result = run(archive, "file", str(p))
     assert result.exit_code == 0 and "已编入全文索引（1 个文件）" in result.output
     idx = ArchiveIndex(archive)

@@ -6,29 +6,21 @@ import json
 from datetime import date
 
 from click.testing import CliRunner
-from docx import Document
 
 from archive.cases import cases, get_case, overdue_cases
 from archive.receive import receive
+from tests.conftest import write_docx
 from wenshu.cli import main
 
 CASE = "督2022-003"
 
 
-def _docx(path, lines):
-    d = Document()
-    for line in lines:
-        d.add_paragraph(line)
-    d.save(path)
-    return path
-
-
 def _open_case(archive, tmp_path):
-    clue = _docx(tmp_path / "线索.docx", ["关于某培训机构违规开展学科类培训的举报", "有家长反映……", "2022年4月1日"])
-    letter = _docx(tmp_path / "督办函.docx", ["高平市教育局", "高教督函〔2022〕3号", "关于督促整改违规培训问题的督办函",
+    clue = write_docx(tmp_path / "线索.docx", ["关于某培训机构违规开展学科类培训的举报", "有家长反映……", "2022年4月1日"])
+    letter = write_docx(tmp_path / "督办函.docx", ["高平市教育局", "高教督函〔2022〕3号", "关于督促整改违规培训问题的督办函",
                                             "高平市某某培训学校：", "经查……请于2022年5月10日前整改到位。",
                                             "高平市教育局", "2022年4月20日"])
-    notice = _docx(tmp_path / "整改通知书.docx", ["高平市教育局", "高教整改〔2022〕1号", "关于某某培训学校的整改通知书",
+    notice = write_docx(tmp_path / "整改通知书.docx", ["高平市教育局", "高教整改〔2022〕1号", "关于某某培训学校的整改通知书",
                                                "高平市某某培训学校：", "限你单位于2022年5月31日前完成整改并书面报告。",
                                                "高平市教育局", "2022年5月12日"])
     receive(archive, [clue], {"责任者": "家长来信"}, case=CASE)
@@ -39,7 +31,7 @@ def _open_case(archive, tmp_path):
 
 def test_case_in_date_order_with_who_sent_what(archive, tmp_path):
     _open_case(archive, tmp_path)
-    receive(archive, [_docx(tmp_path / "other.docx", ["关于别的事的通知", "各校：", "高平市教育局", "2022年1月1日"])])
+    receive(archive, [write_docx(tmp_path / "other.docx", ["关于别的事的通知", "各校：", "高平市教育局", "2022年1月1日"])])
     (c,) = cases(archive)
     assert c.id == CASE and [r.doc_type for r in c.records] == ["", "督办函", "整改通知书"]
     assert [r.date for r in c.records] == [date(2022, 4, 1), date(2022, 4, 20), date(2022, 5, 12)]
@@ -58,7 +50,7 @@ def test_overdue_until_a_report_comes_back(archive, tmp_path):
     assert late[1].days == 1
 
     # A report filed after the 督办函 but before the 整改通知书 answers only the first.
-    receive(archive, [_docx(tmp_path / "r1.docx", ["关于违规培训问题的情况报告", "高平市教育局：", "……",
+    receive(archive, [write_docx(tmp_path / "r1.docx", ["关于违规培训问题的情况报告", "高平市教育局：", "……",
                                                    "高平市某某培训学校", "2022年5月11日"])], case=CASE)
     (c, late), = overdue_cases(archive, date(2022, 6, 1))
     assert [o.record.doc_type for o in late] == ["整改通知书"]
@@ -67,7 +59,7 @@ def test_overdue_until_a_report_comes_back(archive, tmp_path):
     data = json.loads(res.output)
     assert data[0]["案件"] == CASE and data[0]["逾期"][0]["时限"] == "2022-05-31"
 
-    receive(archive, [_docx(tmp_path / "r2.docx", ["关于整改情况的整改报告", "高平市教育局：", "已整改。",
+    receive(archive, [write_docx(tmp_path / "r2.docx", ["关于整改情况的整改报告", "高平市教育局：", "已整改。",
                                                    "高平市某某培训学校", "2022年6月5日"])], case=CASE)
     assert overdue_cases(archive, date(2022, 6, 10)) == []
     assert get_case(archive, CASE).records[-1].doc_type == "整改报告"

@@ -15,7 +15,8 @@ import pytest
 
 from indexer.index import ArchiveIndex
 from indexer.watcher import Watcher
-from watch_helpers import indexed, make_docx, wait_gone, wait_idle, wait_indexed, wait_until
+from tests.conftest import write_docx
+from watch_helpers import indexed, wait_gone, wait_idle, wait_indexed, wait_until
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ def test_thousand_files_at_once_all_indexed_none_twice(archive, start):
 def test_word_save_dance_is_one_update_and_nothing_lost(archive, start):
     w = start()
     doc = archive.root / "2022" / "草稿" / "关于课后服务的通知.docx"
-    make_docx(doc, ["关于课后服务的通知", "第一稿：课后服务时间为下午五点半。"])
+    write_docx(doc, ["关于课后服务的通知", "第一稿：课后服务时间为下午五点半。"])
     wait_indexed(archive, [rel(archive, doc)], body="第一稿")
     wait_idle(w)
     seen_paths = set()
@@ -110,7 +111,7 @@ def test_word_save_dance_is_one_update_and_nothing_lost(archive, start):
     lock.write_bytes(b"clerk")
     lo_lock.write_text("clerk,,host,2026")
     tmp = doc.parent / "~WRD0000.tmp"
-    make_docx(tmp, ["关于课后服务的通知", "第二稿：课后服务时间延长到下午六点。"])
+    write_docx(tmp, ["关于课后服务的通知", "第二稿：课后服务时间延长到下午六点。"])
     os.rename(doc, doc.parent / "~WRL0001.tmp")
     os.rename(tmp, doc)
     (doc.parent / "~WRL0001.tmp").unlink()

@@ -17,7 +17,8 @@ from click.testing import CliRunner
 from indexer import inbox
 from indexer.index import ArchiveIndex
 from indexer.watcher import Watcher
-from watch_helpers import NOTICE, indexed, make_docx, wait_idle, wait_indexed, wait_until
+from tests.conftest import write_docx
+from watch_helpers import NOTICE, indexed, wait_idle, wait_indexed, wait_until
 from wenshu.cli import main
 
 DOCNUM = "高教字〔2022〕8号"
@@ -38,7 +39,7 @@ def filed_docs(archive) -> dict[str, dict]:
 
 
 def test_dropped_document_is_filed_moved_and_searchable(archive, watcher):
-    dropped = make_docx(archive.inbox / "市局来文.docx", NOTICE)
+    dropped = write_docx(archive.inbox / "市局来文.docx", NOTICE)
     docs = wait_until(lambda: filed_docs(archive) or None, what="the dropped notice filed and indexed")
     (path, fields), = docs.items()
     assert fields["title"] == TITLE and path.startswith("2022/") and fields["code"].startswith("A001-WS·2022-")
@@ -74,7 +75,7 @@ def test_what_cannot_be_filed_is_set_aside_with_a_reason_and_never_deleted(archi
     assert not any(p.startswith("收件箱") for p in indexed(archive))
 
     # The same notice dropped twice: the second copy is already in the archive → set aside, kept.
-    make_docx(archive.inbox / "来文.docx", NOTICE)
+    write_docx(archive.inbox / "来文.docx", NOTICE)
     (path, _), = wait_until(lambda: filed_docs(archive) or None, what="first copy filed").items()
     wait_idle(watcher)
     copy = archive.inbox / "来文（重复）.docx"
@@ -89,7 +90,7 @@ def test_watch_once_reconciles_and_files_the_inbox(archive):
     folder = archive.root / "2022" / "离线放入"
     folder.mkdir(parents=True)
     (folder / "会议纪要.txt").write_text("局长办公会议纪要：课后服务经费。", encoding="utf-8")
-    make_docx(archive.inbox / "来文.docx", NOTICE)
+    write_docx(archive.inbox / "来文.docx", NOTICE)
     result = CliRunner().invoke(main, ["watch", "--once", "--stability", "0.1", "--archive", str(archive.root)])
     assert result.exit_code == 0, result.output
     docs = indexed(archive)
@@ -136,7 +137,7 @@ def test_wenshu_file_while_the_watcher_indexes_a_burst(archive, watcher, tmp_pat
     folder.mkdir(parents=True)
     for i in range(200):
         (folder / f"{i:03d}.txt").write_text(f"第{i}份台账", encoding="utf-8")
-    src = make_docx(tmp_path / "来文.docx", NOTICE)
+    src = write_docx(tmp_path / "来文.docx", NOTICE)
     result = CliRunner().invoke(main, ["file", str(src), "--archive", str(archive.root)])
     assert result.exit_code == 0, result.output
     wait_indexed(archive, [f"2023/批量/{i:03d}.txt" for i in range(200)])

@@ -4,7 +4,6 @@ and wait for the index to reach a state, bounded by a deadline — never a fixed
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from indexer.index import ArchiveIndex
 
@@ -69,17 +68,6 @@ def wait_idle(watcher, timeout: float = WAIT, quiet: float = 0.3) -> None:
             since = None
         time.sleep(0.02)
     raise AssertionError("watcher did not become idle")
-
-
-def make_docx(path: Path, paragraphs: list[str]) -> Path:
-    from docx import Document
-
-    d = Document()
-    for p in paragraphs:
-        d.add_paragraph(p)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    d.save(str(path))
-    return path
 
 
 NOTICE = ["高平市教育局文件", "高教字〔2022〕8号", "关于做好2022年暑期校外培训治理工作的通知",

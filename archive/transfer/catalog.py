@@ -14,6 +14,7 @@ from pathlib import Path
 from lxml import etree
 
 from archive.errors import WenshuError
+from archive.transfer.layout import parse_xml
 
 COLUMNS = ("序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注")
 
@@ -48,12 +49,7 @@ def catalog_xml(rows: list[CatalogRow], fonds: str, fonds_name: str) -> bytes:
 
 def parse_catalog_xml(data: bytes, source: str) -> tuple[dict, list[CatalogRow]]:
     """→ (root attributes, rows). Raises WenshuError naming the row and element that is wrong."""
-    try:
-        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError as e:
-        raise WenshuError(f"{source} 不是格式正确的 XML：{e}") from None
-    if root.tag != "文件目录":
-        raise WenshuError(f"{source} 的根元素应为 <文件目录>，现在是 <{root.tag}>。")
+    root = parse_xml(data, source, "文件目录")
     rows = []
     for i, el in enumerate(root.findall("文件"), 1):
         values = {}
@@ -81,10 +77,7 @@ def gaps_xml(gaps: list[tuple[str, str]]) -> bytes:
 
 
 def parse_gaps_xml(data: bytes, source: str) -> dict[str, str]:
-    try:
-        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError as e:
-        raise WenshuError(f"{source} 不是格式正确的 XML：{e}") from None
+    root = parse_xml(data, source)
     return {(el.findtext("档号") or "").strip(): (el.findtext("原因") or "").strip() for el in root.findall("缺号")}
 
 

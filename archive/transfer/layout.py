@@ -11,6 +11,8 @@ import os
 import unicodedata
 from pathlib import Path
 
+from archive.errors import WenshuError
+
 DATA = "data"
 README = "说明文件.txt"
 CATALOG_XML = "文件目录.xml"
@@ -24,6 +26,21 @@ ALLOWED_FORMATS = ("docx", "pdf", "ofd", "txt")  # content formats a receiver ac
 DIGESTS = ("sha256", "sm3")
 DIGEST_LABELS = {"sha256": "SHA-256", "sm3": "SM3"}
 RECORD_COUNT_TAG = "Record-Count"  # bag-info.txt: number of 件, checked against the catalog
+
+
+def parse_xml(data: bytes, source: str, root_tag: str | None = None):
+    """The root element of one of the package's XML files, read without entities or network
+    access (a package comes from elsewhere); WenshuError naming the file if it is not XML or,
+    with ``root_tag``, not that document."""
+    from lxml import etree  # only where an XML file is read
+
+    try:
+        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as e:
+        raise WenshuError(f"{source} 不是格式正确的 XML：{e}") from None
+    if root_tag and root.tag != root_tag:
+        raise WenshuError(f"{source} 的根元素应为 <{root_tag}>，现在是 <{root.tag}>。")
+    return root
 
 
 def scratch_base(need_bytes: int) -> str | None:

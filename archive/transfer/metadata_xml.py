@@ -16,7 +16,7 @@ from lxml import etree
 
 from archive.errors import WenshuError
 from archive.record import Record
-from archive.transfer.layout import DIGEST_LABELS
+from archive.transfer.layout import DIGEST_LABELS, parse_xml
 
 SCHEME = "DA/T 46-2009 文书类电子文件元数据方案"
 _LABEL_TO_ALG = {v: k for k, v in DIGEST_LABELS.items()}
@@ -148,12 +148,7 @@ def parse(data: bytes, source: str) -> dict:
     """元数据.xml → a record.json-shaped dict (plus 全宗名称, 当前位置 and 摘要 per file).
 
     Raises WenshuError naming the file and the element for anything malformed or missing."""
-    try:
-        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError as e:
-        raise WenshuError(f"{source} 不是格式正确的 XML：{e}") from None
-    if root.tag != "电子文件元数据":
-        raise WenshuError(f"{source} 的根元素应为 <电子文件元数据>，现在是 <{root.tag}>。")
+    root = parse_xml(data, source, "电子文件元数据")
     doc = root.find("文件实体")
     if doc is None:
         raise WenshuError(f"{source} 缺少元素 <文件实体>。")
