@@ -14,6 +14,7 @@ from pathlib import Path
 from archive.archival_code import _FONDS, _ORG, Retention
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
+from archive.limits import Limits
 
 CONFIG_NAME = "wenshu.toml"
 CLASSIFICATIONS = ("", "秘密", "机密", "绝密")  # 密级; "" means not classified
@@ -47,6 +48,11 @@ class ArchiveConfig:
     retention: Retention = Retention.YEARS_30
     classification: str = ""
     extra: dict = field(default_factory=dict)  # sections later features read (e.g. registry URL)
+
+    @property
+    def limits(self) -> Limits:
+        """[limits]: validated at load time, so a bad value is reported before any work starts."""
+        return Limits.from_section(self.extra.get("limits"))
 
     def prefix(self, code: str) -> Prefix:
         for p in self.prefixes:
@@ -129,6 +135,7 @@ class ArchiveConfig:
         if classification not in CLASSIFICATIONS:
             raise WenshuError(f"{source}：defaults.classification（默认密级）应为空、秘密、机密或绝密。")
 
+        Limits.from_section(data.get("limits"), source)
         known = {"fonds", "organ", "prefixes", "departments", "defaults"}
         return cls(fonds_code, fonds_name, organ_name, organ_mark, tuple(prefixes),
                    dict(departments), retention, classification,
