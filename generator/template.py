@@ -17,6 +17,7 @@ from pathlib import Path
 import jinja2
 
 from archive.errors import WenshuError
+from archive.limits import Limits
 from generator.compiled import CompiledTemplate
 from generator.fields import Manifest
 from generator.sandbox import check_source
@@ -92,6 +93,7 @@ def load_user_template(path: Path, manifest_path: Path | None = None) -> Templat
     if path.suffix.lower() == ".dotx" or _content_types(path, where).find(_DOTX) >= 0:
         raise WenshuError(f"{where}这是 Word 模板文件（.dotx），不能直接套用。请在 Word/WPS 中打开它，"
                           "“另存为” Word 文档（.docx）后放入 templates/ 目录。")
+    _check_sizes(path, where)
     document = _part(path, "word/document.xml", where)
     for i, tbl in enumerate(re.findall(r"<w:tbl>.*?</w:tbl>|<w:tbl .*?</w:tbl>", document, flags=re.S), 1):
         if "<w:tblGrid" not in tbl:
@@ -145,6 +147,24 @@ def _template_sources(template: Template):
             for el in root:
                 if el.text and ("{{" in el.text or "{%" in el.text):
                     yield "docProps/core.xml", el.text
+
+
+def _check_sizes(path: Path, where: str) -> None:
+    """A template is read whole into memory (and every render copies it): a .docx whose parts inflate
+    to gigabytes is refused before any part is read. zipfile never yields more than an entry's
+    declared size (a longer stream fails its CRC), so the declared sizes are a real bound."""
+    limits = Limits()
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except FileNotFoundError:
+        raise WenshuError(f"{where}文件不存在。") from None
+    except zipfile.BadZipFile:
+        raise WenshuError(f"{where}不是有效的 Word 文档（.docx）。") from None
+    big = [i for i in infos if i.file_size > limits.max_part_bytes]
+    if big or len(infos) > 10_000:
+        what = f"{big[0].filename} 解压后有 {big[0].file_size} 字节" if big else f"含 {len(infos)} 个部件"
+        raise WenshuError(f"{where}{what}，超过模板的上限（单个部件 {limits.max_part_mb} MB），不像是正常的模板，已拒绝。")
 
 
 def _content_types(path: Path, where: str) -> str:

@@ -142,3 +142,22 @@ def test_every_builtin_template_passes_validation_and_renders_in_the_sandbox(nam
     data = t.compiled.render(build_context(t, values, make_config(), "高教字〔2022〕8号", serial="000001"))
     with zipfile.ZipFile(__import__("io").BytesIO(data)) as z:
         assert "{{" not in z.read("word/document.xml").decode("utf-8")
+
+
+def test_a_template_that_inflates_to_gigabytes_is_refused_before_it_is_read(archive, tmp_path):
+    """A 1 MB .docx whose document.xml would be 1 GiB: refused from the zip directory alone."""
+    from tests.transfer_helpers import raw_zip, zero_bomb
+
+    src = _user_template(archive, ["{{ title }}"], name="big")
+    with zipfile.ZipFile(src) as z:
+        entries = [(i.filename, z.read(i), 0, __import__("zlib").crc32(z.read(i)), i.file_size)
+                   for i in z.infolist() if i.filename != "word/document.xml"]
+    data, crc = zero_bomb(1 << 30)
+    src.write_bytes(raw_zip([*entries, ("word/document.xml", data, 8, crc, 1 << 30)]))
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(WenshuError) as e:
+        load_user_template(src)
+    assert "big.docx" in str(e.value) and "word/document.xml" in str(e.value) and "上限" in str(e.value)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 64 * 1024

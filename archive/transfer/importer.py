@@ -23,7 +23,7 @@ from archive.filing import OnFiled, file_record, find_by_sha256, find_records, i
 from archive.record import IMPORTED, HistoryEntry, Record
 from archive.limits import Limits
 from archive.store import Archive
-from archive.transfer.layout import inside, unsafe_name
+from archive.transfer.layout import inside, nfc, unsafe_name
 from archive.transfer.package import open_package
 from archive.transfer.verify import PackageRecord, inspect
 
@@ -131,7 +131,7 @@ def import_package(archive: Archive, path: Path, actor: str | None = None,
         for i, rec in enumerate(todo, 1):
             m = rec.meta
             fields, retention, org = _fields(archive, m, sender_name, path.name)
-            files = [(rec.folder / f["名称"], f["角色"]) for f in m["文件"]]
+            files = [(rec.folder / nfc(f["名称"]), f["角色"]) for f in m["文件"]]
             try:
                 record = file_record(archive, files, fields, retention=retention, org=org,
                                      action="移交接收", actor=actor)
@@ -161,7 +161,7 @@ def _check_file_names(path: Path, records: list[PackageRecord]) -> None:
     bad = []
     for rec in records:
         for f in rec.meta["文件"]:
-            name = f["名称"]
+            name = nfc(f["名称"])  # as verify and the unpacked names are
             why = unsafe_name(name)
             target = rec.folder / name
             if not why and (target.is_symlink() or not target.is_file() or target.parent.resolve() != rec.folder.resolve()
