@@ -187,8 +187,12 @@ def test_one_gib_entry_bomb_is_stopped_with_memory_bounded(package, tmp_path):
     (Limits(package_max_ratio=3), "package_max_ratio"),
 ])
 def test_each_unpacking_limit_stops_verify_and_import(package, receiver, tmp_path, limits, found):
-    data, crc = zero_bomb(3 << 20)  # 3 MiB of zeros: over 1 MB per entry, over 2 MB in all, ratio ~1000
-    big = _with_entry(package, tmp_path / "big.zip", "data/其他/附件.txt", data, crc, 3 << 20)
+    if found == "package_max_ratio":  # 3 MiB of zeros: ratio ~1000
+        data, crc = zero_bomb(3 << 20)
+        big = _with_entry(package, tmp_path / "big.zip", "data/其他/附件.txt", data, crc, 3 << 20)
+    else:  # 3 MiB that does not compress, stored: over 1 MB per entry, over 2 MB in all
+        data = os.urandom(3 << 20)
+        big = _with_entry(package, tmp_path / "big.zip", "data/其他/附件.txt", data, zlib.crc32(data), len(data), 0)
     assert verify_package(big).ok is False  # (the extra file is unregistered anyway)
     report = verify_package(big, limits=limits)
     details = _failed(report)["zip_safety"]
@@ -213,11 +217,13 @@ def test_the_archive_limits_from_wenshu_toml_apply_to_import(package, tmp_path):
 
 
 def test_declared_sizes_are_not_trusted(package, tmp_path):
-    """An entry that declares 10 bytes but inflates to 64 MiB: what is written is what is counted."""
+    """An entry that declares 10 bytes but inflates to 64 MiB passes every declared check; unpacking
+    stops at the first bytes beyond what was declared and nothing big is written."""
     data, crc = zero_bomb(64 << 20)
     liar = _with_entry(package, tmp_path / "liar.zip", "data/其他/附件.txt", data, crc, 10)
-    report = verify_package(liar, limits=Limits(package_max_ratio=3))
+    report = verify_package(liar)
     assert not report.ok
+    assert "附件.txt 已损坏" in report.get("package_readable").details[0]
     assert not any(p.stat().st_size > 1 << 20 for p in tmp_path.rglob("*") if p.is_file() and p != liar)
 
 

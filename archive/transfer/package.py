@@ -133,14 +133,16 @@ def _limit_message(key: str, limit, found: str, limits: Limits) -> str:
 
 def _copy_limited(src, out, info: zipfile.ZipInfo, name: str, limits: Limits, total: list[int]) -> None:
     """Stream one entry with a running byte count — the sizes in the zip's headers are the
-    sender's word, so what counts is what the decompressor actually yields."""
+    sender's word, so what counts is what the decompressor actually yields. (zipfile also stops an
+    entry at its declared size and then fails its CRC, so the declared checks in _extract bound the
+    ratio; this count holds the size limits whatever the headers say.)"""
     per_entry = limits.package_max_entry_mb * MB
     overall = limits.package_max_mb * MB
     written = 0
-    compressed = max(info.compress_size, 1)
     while block := src.read(1 << 20):
         written += len(block)
         total[0] += len(block)
+        compressed = max(info.compress_size, 1)
         if written > per_entry:
             raise _LimitExceeded(_limit_message("package_max_entry_mb", f"{limits.package_max_entry_mb} MB",
                                                 f"压缩包内 {name} 解压后超过 {limits.package_max_entry_mb} MB", limits))
@@ -160,6 +162,10 @@ def _extract(zf: zipfile.ZipFile, dest: Path, problems: list[str], limits: Limit
         raise _LimitExceeded(_limit_message("package_max_entries", limits.package_max_entries,
                                             f"数据包内有 {len(infos)} 个条目", limits))
     for info in infos:  # the declared sizes first: a bomb that admits its size stops before any byte
+        if info.file_size > _RATIO_FLOOR and info.file_size / max(info.compress_size, 1) > limits.package_max_ratio:
+            raise _LimitExceeded(_limit_message("package_max_ratio", limits.package_max_ratio,
+                                                f"压缩包内 {_entry_name(info)} 登记的压缩比超过 {limits.package_max_ratio}:1"
+                                                f"（{info.compress_size} 字节登记为解压后 {info.file_size} 字节）", limits))
         if info.file_size > limits.package_max_entry_mb * MB:
             raise _LimitExceeded(_limit_message("package_max_entry_mb", f"{limits.package_max_entry_mb} MB",
                                                 f"压缩包内 {_entry_name(info)} 登记的大小为 {info.file_size} 字节",
