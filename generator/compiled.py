@@ -13,18 +13,22 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from functools import cached_property
 from pathlib import Path
 
 import jinja2
 from docxtpl import DocxTemplate
 from jinja2 import meta
 
+from generator.sandbox import environment
+
 _RENDERED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*)\.xml$")
 
 
 def _env() -> jinja2.Environment:
-    # Undefined values render as "" — optional fields that were left out simply vanish.
-    return jinja2.Environment(autoescape=True, keep_trailing_newline=True)
+    # The sandbox, as for every template (generator.sandbox). Undefined values render as "" —
+    # optional fields that were left out simply vanish.
+    return environment(keep_trailing_newline=True)
 
 
 class CompiledTemplate:
@@ -33,9 +37,7 @@ class CompiledTemplate:
         with zipfile.ZipFile(self.path) as z:
             self._infos = z.infolist()
             self._blobs = {i.filename: z.read(i.filename) for i in self._infos}
-        env = _env()
         self._sources: dict[str, str] = {}
-        self._compiled: dict[str, jinja2.Template] = {}
         for name, blob in self._blobs.items():
             if not _RENDERED_PARTS.match(name):
                 continue
@@ -44,7 +46,18 @@ class CompiledTemplate:
                 continue
             src = re.sub(r"<w:p([ >])", r"\n<w:p\1", DocxTemplate.patch_xml(None, xml))
             self._sources[name] = src
-            self._compiled[name] = env.from_string(src)
+
+    @cached_property
+    def _compiled(self) -> dict[str, jinja2.Template]:
+        # Compiled on first render, so that a user template is validated (generator.template)
+        # before Jinja sees it: an unknown filter is then a message naming the tag, not an exception.
+        env = _env()
+        return {name: env.from_string(src) for name, src in self._sources.items()}
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Part name → the Jinja source rendered for it (after docxtpl's clean-up), for validation."""
+        return dict(self._sources)
 
     def variables(self) -> set[str]:
         """Names the template reads from its context (loop variables excluded)."""

@@ -18,6 +18,7 @@ from archive.errors import WenshuError
 from archive.fsutil import safe_name
 from generator import pdf as pdfmod
 from generator.ooxml import cn_date
+from generator.sandbox import environment as sandbox_environment
 from generator.template import Template
 
 LINE_MM = 579 / 56.6929  # one body line
@@ -99,22 +100,37 @@ def file_stem(template: Template, values: dict, number: str, serial: str) -> str
 
 
 def render_docx(template: Template, ctx: dict, path: Path) -> None:
-    if template.builtin:
-        data = template.compiled.render(ctx)
-    else:  # user templates go through docxtpl itself: they may use cell merges or images
-        import io
+    """Every template renders in the Jinja sandbox (generator.sandbox): a template is data from
+    anyone, and one that reaches for Python internals stops here even if it slipped past loading."""
+    from jinja2.exceptions import SecurityError
 
-        from docxtpl import DocxTemplate
-
-        tpl = DocxTemplate(template.docx)
-        try:
-            tpl.render(ctx, autoescape=True)
-        except Exception as e:  # docxtpl raises bare library errors on malformed templates
-            raise WenshuError(f"模板 {template.docx.name} 无法套用：{type(e).__name__}: {e}") from None
-        buf = io.BytesIO()
-        tpl.save(buf)
-        data = buf.getvalue()
+    try:
+        if template.builtin:
+            data = template.compiled.render(ctx)
+        else:  # user templates go through docxtpl itself: they may use cell merges or images
+            data = _render_with_docxtpl(template, ctx)
+    except SecurityError as e:
+        raise WenshuError(f"模板 {template.docx.name} 试图访问模板不允许使用的内容（{e}），已拒绝套用。"
+                          "请检查模板中的占位符，只使用清单中的字段。") from None
     Path(path).write_bytes(data)  # always a temp folder outside the archive; filing makes it durable
+
+
+def _render_with_docxtpl(template: Template, ctx: dict) -> bytes:
+    import io
+
+    from docxtpl import DocxTemplate
+    from jinja2.exceptions import SecurityError
+
+    tpl = DocxTemplate(template.docx)
+    try:
+        tpl.render(ctx, jinja_env=sandbox_environment(), autoescape=True)
+    except SecurityError:
+        raise
+    except Exception as e:  # docxtpl raises bare library errors on malformed templates
+        raise WenshuError(f"模板 {template.docx.name} 无法套用：{type(e).__name__}: {e}") from None
+    buf = io.BytesIO()
+    tpl.save(buf)
+    return buf.getvalue()
 
 
 def render_document(template: Template, values: dict, number: str, out_dir: Path, *, config,

@@ -17,8 +17,10 @@ from pathlib import Path
 import jinja2
 
 from archive.errors import WenshuError
+from archive.limits import Limits
 from generator.compiled import CompiledTemplate
 from generator.fields import Manifest
+from generator.sandbox import check_source
 import templates as _templates_pkg
 
 # The package's folder (also right when an old editable install sees templates/ as a namespace package).
@@ -91,6 +93,7 @@ def load_user_template(path: Path, manifest_path: Path | None = None) -> Templat
     if path.suffix.lower() == ".dotx" or _content_types(path, where).find(_DOTX) >= 0:
         raise WenshuError(f"{where}这是 Word 模板文件（.dotx），不能直接套用。请在 Word/WPS 中打开它，"
                           "“另存为” Word 文档（.docx）后放入 templates/ 目录。")
+    _check_sizes(path, where)
     document = _part(path, "word/document.xml", where)
     for i, tbl in enumerate(re.findall(r"<w:tbl>.*?</w:tbl>|<w:tbl .*?</w:tbl>", document, flags=re.S), 1):
         if "<w:tblGrid" not in tbl:
@@ -99,6 +102,8 @@ def load_user_template(path: Path, manifest_path: Path | None = None) -> Templat
     manifest = Manifest.load(manifest_path or path.with_suffix(".yaml"))
     template = Template(path.stem, path, manifest, builtin=False)
     try:
+        for part, source in _template_sources(template):
+            check_source(source, f"{where}{_part_label(part)}中的占位符")
         used = template.compiled.variables()
     except jinja2.TemplateSyntaxError as e:
         raise WenshuError(f"{where}占位符写法有误（{e.message}）。占位符应写成 {{{{ 字段名 }}}}。") from None
@@ -112,6 +117,54 @@ def load_user_template(path: Path, manifest_path: Path | None = None) -> Templat
     if missing:
         raise WenshuError(f"{where}清单要求的必填字段 {'、'.join(missing)} 在文档中没有对应的占位符。")
     return template
+
+
+_PART_LABELS = {"document": "正文", "header": "页眉", "footer": "页脚", "footnotes": "脚注", "core": "文档属性"}
+
+
+def _part_label(part: str) -> str:
+    kind = re.match(r"[a-z]*", part.rsplit("/", 1)[-1]).group()
+    return _PART_LABELS.get(kind, part)
+
+
+def _template_sources(template: Template):
+    """Every text docxtpl renders as Jinja: body, headers and footers (as the compiled template
+    sees them), footnotes, and the core document properties (题名, 作者, …)."""
+    from lxml import etree
+    from docxtpl import DocxTemplate
+
+    yield from template.compiled.sources.items()
+    with zipfile.ZipFile(template.docx) as z:
+        names = set(z.namelist())
+        if "word/footnotes.xml" in names:
+            yield "word/footnotes.xml", DocxTemplate.patch_xml(None, z.read("word/footnotes.xml").decode("utf-8"))
+        if "docProps/core.xml" in names:
+            try:
+                root = etree.fromstring(z.read("docProps/core.xml"),
+                                        etree.XMLParser(resolve_entities=False, no_network=True))
+            except etree.XMLSyntaxError:
+                return  # python-docx then reads default properties: nothing of it is rendered
+            for el in root:
+                if el.text and ("{{" in el.text or "{%" in el.text):
+                    yield "docProps/core.xml", el.text
+
+
+def _check_sizes(path: Path, where: str) -> None:
+    """A template is read whole into memory (and every render copies it): a .docx whose parts inflate
+    to gigabytes is refused before any part is read. zipfile never yields more than an entry's
+    declared size (a longer stream fails its CRC), so the declared sizes are a real bound."""
+    limits = Limits()
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except FileNotFoundError:
+        raise WenshuError(f"{where}文件不存在。") from None
+    except zipfile.BadZipFile:
+        raise WenshuError(f"{where}不是有效的 Word 文档（.docx）。") from None
+    big = [i for i in infos if i.file_size > limits.max_part_bytes]
+    if big or len(infos) > 10_000:
+        what = f"{big[0].filename} 解压后有 {big[0].file_size} 字节" if big else f"含 {len(infos)} 个部件"
+        raise WenshuError(f"{where}{what}，超过模板的上限（单个部件 {limits.max_part_mb} MB），不像是正常的模板，已拒绝。")
 
 
 def _content_types(path: Path, where: str) -> str:

@@ -168,7 +168,8 @@ def test_a_render_failure_voids_the_number_with_the_reason(archive):
         "  - {name: SIGNOFF_ORG, label: 署名, type: text}\n  - {name: SIGNOFF_DATE, label: 日期, type: text}\n"
         "  - {name: CC_LIST, label: 抄送, type: text}\n  - {name: FILE_NUMBER, label: 文号, type: number}\n",
         encoding="utf-8")
-    # FILE_NUMBER is a number; the template calls a string method on it → fails while rendering.
+    # FILE_NUMBER is a number; the template loops over it → fails while rendering (a method call
+    # such as FILE_NUMBER.upper() is already refused when the template is loaded).
     doc = (folder / "rt.docx")
     import zipfile, io
     src = zipfile.ZipFile(doc)
@@ -177,7 +178,7 @@ def test_a_render_failure_voids_the_number_with_the_reason(archive):
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "word/document.xml":
-                data = data.replace(b"{{FILE_NUMBER}}", b"{{FILE_NUMBER.upper()}}")
+                data = data.replace(b"{{FILE_NUMBER}}", b"{% for d in FILE_NUMBER %}{{ d }}{% endfor %}")
             z.writestr(info, data)
     doc.write_bytes(out.getvalue())
     with pytest.raises(WenshuError, match="无法套用"):

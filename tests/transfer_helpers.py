@@ -99,3 +99,72 @@ def read_entry(pkg: Path, name: str) -> bytes:
 def entry_names(pkg: Path) -> list[str]:
     with zipfile.ZipFile(pkg) as z:
         return z.namelist()
+
+
+def rebag(pkg: Path, dst: Path, edit) -> Path:
+    """Unpack, let ``edit(work)`` tamper with the bag, regenerate every manifest (a careful forger
+    who knows BagIt), zip again."""
+    import bagit
+
+    work = dst.parent / (dst.stem + "-work")
+    with zipfile.ZipFile(pkg) as z:
+        z.extractall(work)
+    edit(work)
+    for extra in ("manifest-sm3.txt", "tagmanifest-sm3.txt"):
+        (work / extra).unlink(missing_ok=True)
+    bagit.Bag(str(work)).save(manifests=True)
+    with zipfile.ZipFile(dst, "w") as z:
+        for p in sorted(work.rglob("*")):
+            if p.is_file():
+                z.write(p, p.relative_to(work).as_posix())
+    shutil.rmtree(work)
+    return dst
+
+
+def raw_zip(entries: list[tuple[str, bytes, int, int, int]]) -> bytes:
+    """A zip written byte by byte: (name, data as stored, method 0/8, crc32, declared uncompressed
+    size) — so a test can declare sizes that the data does not have, as a bomb-maker does."""
+    import struct
+
+    out, central = bytearray(), bytearray()
+    for name, data, method, crc, size in entries:
+        raw, offset = name.encode("utf-8"), len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x800, method, 0, 0x21, crc, len(data), size, len(raw), 0)
+        out += raw + data
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0x800, method, 0, 0x21, crc, len(data),
+                               size, len(raw), 0, 0, 0, 0, 0o644 << 16, offset)
+        central += raw
+    start = len(out)
+    out += central
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(central), start, 0)
+    return bytes(out)
+
+
+def zip_entries(pkg: Path) -> list[tuple[str, bytes, int, int, int]]:
+    """A package's entries in raw_zip form (stored), to rebuild it with extra hostile entries."""
+    import zlib
+
+    with zipfile.ZipFile(pkg) as z:
+        out = []
+        for i in z.infolist():
+            data = z.read(i)
+            out.append((i.filename, data, 0, zlib.crc32(data), len(data)))
+        return out
+
+
+def zero_bomb(size: int) -> tuple[bytes, int]:
+    """Deflate data that inflates to ``size`` zero bytes (a multiple of 1 MiB) and its CRC, made in a
+    fraction of the time compressing that much would take: with a full flush after every MiB, each
+    MiB compresses to the same bytes."""
+    import zlib
+
+    mib = bytes(1 << 20)
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = c.compress(mib) + c.flush(zlib.Z_FULL_FLUSH)
+    again = c.compress(mib) + c.flush(zlib.Z_FULL_FLUSH)
+    n = size >> 20
+    data = first + again * (n - 1) + c.flush()
+    crc = 0
+    for _ in range(n):
+        crc = zlib.crc32(mib, crc)
+    return data, crc

@@ -14,7 +14,7 @@ from pathlib import Path
 from lxml import etree
 
 from archive.errors import WenshuError
-from archive.transfer.layout import parse_xml
+from archive.transfer.layout import parse_xml, xml_text
 
 COLUMNS = ("序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注")
 
@@ -39,11 +39,11 @@ _XML_FIELDS = (("顺序号", "seq"), ("档号", "code"), ("文号", "doc_number"
 
 
 def catalog_xml(rows: list[CatalogRow], fonds: str, fonds_name: str) -> bytes:
-    root = etree.Element("文件目录", 全宗号=fonds, 全宗名称=fonds_name, 件数=str(len(rows)))
+    root = etree.Element("文件目录", 全宗号=xml_text(fonds), 全宗名称=xml_text(fonds_name), 件数=str(len(rows)))
     for row in rows:
         el = etree.SubElement(root, "文件")
         for tag, attr in _XML_FIELDS:
-            etree.SubElement(el, tag).text = str(getattr(row, attr))
+            etree.SubElement(el, tag).text = xml_text(getattr(row, attr))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
@@ -71,8 +71,8 @@ def gaps_xml(gaps: list[tuple[str, str]]) -> bytes:
     root = etree.Element("缺号说明")
     for code, reason in gaps:
         el = etree.SubElement(root, "缺号")
-        etree.SubElement(el, "档号").text = code
-        etree.SubElement(el, "原因").text = reason
+        etree.SubElement(el, "档号").text = xml_text(code)
+        etree.SubElement(el, "原因").text = xml_text(reason)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
@@ -89,6 +89,26 @@ _WIDTHS = {"序号": 6, "档号": 26, "文号": 18, "责任者": 16, "题名": 4
 def _display_width(text: str) -> int:
     """Columns a string needs in a spreadsheet: a CJK character takes two."""
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(cell, value: str) -> None:
+    """Put ``value`` into a spreadsheet cell as text, whatever it looks like (公式注入).
+
+    A received document may be titled ``=HYPERLINK("http://…","点击查看")`` or ``=cmd|' /C calc'!A0``;
+    openpyxl would store that as a formula, which the higher authority's Excel then runs. The cell is
+    a string cell (data type ``s``), so it is shown, never evaluated, and the value stays exactly the
+    title; for a value that starts like a formula, the cell also carries Excel's quote prefix (what
+    Excel itself sets when a user types ``'=…``), so editing the cell in Excel keeps it text.
+    (OWASP's CSV-injection advice prefixes a ``'`` to the value itself; in xlsx the typed cell
+    does that job without changing the text.) Characters XML 1.0 cannot hold are dropped."""
+    text = xml_text(value)
+    cell.value = text
+    cell.data_type = "s"
+    if text.startswith(_FORMULA_START):
+        cell.quotePrefix = True
 
 
 def catalog_xlsx(path: Path, groups: list[tuple[str, str, list[CatalogRow]]], fonds_name: str) -> None:
@@ -121,7 +141,7 @@ def catalog_xlsx(path: Path, groups: list[tuple[str, str, list[CatalogRow]]], fo
         ws["A1"].font = Font(name="黑体", size=16)
         ws["A1"].alignment = center
         ws.merge_cells(f"A2:{last}2")
-        ws["A2"] = f"全宗名称：{fonds_name}　　年度：{year}　　保管期限：{retention}"
+        text_cell(ws["A2"], f"全宗名称：{fonds_name}　　年度：{year}　　保管期限：{retention}")
         ws["A2"].font = body_font
         ws.row_dimensions[1].height = 30
         for c, title in enumerate(COLUMNS, 1):
@@ -132,8 +152,12 @@ def catalog_xlsx(path: Path, groups: list[tuple[str, str, list[CatalogRow]]], fo
             values = (row.seq, row.code, row.doc_number, row.author, row.title, row.ymd,
                       row.classification, row.pages, row.note)
             for c, v in enumerate(values, 1):
-                cell = ws.cell(row=r, column=c, value=v)
+                cell = ws.cell(row=r, column=c)
                 cell.style = "目录文字" if COLUMNS[c - 1] in ("题名", "责任者", "备注", "文号") else "目录居中"
+                if isinstance(v, str):
+                    text_cell(cell, v)
+                else:
+                    cell.value = v
             for col in ("档号", "文号", "责任者"):
                 v = values[COLUMNS.index(col)]
                 widths[col] = min(max(widths[col], _display_width(str(v)) + 2), 40)

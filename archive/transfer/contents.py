@@ -3,6 +3,7 @@ plus the virus scan (4-2) when the machine has a scanner. Read-only; results go 
 
 from __future__ import annotations
 
+import codecs
 import shutil
 import subprocess
 import zipfile
@@ -26,8 +27,7 @@ def check_content_file(report: Report, path: Path, ext: str, rel: str) -> None:
         fmt.fail(f"{rel}：内容不是 .{ext} 格式（文件头不符）")
         return
     if ext == "pdf":
-        data = path.read_bytes()
-        if b"/Encrypt" in data:
+        if _contains(path, b"/Encrypt"):
             enc.fail(f"{rel}：PDF 已加密（含 /Encrypt）")
     elif ext in ("docx", "ofd"):
         try:
@@ -44,18 +44,36 @@ def check_content_file(report: Report, path: Path, ext: str, rel: str) -> None:
         if ext == "ofd" and "OFD.xml" not in names:
             fmt.fail(f"{rel}：不是有效的 .ofd（缺少 OFD.xml）")
     elif ext == "txt":
-        raw = path.read_bytes()
-        if b"\x00" in raw:
+        if _contains(path, b"\x00"):
             fmt.fail(f"{rel}：不是纯文本文件")
-        else:
-            for enc_name in ("utf-8", "gb18030"):
-                try:
-                    raw.decode(enc_name)
-                    break
-                except UnicodeDecodeError:
-                    continue
-            else:
-                fmt.fail(f"{rel}：文本编码既不是 UTF-8 也不是 GB18030")
+        elif not any(_decodes(path, enc_name) for enc_name in ("utf-8", "gb18030")):
+            fmt.fail(f"{rel}：文本编码既不是 UTF-8 也不是 GB18030")
+
+
+# A file in a package may be gigabytes (up to [limits] package_max_entry_mb): read in blocks, never whole.
+_BLOCK = 1 << 20
+
+
+def _contains(path: Path, needle: bytes) -> bool:
+    tail = b""
+    with open(path, "rb") as f:
+        while block := f.read(_BLOCK):
+            if needle in tail + block:
+                return True
+            tail = block[-(len(needle) - 1):] if len(needle) > 1 else b""
+    return False
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with open(path, "rb") as f:
+            while block := f.read(_BLOCK):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def virus_scan(report: Report, root: Path) -> None:

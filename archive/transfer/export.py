@@ -35,7 +35,7 @@ from archive.store import Archive
 from archive.transfer import catalog, metadata_xml
 from archive.transfer.layout import (ALLOWED_FORMATS, CATALOG_XLSX, CATALOG_XML, DATA, DIGEST_LABELS, DIGESTS,
                                      GAPS_XML, METADATA_XML, OTHER_DIR, README, RECORD_COUNT_TAG, RECORDS_DIR,
-                                     new_hasher, nfc, scratch_base)
+                                     new_hasher, nfc, scratch_base, unsafe_name, xml_text)
 
 Progress = Callable[[str, int, int], None]
 _STORED = {"docx", "xlsx", "pdf", "ofd", "zip", "jpg", "png"}  # already compressed
@@ -157,6 +157,23 @@ def _copy_checked(src: Path, dst: Path, rec: Record, expect, algs: list[str]) ->
         raise WenshuError(f"{src} 与 record.json 中登记的摘要或大小不符（记录 {rec.archival_code}），"
                           "文件可能已被改动或损坏，未生成数据包。请运行 wenshu check 核对。")
     return digests
+
+
+def package_names(rec: Record) -> dict[str, str]:
+    """Record file name → its name in the package: NFC, without the characters a package may not
+    carry (an old record.json may still hold a control character), and a plain name that the
+    receiver's verify accepts. Two names that become one stop the export."""
+    out: dict[str, str] = {}
+    for f in rec.files:
+        name = nfc(xml_text(f.name))
+        why = unsafe_name(name)
+        if why:
+            raise WenshuError(f"记录 {rec.archival_code} 的文件名 {f.name!r} 不能放入数据包（{why}），未生成数据包。"
+                              "请先把该文件改为普通文件名。")
+        if name in out.values():
+            raise WenshuError(f"记录 {rec.archival_code} 有两个文件在去掉控制字符后同名（{name}），未生成数据包。")
+        out[f.name] = name
+    return out
 
 
 def _gaps(archive: Archive, chosen: list[Record], everything: list[Record], sel: Selection) -> tuple[list, list]:
@@ -325,8 +342,9 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
             dest = bag / loc
             dest.mkdir(parents=True)
             digests = {}
+            names = package_names(rec)
             for f in rec.files:
-                name = nfc(f.name)
+                name = names[f.name]
                 if name == METADATA_XML:
                     raise WenshuError(f"记录 {code} 有一个名为 {METADATA_XML} 的文件，与数据包的元数据文件重名。")
                 digests[name] = _copy_checked(folder / f.name, dest / name, rec, f, algs)
@@ -335,7 +353,7 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
                 if Path(name).suffix.lower().lstrip(".") not in ALLOWED_FORMATS:
                     other_formats.append(f"{loc}/{name}")
                 sm3_entries += [(f"{DATA}/{loc}/{name}", digests[name].get("sm3", ""))]
-            rec.files = [type(f)(nfc(f.name), f.size, f.sha256, f.format, f.role) for f in rec.files]
+            rec.files = [type(f)(names[f.name], f.size, f.sha256, f.format, f.role) for f in rec.files]
             xml = metadata_xml.to_xml(rec, fonds_name=cfg.fonds_name, location=loc, digests=digests,
                                       history_extra=[moved])
             (dest / METADATA_XML).write_bytes(xml)
@@ -359,7 +377,7 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
             groups.setdefault((rec.year, rec.retention.label), []).append(row)
         catalog.catalog_xlsx(bag / CATALOG_XLSX, [(str(y), label, rs) for (y, label), rs in sorted(groups.items())],
                              cfg.fonds_name)
-        (bag / README).write_text(_readme(archive, sel, recs, n_files, size, skipped, algs, actor, now),
+        (bag / README).write_text(xml_text(_readme(archive, sel, recs, n_files, size, skipped, algs, actor, now)),
                                   encoding="utf-8")
         if progress:
             progress("计算摘要", 0, 1)
@@ -368,6 +386,8 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
                     "Internal-Sender-Description": f"{cfg.fonds_name} 电子档案移交：{sel.describe()}",
                     "Bag-Software-Agent": f"wenshu {_version()} (bagit {bagit.VERSION})",
                     RECORD_COUNT_TAG: str(len(chosen))}
+        # one line per tag: a newline in a value (a --query, an organ name) would forge another tag
+        bag_info = {k: xml_text(v).replace("\r", " ").replace("\n", " ") for k, v in bag_info.items()}
         bagit.make_bag(str(bag), bag_info, checksums=["sha256"])
         if "sm3" in algs:
             for extra in (CATALOG_XML, CATALOG_XLSX, README, f"{OTHER_DIR}/{GAPS_XML}",

@@ -21,7 +21,9 @@ from archive.errors import WenshuError
 from archive.docnumber import DocNumber
 from archive.filing import OnFiled, file_record, find_by_sha256, find_records, iter_records, save_record
 from archive.record import IMPORTED, HistoryEntry, Record
+from archive.limits import Limits
 from archive.store import Archive
+from archive.transfer.layout import inside, nfc, unsafe_name
 from archive.transfer.package import open_package
 from archive.transfer.verify import PackageRecord, inspect
 
@@ -87,14 +89,19 @@ def _fields(archive: Archive, m: dict, sender_name: str, package: str) -> tuple[
 
 def import_package(archive: Archive, path: Path, actor: str | None = None,
                    progress: Callable[[str, int, int], None] | None = None,
-                   on_filed: OnFiled | None = None) -> ImportResult:
+                   on_filed: OnFiled | None = None, limits: Limits | None = None) -> ImportResult:
+    """``limits``: unpacking limits, by default the archive's wenshu.toml [limits]. The package is
+    unpacked beside the archive folder — on its disk, never in RAM, and outside the archive, from
+    where filing would refuse to take the files."""
     path = Path(path)
     actor = actor or getpass.getuser()
-    with open_package(path) as pkg:
-        report, records = inspect(pkg)
+    limits = limits or archive.config.limits
+    with open_package(path, limits, [archive.root.resolve().parent]) as pkg:
+        report, records = inspect(pkg, limits=limits)
         if not report.ok:
             raise WenshuError(f"数据包 {path.name} 未通过四性检测，未导入任何记录：\n{_failed_summary(report)}\n"
                               f"可运行 wenshu verify {path} 查看完整报告。")
+        _check_file_names(path, records)
         result = ImportResult(str(path), report.facts.get("全宗号", ""))
         sender_name = report.facts.get("全宗名称", "")
         existing = _existing(archive)
@@ -124,7 +131,7 @@ def import_package(archive: Archive, path: Path, actor: str | None = None,
         for i, rec in enumerate(todo, 1):
             m = rec.meta
             fields, retention, org = _fields(archive, m, sender_name, path.name)
-            files = [(rec.folder / f["名称"], f["角色"]) for f in m["文件"]]
+            files = [(rec.folder / nfc(f["名称"]), f["角色"]) for f in m["文件"]]
             try:
                 record = file_record(archive, files, fields, retention=retention, org=org,
                                      action="移交接收", actor=actor)
@@ -146,6 +153,25 @@ def import_package(archive: Archive, path: Path, actor: str | None = None,
     _remap_relations(filed, new_codes)
     result.index_note = _index(on_filed, archive, filed)
     return result
+
+
+def _check_file_names(path: Path, records: list[PackageRecord]) -> None:
+    """Verify has already reported any file name that is not plain; import checks again right before
+    it joins names to folders, because what it files must be the package's bytes and nothing else."""
+    bad = []
+    for rec in records:
+        for f in rec.meta["文件"]:
+            name = nfc(f["名称"])  # as verify and the unpacked names are
+            why = unsafe_name(name)
+            target = rec.folder / name
+            if not why and (target.is_symlink() or not target.is_file() or target.parent.resolve() != rec.folder.resolve()
+                            or not inside(rec.folder, target)):
+                why = "不是记录文件夹内的普通文件"
+            if why:
+                bad.append(f"{rec.location}：计算机文件名 {name!r}（{why}）")
+    if bad:
+        raise WenshuError(f"数据包 {path.name} 中有不安全的文件名，未导入任何记录：\n"
+                          + "\n".join(f"  - {b}" for b in bad[:20]))
 
 
 def _number_conflicts(archive: Archive, todo: list[PackageRecord]) -> list[str]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import tempfile
 import unicodedata
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from archive.errors import WenshuError
 
@@ -26,6 +28,96 @@ ALLOWED_FORMATS = ("docx", "pdf", "ofd", "txt")  # content formats a receiver ac
 DIGESTS = ("sha256", "sm3")
 DIGEST_LABELS = {"sha256": "SHA-256", "sm3": "SM3"}
 RECORD_COUNT_TAG = "Record-Count"  # bag-info.txt: number of 件, checked against the catalog
+
+# Longest value, in characters, of a metadata element that a receiver's 数据长度检测 (DA/T 70) accepts;
+# wenshu verify checks them, and editing can refuse a longer value before it is ever exported.
+MAX_TITLE_CHARS = 500  # 题名
+MAX_AUTHOR_CHARS = 200  # 责任者
+MAX_DOC_NUMBER_CHARS = 100  # 文号 (文件编号)
+MAX_DOC_TYPE_CHARS = 20  # 文种
+METADATA_MAX_CHARS = {"题名": MAX_TITLE_CHARS, "责任者": MAX_AUTHOR_CHARS, "文号": MAX_DOC_NUMBER_CHARS,
+                      "文种": MAX_DOC_TYPE_CHARS}
+
+# Characters a package's metadata never carries: those XML 1.0 forbids (C0 controls but tab, CR, LF;
+# U+FFFE/FFFF; lone surrogates), DEL and the C1 controls, invisible and bidirectional controls
+# (a right-to-left override makes "gpj.exe" look like "exe.jpg"), BOM, U+FFFD. verify reports them
+# (元数据项数据包含特殊字符检测); the writers drop them, so an old record.json that still holds
+# some cannot stop an export.
+UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029"
+                          "\u2066-\u2069\ufeff\ufffd\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_text(value) -> str:
+    """``value`` as text that any XML 1.0 writer (lxml, openpyxl) accepts and verify passes."""
+    return UNSAFE_CHARS.sub("", str(value))
+
+
+CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def unsafe_name(name: str) -> str:
+    """Why ``name`` (a file name read from a package) is not a plain name inside its record folder,
+    or "" when it is one. A package comes from elsewhere: its 元数据.xml may say
+    ``../../../../srv/共享/victim.txt``, and joining that to the record folder would reach out."""
+    if not name or name.strip() in (".", ".."):
+        return "文件名为空或是 . / .."
+    if "/" in name or "\\" in name:
+        return "含路径分隔符（/ 或 \\）"
+    if ".." in PurePosixPath(name).parts:
+        return "含 .."
+    if re.match(r"[A-Za-z]:", name) or ":" in name:
+        return "含盘符或冒号（:）"
+    if CONTROL_CHARS.search(name) or UNSAFE_CHARS.search(name):
+        return "含控制字符或不可见字符"
+    return ""
+
+
+def inside(base: Path, path: Path) -> bool:
+    """``path`` resolves (following any link) to a place inside ``base``."""
+    try:
+        return Path(path).resolve().is_relative_to(Path(base).resolve())
+    except (OSError, RuntimeError):
+        return False
+
+
+_RAM_FS = {"tmpfs", "ramfs"}
+
+
+def _on_ram(path: Path) -> bool:
+    """``path`` lies on a RAM-backed file system (/dev/shm, a tmpfs /tmp): a package unpacked there
+    would take memory, not disk."""
+    try:
+        mounts = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return False
+    best, fstype = "", ""
+    path = Path(path).resolve()
+    while not path.exists() and path != path.parent:
+        path = path.parent  # a folder still to be made lies on its nearest existing ancestor's disk
+    target = str(path)
+    for line in mounts:
+        parts = line.split()
+        if len(parts) >= 3:
+            point = parts[1].replace("\\040", " ")
+            if (target == point or target.startswith(point.rstrip("/") + "/")) and len(point) >= len(best):
+                best, fstype = point, parts[2]
+    return fstype in _RAM_FS
+
+
+def unpack_dir(preferred: list[Path]) -> Path:
+    """Where a received package is unpacked: the first of ``preferred`` (the archive's own disk, the
+    package's folder) that is writable and on disk, not in RAM; then the system temp dir, then here."""
+    for cand in [*preferred, Path(tempfile.gettempdir()), Path.cwd()]:
+        cand = Path(cand)
+        if _on_ram(cand):
+            continue
+        try:
+            cand.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(cand, os.W_OK):
+            return cand
+    return Path(tempfile.gettempdir())
 
 
 def parse_xml(data: bytes, source: str, root_tag: str | None = None):

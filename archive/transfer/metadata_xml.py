@@ -16,7 +16,7 @@ from lxml import etree
 
 from archive.errors import WenshuError
 from archive.record import Record
-from archive.transfer.layout import DIGEST_LABELS, parse_xml
+from archive.transfer.layout import DIGEST_LABELS, parse_xml, xml_text
 
 SCHEME = "DA/T 46-2009 文书类电子文件元数据方案"
 _LABEL_TO_ALG = {v: k for k, v in DIGEST_LABELS.items()}
@@ -27,9 +27,10 @@ def ymd(d: date | None) -> str:
 
 
 def _sub(parent, tag: str, text=None, **attrs):
-    el = etree.SubElement(parent, tag, **attrs)
+    # xml_text: a title read long ago with a control character in it must not stop the export
+    el = etree.SubElement(parent, tag, **{k: xml_text(v) for k, v in attrs.items()})
     if text is not None and text != "":
-        el.text = str(text)
+        el.text = xml_text(text)
     return el
 
 

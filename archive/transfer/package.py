@@ -8,6 +8,7 @@ a traceback.
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import tempfile
@@ -19,7 +20,8 @@ from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 from archive.errors import WenshuError
-from archive.transfer.layout import nfc, scratch_base
+from archive.limits import MB, Limits
+from archive.transfer.layout import CONTROL_CHARS, inside, nfc, unpack_dir
 
 PROPERTIES = ("真实性", "完整性", "可用性", "安全性")
 PASS, FAIL, SKIP = "通过", "不通过", "未检测"
@@ -117,8 +119,63 @@ def _unsafe(name: str) -> bool:
     return name.startswith("/") or "\\" in name or ".." in p.parts or (len(name) > 1 and name[1] == ":")
 
 
-def _extract(zf: zipfile.ZipFile, dest: Path, problems: list[str]) -> str:
-    for info in zf.infolist():
+class _LimitExceeded(Exception):
+    """A package bigger than wenshu.toml [limits] allows: unpacking stops at once."""
+
+
+_RATIO_FLOOR = 1 << 20  # the ratio counts only past 1 MiB: a small XML file may well compress 300:1
+
+
+def _limit_message(key: str, limit, found: str, limits: Limits) -> str:
+    return (f"{found}，超过上限 {limit}（wenshu.toml [limits] {key}：{Limits.LABELS[key]}），已停止解压。"
+            "这可能是“压缩炸弹”；如确属正常的大数据包，请调高该上限后重试。")
+
+
+def _copy_limited(src, out, info: zipfile.ZipInfo, name: str, limits: Limits, total: list[int]) -> None:
+    """Stream one entry with a running byte count — the sizes in the zip's headers are the
+    sender's word, so what counts is what the decompressor actually yields. (zipfile also stops an
+    entry at its declared size and then fails its CRC, so the declared checks in _extract bound the
+    ratio; this count holds the size limits whatever the headers say.)"""
+    per_entry = limits.package_max_entry_mb * MB
+    overall = limits.package_max_mb * MB
+    written = 0
+    while block := src.read(1 << 20):
+        written += len(block)
+        total[0] += len(block)
+        compressed = max(info.compress_size, 1)
+        if written > per_entry:
+            raise _LimitExceeded(_limit_message("package_max_entry_mb", f"{limits.package_max_entry_mb} MB",
+                                                f"压缩包内 {name} 解压后超过 {limits.package_max_entry_mb} MB", limits))
+        if written > _RATIO_FLOOR and written / compressed > limits.package_max_ratio:
+            raise _LimitExceeded(_limit_message("package_max_ratio", limits.package_max_ratio,
+                                                f"压缩包内 {name} 的压缩比超过 {limits.package_max_ratio}:1"
+                                                f"（{compressed} 字节解压出 {written} 字节以上）", limits))
+        if total[0] > overall:
+            raise _LimitExceeded(_limit_message("package_max_mb", f"{limits.package_max_mb} MB",
+                                                f"数据包解压后的总大小超过 {limits.package_max_mb} MB", limits))
+        out.write(block)
+
+
+def _extract(zf: zipfile.ZipFile, dest: Path, problems: list[str], limits: Limits) -> str:
+    infos = zf.infolist()
+    if len(infos) > limits.package_max_entries:
+        raise _LimitExceeded(_limit_message("package_max_entries", limits.package_max_entries,
+                                            f"数据包内有 {len(infos)} 个条目", limits))
+    for info in infos:  # the declared sizes first: a bomb that admits its size stops before any byte
+        if info.file_size > _RATIO_FLOOR and info.file_size / max(info.compress_size, 1) > limits.package_max_ratio:
+            raise _LimitExceeded(_limit_message("package_max_ratio", limits.package_max_ratio,
+                                                f"压缩包内 {_entry_name(info)} 登记的压缩比超过 {limits.package_max_ratio}:1"
+                                                f"（{info.compress_size} 字节登记为解压后 {info.file_size} 字节）", limits))
+        if info.file_size > limits.package_max_entry_mb * MB:
+            raise _LimitExceeded(_limit_message("package_max_entry_mb", f"{limits.package_max_entry_mb} MB",
+                                                f"压缩包内 {_entry_name(info)} 登记的大小为 {info.file_size} 字节",
+                                                limits))
+    if sum(i.file_size for i in infos) > limits.package_max_mb * MB:
+        raise _LimitExceeded(_limit_message("package_max_mb", f"{limits.package_max_mb} MB",
+                                            f"数据包登记的解压总大小为 {sum(i.file_size for i in infos)} 字节", limits))
+    seen: set[str] = set()
+    total = [0]
+    for info in infos:
         name = _entry_name(info)
         if info.flag_bits & 0x1:
             problems.append(f"压缩包内 {name} 已加密（移交数据包不得加密）")
@@ -126,23 +183,52 @@ def _extract(zf: zipfile.ZipFile, dest: Path, problems: list[str]) -> str:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             problems.append(f"压缩包内 {name} 使用了非通用压缩算法（方法 {info.compress_type}），只允许存储或 Deflate")
             continue
-        if _unsafe(name):
-            problems.append(f"压缩包内的路径 {name} 不安全（绝对路径或含 ..），已拒绝解压")
+        if _unsafe(name) or CONTROL_CHARS.search(name):
+            problems.append(f"压缩包内的路径 {name!r} 不安全（绝对路径、含 .. 或控制字符），已拒绝解压")
             continue
         if stat.S_ISLNK(info.external_attr >> 16):
             problems.append(f"压缩包内 {name} 是符号链接，已拒绝解压")
             continue
+        key = name.rstrip("/")
+        if key in seen:
+            # zipfile would silently let the last one win: which copy was verified, which imported?
+            problems.append(f"压缩包内 {key} 出现了不止一次（重名条目），无法确定哪一个是移交的文件")
+            continue
+        seen.add(key)
         target = dest / name
+        if not inside(dest, target.parent if not info.is_dir() else target):
+            problems.append(f"压缩包内的路径 {name} 指向解压目录之外，已拒绝解压")
+            continue
         if info.is_dir():
             target.mkdir(parents=True, exist_ok=True)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir():
+            problems.append(f"压缩包内 {key} 既是文件又是目录（重名条目）")
+            continue
         try:
             with zf.open(info) as src, open(target, "wb") as out:
-                shutil.copyfileobj(src, out, 1 << 20)
+                _copy_limited(src, out, info, name, limits, total)
         except (zipfile.BadZipFile, zlib.error, EOFError) as e:
             return f"压缩包内 {name} 已损坏，无法完整解压（{e}）；数据包可能在传输中被截断或改动。"
     return ""
+
+
+def _unsafe_entries(root: Path) -> list[str]:
+    """An unzipped package (a folder) is read as it lies: any link or special file in it is refused,
+    since verify would otherwise hash, and import file, whatever the link points to."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        for n in [*dirnames, *filenames]:
+            p = Path(dirpath) / n
+            rel = nfc(p.relative_to(root).as_posix())
+            if p.is_symlink():
+                out.append(f"数据包目录内 {rel} 是符号链接，不能作为档案文件")
+            elif not (p.is_dir() or p.is_file()):
+                out.append(f"数据包目录内 {rel} 不是普通文件（设备、管道或套接字）")
+            elif p.is_file() and os.stat(p, follow_symlinks=False).st_nlink > 1:
+                out.append(f"数据包目录内 {rel} 有多个硬链接，不能确定它属于数据包")
+    return out
 
 
 def _ends_with_directory(path: Path) -> bool:
@@ -166,14 +252,24 @@ def _find_bag(root: Path) -> Path | None:
 
 
 @contextmanager
-def open_package(path: Path) -> Iterator[OpenedPackage]:
-    """Yield the package unpacked in a temp folder (or the folder itself for an unzipped bag)."""
+def open_package(path: Path, limits: Limits | None = None, unpack_to: list[Path] | None = None
+                 ) -> Iterator[OpenedPackage]:
+    """Yield the package unpacked in a temp folder (or the folder itself for an unzipped bag).
+
+    ``limits`` bound the unpacking (``Limits()`` outside an archive); the temp folder goes in the
+    first usable of ``unpack_to`` (the receiving archive's own disk), else beside the package —
+    never in RAM (/dev/shm, tmpfs), where a big package would take the machine's memory."""
     path = Path(path)
+    limits = limits or Limits()
     if not path.exists():
         raise WenshuError(f"找不到数据包 {path}。")
     if path.is_dir():
         bag = _find_bag(path)
-        yield OpenedPackage(path, bag, [], "" if bag else f"{path} 中没有 bagit.txt，不是 BagIt 数据包。", False)
+        problems = _unsafe_entries(path)
+        error = "" if bag else f"{path} 中没有 bagit.txt，不是 BagIt 数据包。"
+        if problems and not error:  # reading on would follow the link (a FIFO would even hang the check)
+            error = f"{path} 中有符号链接或特殊文件，其他项目未检测（见“数据包安全性检测”）。"
+        yield OpenedPackage(path, bag if not error else None, problems, error, False)
         return
     tmp = None
     try:
@@ -182,9 +278,12 @@ def open_package(path: Path) -> Iterator[OpenedPackage]:
             if not _ends_with_directory(path):
                 raise zipfile.BadZipFile("文件末尾没有 zip 中央目录")
             with zipfile.ZipFile(path) as zf:
-                need = sum(i.file_size for i in zf.infolist())
-                tmp = Path(tempfile.mkdtemp(prefix="wenshu-verify-", dir=scratch_base(need)))
-                error = _extract(zf, tmp, problems)
+                base = unpack_dir([*(unpack_to or []), path.absolute().parent])
+                tmp = Path(tempfile.mkdtemp(prefix=".wenshu-unpack-", dir=base))
+                error = _extract(zf, tmp, problems, limits)
+        except _LimitExceeded as e:
+            problems.append(str(e))
+            error = f"{path.name} 超出解压上限，已停止解压，其他项目未检测（原因见“数据包安全性检测”）。"
         except (zipfile.BadZipFile, EOFError, zlib.error) as e:
             error = (f"{path.name} 不是完整的 zip 文件（{e}）：数据包可能在传输或拷贝中被截断、损坏，"
                      "请向移交单位索取完整的数据包。")

@@ -24,9 +24,10 @@ from archive.archival_code import ArchivalCode, Retention
 from archive.config import CLASSIFICATIONS
 from archive.errors import WenshuError
 from archive.transfer import catalog, metadata_xml
+from archive.limits import Limits
 from archive.transfer.layout import (ALLOWED_FORMATS, CATALOG_XLSX, CATALOG_XML, DATA, DIGEST_LABELS, GAPS_XML,
-                                     METADATA_XML, OTHER_DIR, README, RECORD_COUNT_TAG, RECORDS_DIR, file_digests,
-                                     nfc)
+                                     METADATA_MAX_CHARS, METADATA_XML, OTHER_DIR, README, RECORD_COUNT_TAG,
+                                     RECORDS_DIR, UNSAFE_CHARS, file_digests, inside, nfc, unsafe_name)
 from archive.transfer.contents import check_content_file, virus_scan
 from archive.transfer.package import FAIL, PASS, SKIP, OpenedPackage, Report, open_package
 
@@ -34,8 +35,6 @@ _LABELS = {r.label for r in Retention}
 _REQUIRED = ("档号", "全宗号", "年度", "保管期限", "件号", "题名", "责任者", "日期")
 # 档发〔2012〕7号 allows these encodings for the catalogue; wenshu writes UTF-8.
 _XML_DECL = re.compile(rb"^<\?xml[^>]*encoding=[\"'](UTF-8|GB18030|GB2312)[\"']", re.I)
-_LIMITS = {"题名": 500, "责任者": 200, "文号": 100, "文种": 20}  # characters, per element
-_SPECIAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\u200b-\u200f\u2028\u2029\ufeff]")
 
 
 @dataclass
@@ -96,9 +95,13 @@ def _skip(report: Report, keys, why: str) -> None:
             c.details.append(why)
 
 
-def verify_package(path: Path, processes: int = 1) -> Report:
-    with open_package(path) as pkg:
-        report, _ = inspect(pkg, processes)
+def verify_package(path: Path, processes: int = 1, limits: Limits | None = None,
+                   unpack_to: list[Path] | None = None) -> Report:
+    """``limits``: the unpacking limits (``Limits()`` when no archive is involved); ``unpack_to``:
+    folders to unpack in, before the package's own folder (see package.open_package)."""
+    limits = limits or Limits()
+    with open_package(path, limits, unpack_to) as pkg:
+        report, _ = inspect(pkg, processes, limits)
     return report
 
 
@@ -114,7 +117,8 @@ def _quiet_bagit():
         log.setLevel(level)
 
 
-def inspect(pkg: OpenedPackage, processes: int = 1) -> tuple[Report, list[PackageRecord]]:
+def inspect(pkg: OpenedPackage, processes: int = 1, limits: Limits | None = None
+            ) -> tuple[Report, list[PackageRecord]]:
     report = _new_report(str(pkg.source))
     for p in pkg.zip_problems:
         report.get("zip_safety").fail(p)
@@ -127,7 +131,7 @@ def inspect(pkg: OpenedPackage, processes: int = 1) -> tuple[Report, list[Packag
         return report, []
     with _quiet_bagit():
         manifest = _bag_checks(report, pkg.bag, processes)
-    records = _content_checks(report, pkg.bag, manifest)
+    records = _content_checks(report, pkg.bag, manifest, limits or Limits())
     virus_scan(report, pkg.bag)
     return report, records
 
@@ -164,6 +168,10 @@ def _bag_checks(report: Report, root: Path, processes: int) -> dict[str, dict[st
             f = root / f"{kind}-{alg}.txt"
             if f.is_file():
                 for p, d in _read_manifest(f).items():
+                    if p.startswith("/") or "\\" in p or ".." in p.split("/") or not inside(root, root / p):
+                        # bagit refuses such paths in its own manifests; the SM3 ones are read here
+                        struct.fail(f"{f.name} 中的路径 {p!r} 指向数据包之外，未读取")
+                        continue
                     entries.setdefault(p, {})[alg] = d
     report.facts["摘要算法"] = sorted({DIGEST_LABELS.get(a, a) for h in entries.values() for a in h})
     report.facts["导出时间"] = str(bag.info.get("Bagging-Date", ""))
@@ -206,7 +214,7 @@ def _bag_checks(report: Report, root: Path, processes: int) -> dict[str, dict[st
 
 # -- content ---------------------------------------------------------------------------------
 
-def _content_checks(report: Report, root: Path, manifest: dict) -> list[PackageRecord]:
+def _content_checks(report: Report, root: Path, manifest: dict, limits: Limits) -> list[PackageRecord]:
     data = root / DATA
     g = report.get
     xml, rows_c, count = g("xml_readable"), g("catalog_records"), g("record_count")
@@ -238,6 +246,9 @@ def _content_checks(report: Report, root: Path, manifest: dict) -> list[PackageR
         meta = None
         if not meta_path.is_file():
             g("required").fail(f"{loc}：缺少 {METADATA_XML}")
+        elif meta_path.stat().st_size > limits.max_part_bytes:
+            xml.fail(f"{loc}/{METADATA_XML}：有 {meta_path.stat().st_size} 字节，超过元数据文件的上限 "
+                     f"{limits.max_part_mb} MB（wenshu.toml [limits] max_part_mb），未读取")
         else:
             raw = meta_path.read_bytes()
             if not _XML_DECL.match(raw):
@@ -328,15 +339,15 @@ def _record_checks(report: Report, records: list[PackageRecord], manifest: dict)
             g("value_domain").fail(f"{where}：密级“{m.get('密级')}”不在值域（空、秘密、机密、绝密）内")
         if m.get("文号"):
             numbers[(m["文号"], m.get("责任者", ""))] += 1
-        for key, limit in _LIMITS.items():
+        for key, limit in METADATA_MAX_CHARS.items():
             if len(m.get(key, "")) > limit:
                 g("length").fail(f"{where}：{key}长 {len(m[key])} 字，超过 {limit} 字")
         for key in ("题名", "责任者", "文号", "文种", *(("主送", "抄送", "关键词"))):
             values = m.get(key, "")
             for v in values if isinstance(values, list) else [values]:
-                bad = _SPECIAL.search(v)
+                bad = UNSAFE_CHARS.search(v)
                 if bad:
-                    g("special_chars").fail(f"{where}：{key}“{_SPECIAL.sub('�', v)[:40]}”含不可见或控制字符 "
+                    g("special_chars").fail(f"{where}：{key}“{UNSAFE_CHARS.sub('�', v)[:40]}”含不可见或控制字符 "
                                             f"U+{ord(bad.group()):04X}")
         _file_checks(report, rec, manifest)
     for c, n in sorted(codes.items()):
@@ -352,9 +363,18 @@ def _file_checks(report: Report, rec: PackageRecord, manifest: dict) -> None:
     listed = set()
     for f in rec.meta["文件"]:
         name = nfc(f["名称"])
+        why = unsafe_name(name)
+        if why:
+            # never joined to the record folder: "../../srv/共享/victim.txt" would reach the receiver's files
+            g("content_link").fail(f"{rec.location}/{METADATA_XML}：计算机文件名 {name!r} 不是记录文件夹内的普通文件名"
+                                   f"（{why}），此文件未检测，数据包不能导入")
+            continue
         listed.add(name)
         path = rec.folder / name
         rel = f"{DATA}/{rec.location}/{name}"
+        if path.is_symlink() or (path.exists() and not inside(rec.folder, path)):
+            g("content_link").fail(f"{rel}：是符号链接或指向记录文件夹之外，不能作为档案文件")
+            continue
         if not path.is_file():
             g("content_link").fail(f"{rel}：元数据中登记了此文件，但数据包中没有")
             continue
