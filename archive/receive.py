@@ -13,7 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from archive.errors import WenshuError
-from archive.extract import extract_text
+from archive.extract import extract_text, parse_part
 from archive.fields import to_attributes
 from archive.filing import check_source, file_record
 from archive.metadata import _TITLE_HINT, DocMeta, doc_type_of, read_metadata
@@ -45,8 +45,8 @@ def largest_type_line(path: Path, scan: int = 15) -> str:
     w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
     try:
         with zipfile.ZipFile(path) as z:
-            root = etree.fromstring(z.read("word/document.xml"))
-    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError):
+            root = parse_part(z, "word/document.xml", Path(path))  # capped: limits.max_part_mb
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, WenshuError):
         return ""
     body = root.find(f"{w}body")
     if body is None:
@@ -80,9 +80,10 @@ def receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | N
         raise WenshuError("没有要归档的文件。")
     for p in paths:
         check_source(archive, p)
-    _, meta = read_document(Path(paths[0]))
-    for p in paths[1:]:
-        extract_text(Path(p))  # every file of the record must be readable, not just the first
+    text, meta = read_document(Path(paths[0]))
+    # every file of the record must be readable, not just the first; text cut at
+    # limits.max_text_chars is said so in the record's history
+    cut = [getattr(t, "note", "") for t in (text, *(extract_text(Path(p)) for p in paths[1:]))]
     fields = meta.to_fields()
     if fields.get("date"):
         fields["date"] = fields["date"].isoformat()
@@ -99,6 +100,7 @@ def receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | N
     note = "自动识别：" + "、".join(_LABEL[k] for k in read) if read else "未能自动识别著录项"
     if overrides:
         note += "；人工指定：" + "、".join(assignments)
+    note += "".join(f"；{c}" for c in cut if c)
     files = [(Path(paths[0]), ROLE_MAIN)] + [(Path(p), ROLE_OTHER) for p in paths[1:]]
     return file_record(archive, files, fields, retention=retention, org=org, move=move,
                        action="收文归档", actor=actor or "", note=note)

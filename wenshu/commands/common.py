@@ -22,7 +22,12 @@ def json_option(f):
 
 
 def open_archive(archive_dir: str | None) -> Archive:
-    return Archive.find(archive_dir)
+    """The archive, with its wenshu.toml [limits] in force for every file this process reads."""
+    from archive.extract import use_limits
+
+    archive = Archive.find(archive_dir)
+    use_limits(archive.config.limits)
+    return archive
 
 
 def echo_json(data) -> None:
