@@ -207,13 +207,11 @@ def docx_text(path: Path, limits: Limits | None = None) -> Text:
 _BODY, _STRICT_BODY = f"{{{_W}}}body", f"{{{_STRICT_W.decode()}}}body"
 
 
-def _stream_body(z: zipfile.ZipFile, name: str, path: Path, limits: Limits) -> tuple[list[str], bool]:
-    """The body's lines, parsed block by block as the part inflates: each paragraph or table is
-    read and then dropped from the tree, so memory holds one block, not the document; reading
-    stops once ``max_text_chars`` are in hand (True: the text was cut)."""
+def body_blocks(z: zipfile.ZipFile, name: str, path: Path, limits: Limits | None = None):
+    """The body's top-level blocks (paragraphs, tables …) of a WordprocessingML part, in order,
+    parsed as the part inflates; each block is dropped from the tree once the caller moves on,
+    so memory holds one block, not the document (a 640 MiB document.xml costs nothing more)."""
     parser = etree.XMLPullParser(events=("end",), **_XML_OPTIONS)
-    lines: list[str] = []
-    chars, cap = 0, limits.max_text_chars
     for chunk in iter_part(z, name, path, limits):
         parser.feed(chunk)
         for _, el in parser.read_events():
@@ -222,15 +220,23 @@ def _stream_body(z: zipfile.ZipFile, name: str, path: Path, limits: Limits) -> t
                 continue
             if parent.tag == _STRICT_BODY:  # Strict OOXML (ISO 29500): same elements, another namespace
                 _unstrict(el)
-            before = len(lines)
-            _block(el, lines)
-            chars += sum(len(s) + 1 for s in lines[before:])
+            yield el
             el.clear()
             while el.getprevious() is not None:
                 del parent[0]
-            if chars > cap:
-                return lines, True
     parser.close()
+
+
+def _stream_body(z: zipfile.ZipFile, name: str, path: Path, limits: Limits) -> tuple[list[str], bool]:
+    """The body's lines; reading stops once ``max_text_chars`` are in hand (True: the text was cut)."""
+    lines: list[str] = []
+    chars, cap = 0, limits.max_text_chars
+    for el in body_blocks(z, name, path, limits):
+        before = len(lines)
+        _block(el, lines)
+        chars += sum(len(s) + 1 for s in lines[before:])
+        if chars > cap:
+            return lines, True
     return lines, False
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from archive.errors import WenshuError
-from archive.extract import extract_text, parse_part
+from archive.extract import body_blocks, extract_text
 from archive.fields import to_attributes
 from archive.filing import check_source, file_record
 from archive.metadata import _TITLE_HINT, DocMeta, doc_type_of, read_metadata
@@ -43,23 +43,23 @@ def looks_like_title(title: str) -> bool:
 def largest_type_line(path: Path, scan: int = 15) -> str:
     """The text of the paragraph(s) set in the largest font among the first ``scan`` paragraphs."""
     w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    paras = []
     try:
         with zipfile.ZipFile(path) as z:
-            root = parse_part(z, "word/document.xml", Path(path))  # capped: limits.max_part_mb
-    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, WenshuError):
+            # streamed block by block and stopped after ``scan`` paragraphs (limits.max_part_mb)
+            for block in body_blocks(z, "word/document.xml", Path(path)):
+                for p in block.iter(f"{w}p"):
+                    text = "".join(t.text or "" for t in p.iter(f"{w}t")).strip()
+                    if not text:
+                        continue
+                    sizes = [int(s.get(f"{w}val")) for s in p.iter(f"{w}sz") if (s.get(f"{w}val") or "").isdigit()]
+                    paras.append((max(sizes) if sizes else 0, text))
+                    if len(paras) >= scan:
+                        break
+                if len(paras) >= scan:
+                    break
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, WenshuError, OSError, EOFError):
         return ""
-    body = root.find(f"{w}body")
-    if body is None:
-        return ""
-    paras = []
-    for p in body.iter(f"{w}p"):
-        text = "".join(t.text or "" for t in p.iter(f"{w}t")).strip()
-        if not text:
-            continue
-        sizes = [int(s.get(f"{w}val")) for s in p.iter(f"{w}sz") if (s.get(f"{w}val") or "").isdigit()]
-        paras.append((max(sizes) if sizes else 0, text))
-        if len(paras) >= scan:
-            break
     if not paras or not max(s for s, _ in paras):
         return ""
     top = max(s for s, _ in paras)

@@ -68,10 +68,12 @@ def year_of(year: int | None, when: str | None) -> int:
 def os_error_message(e: OSError) -> str:
     """What a user reads when the disk refuses (full, read-only, no permission, a file gone):
     which file, and what to do — instead of an OSError traceback."""
+    code = e.errno
     names = [n for n in (e.filename, e.filename2) if n not in (None, "")]
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS) and e.filename2:
+        names = [e.filename2]  # a copy: the file being written is the one the disk refuses
     where = "、".join(os.fsdecode(n) if isinstance(n, bytes) else str(n) for n in names)
     target = f" {where}" if where else ""
-    code = e.errno
     if code == errno.ENOSPC or code == errno.EDQUOT:
         what = "磁盘空间不足" if code == errno.ENOSPC else "磁盘配额已用完"
         return (f"{what}，无法写入{target or '档案库'}。本次操作未完成；请清理磁盘（或把档案库移到空间更大的磁盘）后重试，"
