@@ -79,6 +79,9 @@ class Text(str):
 
     note = ""
 
+    def __reduce__(self):  # stored in the index as a plain str, not as this class
+        return (str, (str(self),))
+
 
 def _text(text: str, limits: Limits, path: Path, cut: bool = False) -> Text:
     text = clean_text(text, multiline=True)

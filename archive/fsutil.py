@@ -25,11 +25,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(e, OSError) and not e.filename:
+            e.filename = str(path)  # a full disk fails in write(), which names no file
         raise
     fsync_dir(path.parent)
 

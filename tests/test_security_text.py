@@ -397,3 +397,33 @@ def test_disk_full_while_filing_gives_a_message_naming_the_file(archive, tmp_pat
     assert records(archive) == []
     (entry,) = archive.registry.entries(kind="all")  # the 件号 taken is voided with the reason
     assert entry.status == "void" and ("No space" in entry.reason or "空间" in entry.reason), entry.reason
+
+
+def test_a_year_folder_without_write_permission_gives_a_message_naming_it(archive, tmp_path):
+    p = write_docx(tmp_path / "通知.docx", NOTICE)
+    year = archive.root / "2022"
+    year.mkdir()
+    year.chmod(0o555)
+    try:
+        res = _no_dac([sys.executable, "-m", "wenshu", "file", str(p), "--archive", str(archive.root)])
+    finally:
+        year.chmod(0o755)
+    assert "Traceback" not in res.stderr, res.stderr
+    assert res.returncode == 1 and "没有权限" in res.stderr and str(year) in res.stderr
+    assert records(archive) == [] and list(year.iterdir()) == []
+
+
+def test_a_full_disk_in_an_atomic_write_names_the_target(tmp_path):
+    """write() reports ENOSPC without a file name; the message must still say which file."""
+    from wenshu.commands.common import os_error_message
+
+    code = ("import sys\nfrom pathlib import Path\nfrom archive.fsutil import atomic_write_bytes\n"
+            "from wenshu.commands.common import os_error_message\n"
+            "try:\n    atomic_write_bytes(Path(sys.argv[1]) / '说明.txt', b'x' * 1000000)\n"
+            "except OSError as e:\n    print(os_error_message(e))\n")
+    mnt = tmp_path / "满"
+    mnt.mkdir()
+    res = _in_namespace(f"mount -t tmpfs -o size=64k tmpfs '{mnt}' && exec {sys.executable} -c \"$0\" '{mnt}'"
+                        .replace("\"$0\"", "'" + code.replace("'", "'\\''") + "'"))
+    assert "磁盘空间不足" in res.stdout and str(mnt / "说明.txt") in res.stdout, res.stdout + res.stderr
+    assert os_error_message(PermissionError(13, "Permission denied", "/x/y")).startswith("没有权限读写 /x/y")
