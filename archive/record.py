@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from archive.archival_code import ArchivalCode, Retention
-from archive.cleaning import clean_text, clean_tree
+from archive.cleaning import clean_text, clean_tree, is_clean
 from archive.config import CLASSIFICATIONS
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
@@ -73,8 +73,9 @@ class HistoryEntry:
     actor: str = ""
 
     def __post_init__(self):
-        self.action, self.actor = clean_text(self.action), clean_text(self.actor)
-        self.detail = clean_text(self.detail, multiline=True)
+        if not (is_clean(self.action) and is_clean(self.actor) and is_clean(self.detail, multiline=True)):
+            self.action, self.actor = clean_text(self.action), clean_text(self.actor)
+            self.detail = clean_text(self.detail, multiline=True)
 
     def to_json(self) -> dict:
         return {"时间": self.at, "动作": self.action, "说明": self.detail, "操作人": self.actor}
@@ -110,17 +111,28 @@ class Record:
     def __post_init__(self):
         """Metadata enters a Record only without control and bidi characters (archive.cleaning):
         whether read from a received document, typed with --set or loaded from an old record.json."""
-        for name in _LINE_FIELDS:
-            value = getattr(self, name)
-            if isinstance(value, str):
-                setattr(self, name, clean_text(value))
-        if isinstance(self.doc_number, str):
-            self.doc_number = clean_text(self.doc_number)
-        for name in ("recipients", "cc", "keywords"):
-            setattr(self, name, [clean_text(v) if isinstance(v, str) else v for v in getattr(self, name)])
-        self.relations = clean_tree(self.relations)
-        self.source = clean_tree(self.source)
-        self.extra = clean_tree(self.extra, multiline=True)
+        dn = self.doc_number
+        try:  # one scan of everything in the usual, clean case
+            joined = " ".join((self.title, self.author, self.doc_type, self.classification, self.case,
+                               self.origin, self.template, dn if isinstance(dn, str) else "",
+                               *self.recipients, *self.cc, *self.keywords))
+        except TypeError:
+            joined = None
+        if joined is None or not is_clean(joined):
+            for name in _LINE_FIELDS:
+                value = getattr(self, name)
+                if isinstance(value, str):
+                    setattr(self, name, clean_text(value))
+            if isinstance(dn, str):
+                self.doc_number = clean_text(dn)
+            for name in ("recipients", "cc", "keywords"):
+                setattr(self, name, [clean_text(v) if isinstance(v, str) else v for v in getattr(self, name)])
+        if self.relations:
+            self.relations = clean_tree(self.relations)
+        if self.source:
+            self.source = clean_tree(self.source)
+        if self.extra:
+            self.extra = clean_tree(self.extra, multiline=True)
 
     # -- derived --------------------------------------------------------------------------
 
