@@ -62,11 +62,18 @@ sys.exit(code)
 """
 
 
+def fresh_python(*args: str) -> subprocess.CompletedProcess:
+    """``python args`` forked from a small shell, not from pytest: Linux carries the RSS a process
+    had at fork into the child's ru_maxrss across exec, so a child of a 300 MB pytest would
+    report 300 MB whatever it did. The shell's "; exit" keeps it from exec-ing python itself."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return subprocess.run(["sh", "-c", '"$@"; exit $?', "sh", sys.executable, *args], capture_output=True,
+                          text=True, env=env, timeout=600)
+
+
 def measured(*args) -> tuple[int, str, int]:
     """(exit code, stderr+stdout, peak RSS in MB) of ``wenshu args`` in its own process."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    p = subprocess.run([sys.executable, "-c", _MEASURED, *args], capture_output=True, text=True, env=env,
-                       timeout=600)
+    p = fresh_python("-c", _MEASURED, *args)
     rss = int(p.stderr.rsplit("RSS_KB=", 1)[1].split()[0]) // 1024
     return p.returncode, p.stdout + p.stderr, rss
 
@@ -149,9 +156,9 @@ from archive.extract import extract_text
 t = extract_text(sys.argv[1])
 print(len(t), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, t.note)
 """
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env,
-                         check=True).stdout.split(maxsplit=2)
+    p = fresh_python("-c", code, str(path))
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.split(maxsplit=2)
     assert int(out[0]) == Limits().max_text_chars
     assert "limits.max_text_chars" in out[2]
     assert int(out[1]) < 120, f"{out[1]} MB"  # 60 MB of text is not read whole
