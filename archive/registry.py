@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
+from archive.cleaning import clean_text
 from archive.config import Prefix
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
@@ -220,6 +221,8 @@ class Registry:
 
     @staticmethod
     def _write(c, series, year, seq, prefix, status, *, title="", reason="", holder="", record=""):
+        # what a clerk typed or a document said: no control or bidi characters into the ledger
+        title, reason, holder = clean_text(title), clean_text(reason), clean_text(holder)
         now = _now()
         c.execute("INSERT INTO ledger (series, year, seq, prefix, status, title, reason, holder, record,"
                   " created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -285,6 +288,7 @@ class Registry:
         return number
 
     def _update(self, c, series, number: DocNumber, status, **fields):
+        fields = {k: clean_text(v) if isinstance(v, str) and k != "record" else v for k, v in fields.items()}
         sets = ", ".join(f"{k} = ?" for k in fields)
         c.execute(f"UPDATE ledger SET status = ?, updated = ?{', ' + sets if sets else ''} "
                   "WHERE series = ? AND year = ? AND seq = ?",
@@ -336,6 +340,7 @@ class Registry:
         return seq
 
     def void_item(self, series: str, year: int, seq: int, reason: str) -> None:
+        reason = clean_text(reason)
         with self._tx() as c:
             c.execute("UPDATE ledger SET status = ?, reason = ?, updated = ? "
                       "WHERE series = ? AND year = ? AND seq = ? AND prefix = ''",

@@ -251,6 +251,14 @@ def test_a_bidi_override_in_a_file_name_is_not_in_the_folder_name(archive, tmp_p
     assert "\u202e" not in (folder / "record.json").read_text(encoding="utf-8")
 
 
+def test_the_numbering_ledger_keeps_no_terminal_escapes(archive):
+    res = run(archive, "number", "issue", "高教字", "--title", "关于\x1b[2J\x1b[31m清屏\u202e的通知")
+    assert res.exit_code == 0, res.output
+    (entry,) = archive.registry.entries(kind="all")
+    assert entry.title == "关于清屏的通知"
+    assert "\x1b" not in run(archive, "number", "list").output
+
+
 # -- 3. metadata lengths at edit time ----------------------------------------------------------
 
 
