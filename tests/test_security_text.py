@@ -328,11 +328,14 @@ def test_index_columns_overwritten_under_a_running_searcher_are_rebuilt(archive,
     ai = _indexed(archive, tmp_path)
     for offset in (7, 10, 44, 46, 66, 93):
         assert search(ai, "课后服务").total == 4
-        (col,) = archive.index_dir.glob("*.code.col")
-        data = bytearray(col.read_bytes())
-        for i in range(offset, min(offset + 4, len(data))):
-            data[i] ^= 0xA5
-        col.write_bytes(bytes(data))
+        live = json.loads((archive.index_dir / "state.json").read_text(encoding="utf-8"))["indexname"]
+        cols = list(archive.index_dir.glob(f"{live}_*.code.col"))
+        assert cols
+        for col in cols:
+            data = bytearray(col.read_bytes())
+            for i in range(offset, min(offset + 4, len(data))):
+                data[i] ^= 0xA5
+            col.write_bytes(bytes(data))
         ai.close()
         assert search(ai, "课后服务").total == 4, offset
 
