@@ -8,20 +8,41 @@ XML pages, read directly), and .doc/.wps via LibreOffice when it is installed.
 
 Anything unreadable — a broken ZIP, an empty file, an encrypted PDF, an unknown extension —
 raises WenshuError naming the file, so callers never file or index a document they could not read.
+
+Received files are untrusted (docs/security.md): a file over ``limits.max_file_mb`` is refused
+(``check_size``), the XML parts of a .docx/.ofd are read as a stream with a byte counter
+(``limits.max_part_mb``; the size a ZIP declares is never trusted) and without lxml's huge_tree, a
+.txt is decoded as a stream, and the text stops at ``limits.max_text_chars`` — the returned
+``Text`` then carries a ``note`` for the record's history. Control and bidi characters are taken
+out (archive.cleaning) before the text reaches anyone.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import shutil
 import subprocess
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
-from lxml import etree
 
+class _LazyEtree:
+    """lxml.etree imported on first use: every command sets this module's limits when it opens
+    its archive (``use_limits``), and ``wenshu number`` should not pay for an XML parser."""
+
+    def __getattr__(self, name):
+        from lxml import etree as real
+
+        return getattr(real, name)
+
+
+etree = _LazyEtree()
+from archive.cleaning import clean_text
 from archive.errors import WenshuError
+from archive.limits import MB, Limits
 
 TEXT_FORMATS = {"txt", "md"}
 CONVERTED_FORMATS = {"doc", "wps", "rtf", "odt"}
@@ -35,30 +56,115 @@ _DEL = f"{{{_W}}}del"
 _FALLBACK = f"{{{_MC}}}Fallback"
 _TC, _TR = f"{{{_W}}}tc", f"{{{_W}}}tr"
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+_XML_OPTIONS = dict(resolve_entities=False, no_network=True, huge_tree=False)
 _CONVERT_TIMEOUT = 120
+_CHUNK = 1 << 16
+
+_process_limits: Limits | None = None
 
 
-def extract_text(path: Path) -> str:
-    """The document's text, one paragraph per line."""
+def use_limits(limits: Limits | None) -> None:
+    """The limits of the archive this process works for (set when a command opens its archive),
+    used by every read that is not given its own."""
+    global _process_limits
+    _process_limits = limits
+
+
+def active_limits(limits: Limits | None = None) -> Limits:
+    return limits or _process_limits or Limits()
+
+
+class Text(str):
+    """Extracted text; ``note`` is non-empty when it was cut at ``limits.max_text_chars``."""
+
+    note = ""
+
+    def __reduce__(self):  # stored in the index as a plain str, not as this class
+        return (str, (str(self),))
+
+
+def _text(text: str, limits: Limits, path: Path, cut: bool = False) -> Text:
+    text = clean_text(text, multiline=True)
+    cap = limits.max_text_chars
+    out = Text(text[:cap] if len(text) > cap else text)
+    if cut or len(text) > cap:
+        out.note = (f"{path.name} 的正文超过提取文字上限 limits.max_text_chars（{cap} 字），"
+                    f"只读取并索引了前 {cap} 字")
+    return out
+
+
+def check_size(path: Path, limits: Limits | None = None) -> int:
+    """The file's size; WenshuError when it is over ``limits.max_file_mb`` (a received file,
+    one in the inbox, a file given to ``wenshu file``) — checked before anything reads it."""
+    limits = active_limits(limits)
     path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise WenshuError(f"找不到文件 {path}。") from None
+    if size > limits.max_file_bytes:
+        raise WenshuError(f"{path.name} 大小为 {size / MB:.1f} MB，超过单个文件大小上限 limits.max_file_mb"
+                          f"（{limits.max_file_mb} MB），不予读取和归档。如确需归档，请在 wenshu.toml 的 [limits] "
+                          f"中调高 max_file_mb。")
+    return size
+
+
+def extract_text(path: Path, limits: Limits | None = None) -> Text:
+    """The document's text, one paragraph per line, at most ``limits.max_text_chars`` characters."""
+    path = Path(path)
+    limits = active_limits(limits)
     if not path.is_file():
         raise WenshuError(f"找不到文件 {path}。")
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in SUPPORTED_FORMATS:
         known = "、".join(sorted(SUPPORTED_FORMATS))
         raise WenshuError(f"不支持的文件类型“{path.suffix or '（无扩展名）'}”：{path.name}。可识别的类型：{known}。")
-    if path.stat().st_size == 0:
+    if check_size(path, limits) == 0:
         raise WenshuError(f"{path.name} 是空文件（0 字节），无法读取。")
     if fmt == "docx":
-        return docx_text(path)
+        return docx_text(path, limits)
     if fmt == "pdf":
-        return pdf_text(path)
+        return pdf_text(path, limits)
     if fmt == "ofd":
-        return ofd_text(path)
+        return ofd_text(path, limits)
     if fmt in TEXT_FORMATS:
-        return plain_text(path)
-    return converted_text(path)
+        return plain_text(path, limits)
+    return converted_text(path, limits)
+
+
+# -- XML parts of a ZIP (.docx, .ofd) ----------------------------------------------------------
+
+
+def _part_too_big(path: Path, name: str, limits: Limits) -> WenshuError:
+    return WenshuError(f"{Path(path).name} 中的 {name} 解压后超过文档内单个 XML 部件上限 limits.max_part_mb"
+                       f"（{limits.max_part_mb} MB），可能是恶意构造的压缩文件（压缩炸弹），不予读取。")
+
+
+def iter_part(z: zipfile.ZipFile, name: str, path: Path, limits: Limits | None = None):
+    """The bytes of ZIP member ``name`` in chunks, counted as they are inflated: the size the
+    archive declares is the attacker's word, the inflated bytes are not."""
+    limits = active_limits(limits)
+    total = 0
+    with z.open(name) as f:
+        while chunk := f.read(_CHUNK):
+            total += len(chunk)
+            if total > limits.max_part_bytes:
+                raise _part_too_big(path, name, limits)
+            yield chunk
+
+
+def read_part(z: zipfile.ZipFile, name: str, path: Path, limits: Limits | None = None) -> bytes:
+    """ZIP member ``name`` whole, refused past ``limits.max_part_mb`` (for the small parts and for
+    readers that need a tree: .ofd pages, the .xlsx/.docx parts other modules read)."""
+    return b"".join(iter_part(z, name, path, limits))
+
+
+def parse_part(z: zipfile.ZipFile, name: str, path: Path, limits: Limits | None = None):
+    """ZIP member ``name`` parsed as XML without entities, network or huge_tree, fed as it inflates."""
+    parser = etree.XMLParser(**_XML_OPTIONS)
+    for chunk in iter_part(z, name, path, limits):
+        parser.feed(chunk)
+    return parser.close()
 
 
 # -- .docx ----------------------------------------------------------------------------------
@@ -68,10 +174,10 @@ _STRICT_W = b"http://purl.oclc.org/ooxml/wordprocessingml/main"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _main_part(z: zipfile.ZipFile) -> str:
+def _main_part(z: zipfile.ZipFile, path: Path, limits: Limits) -> str:
     """The main document part named by the package relationships (usually word/document.xml)."""
     try:
-        rels = etree.fromstring(z.read("_rels/.rels"), _PARSER)
+        rels = parse_part(z, "_rels/.rels", path, limits)
     except (KeyError, etree.XMLSyntaxError):
         return "word/document.xml"
     for rel in rels:
@@ -80,11 +186,17 @@ def _main_part(z: zipfile.ZipFile) -> str:
     return "word/document.xml"
 
 
-def docx_text(path: Path) -> str:
+def docx_text(path: Path, limits: Limits | None = None) -> Text:
+    limits = active_limits(limits)
+    path = Path(path)
     try:
         with zipfile.ZipFile(path) as z:
-            xml = z.read(_main_part(z))
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError, zipfile.LargeZipFile) as e:
+            lines, cut = _stream_body(z, _main_part(z, path, limits), path, limits)
+    except WenshuError:
+        raise
+    except etree.XMLSyntaxError as e:
+        raise WenshuError(f"{path.name} 的正文（word/document.xml）已损坏或超出解析限制：{e}。") from None
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, zipfile.LargeZipFile, zlib.error) as e:
         with open(path, "rb") as f:
             if f.read(8) == _OLE:  # Word saves a password-protected .docx as an encrypted compound file
                 raise WenshuError(f"{path.name} 是加密的 Word 文档（需要密码才能打开），无法读取。"
@@ -92,38 +204,75 @@ def docx_text(path: Path) -> str:
         raise WenshuError(f"{path.name} 不是有效的 Word 文档（.docx 文件已损坏或格式不对：{e}）。") from None
     except RuntimeError as e:  # an encrypted ZIP member
         raise WenshuError(f"{path.name} 无法读取（{e}），可能是加密的文档。") from None
-    # Strict OOXML (ISO 29500 strict) uses another namespace for the same elements.
-    xml = xml.replace(_STRICT_W, _W.encode())
-    try:
-        root = etree.fromstring(xml, _PARSER)
-    except etree.XMLSyntaxError as e:
-        raise WenshuError(f"{path.name} 的正文（word/document.xml）已损坏：{e}。") from None
-    body = root.find(f"{{{_W}}}body")
+    return _text("\n".join(lines), limits, path, cut)
+
+
+_BODY, _STRICT_BODY = f"{{{_W}}}body", f"{{{_STRICT_W.decode()}}}body"
+
+
+def body_blocks(z: zipfile.ZipFile, name: str, path: Path, limits: Limits | None = None):
+    """The body's top-level blocks (paragraphs, tables …) of a WordprocessingML part, in order,
+    parsed as the part inflates; each block is dropped from the tree once the caller moves on,
+    so memory holds one block, not the document (a 640 MiB document.xml costs nothing more)."""
+    parser = etree.XMLPullParser(events=("end",), **_XML_OPTIONS)
+    for chunk in iter_part(z, name, path, limits):
+        parser.feed(chunk)
+        for _, el in parser.read_events():
+            parent = el.getparent()
+            if parent is None or parent.tag not in (_BODY, _STRICT_BODY):
+                continue
+            if parent.tag == _STRICT_BODY:  # Strict OOXML (ISO 29500): same elements, another namespace
+                _unstrict(el)
+            yield el
+            el.clear()
+            while el.getprevious() is not None:
+                del parent[0]
+    parser.close()
+
+
+def _stream_body(z: zipfile.ZipFile, name: str, path: Path, limits: Limits) -> tuple[list[str], bool]:
+    """The body's lines; reading stops once ``max_text_chars`` are in hand (True: the text was cut)."""
     lines: list[str] = []
-    if body is not None:
-        _walk(body, lines)
-    return "\n".join(lines)
+    chars, cap = 0, limits.max_text_chars
+    for el in body_blocks(z, name, path, limits):
+        before = len(lines)
+        _block(el, lines)
+        chars += sum(len(s) + 1 for s in lines[before:])
+        if chars > cap:
+            return lines, True
+    return lines, False
+
+
+def _unstrict(el) -> None:
+    strict = "{" + _STRICT_W.decode() + "}"
+    for e in el.iter():
+        if isinstance(e.tag, str) and e.tag.startswith(strict):
+            e.tag = f"{{{_W}}}" + e.tag[len(strict):]
 
 
 def _walk(node, lines: list[str]) -> None:
     """Paragraphs in document order; a table row becomes one line with cells separated by tabs."""
     for child in node:
-        tag = child.tag
-        if tag == _P:
-            _paragraph(child, lines)
-        elif tag == _TR:
-            cells = []
-            for tc in child.iter(_TC):
-                sub: list[str] = []
-                _walk(tc, sub)
-                cells.append(" ".join(s for s in sub if s))
-            row = "\t".join(cells).strip()
-            if row:
-                lines.append(row)
-        elif tag in (_FALLBACK, _DEL) or not isinstance(tag, str):
-            continue  # VML duplicate of a text box; deleted text; comments/PIs
-        else:
-            _walk(child, lines)
+        _block(child, lines)
+
+
+def _block(child, lines: list[str]) -> None:
+    tag = child.tag
+    if tag == _P:
+        _paragraph(child, lines)
+    elif tag == _TR:
+        cells = []
+        for tc in child.iter(_TC):
+            sub: list[str] = []
+            _walk(tc, sub)
+            cells.append(" ".join(s for s in sub if s))
+        row = "\t".join(cells).strip()
+        if row:
+            lines.append(row)
+    elif tag in (_FALLBACK, _DEL) or not isinstance(tag, str):
+        return  # VML duplicate of a text box; deleted text; comments/PIs
+    else:
+        _walk(child, lines)
 
 
 def _paragraph(p, lines: list[str]) -> None:
@@ -157,7 +306,9 @@ def _paragraph(p, lines: list[str]) -> None:
 # -- .pdf -----------------------------------------------------------------------------------
 
 
-def pdf_text(path: Path) -> str:
+def pdf_text(path: Path, limits: Limits | None = None) -> Text:
+    limits = active_limits(limits)
+    budget = limits.max_text_chars
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
@@ -171,19 +322,30 @@ def pdf_text(path: Path) -> str:
                 ok = 0
             if not ok:
                 raise WenshuError(f"{path.name} 是加密的 PDF（需要密码才能打开），无法读取。请提供未加密的版本。")
-        pages = _layout_text(path)
+        pages = _layout_text(path, budget)
         if pages is None:
-            pages = [(page.extract_text() or "").strip() for page in reader.pages]
+            pages = _until(((page.extract_text() or "").strip() for page in reader.pages), budget)
     except WenshuError:
         raise
     except FileNotDecryptedError:
         raise WenshuError(f"{path.name} 是加密的 PDF（需要密码才能打开），无法读取。请提供未加密的版本。") from None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError) as e:
         raise WenshuError(f"{path.name} 不是有效的 PDF 文件（已损坏或格式不对：{e}）。") from None
-    return "\n".join(p for p in pages if p)
+    return _text("\n".join(p for p in pages if p), limits, path)
 
 
-def _layout_text(path: Path) -> list[str] | None:
+def _until(pages, budget: int) -> list[str]:
+    """Pages until ``budget`` characters are in hand: the rest of a 3,000-page PDF is not read."""
+    out, n = [], 0
+    for text in pages:
+        out.append(text)
+        n += len(text) + 1
+        if n > budget:
+            break
+    return out
+
+
+def _layout_text(path: Path, budget: int) -> list[str] | None:
     """Page texts in reading order by position (pdfplumber). pypdf emits text in content-stream
     order, which puts CJK quotes set in a Latin font (“ ”) away from their words; None when
     pdfplumber is missing or fails, so the caller falls back to pypdf."""
@@ -193,7 +355,7 @@ def _layout_text(path: Path) -> list[str] | None:
         return None
     try:
         with pdfplumber.open(str(path)) as pdf:
-            return [(page.extract_text() or "").strip() for page in pdf.pages]
+            return _until(((page.extract_text() or "").strip() for page in pdf.pages), budget)
     except Exception:  # pdfminer raises many types on odd files; pypdf gets the next try
         return None
 
@@ -214,30 +376,51 @@ def pdf_pages(path: Path) -> int:
 # -- .txt / .md -----------------------------------------------------------------------------
 
 
-def plain_text(path: Path) -> str:
-    data = path.read_bytes()
+def plain_text(path: Path, limits: Limits | None = None) -> Text:
+    """Decoded as a stream and only up to ``max_text_chars``: a 100 MB .txt is not read whole."""
+    limits = active_limits(limits)
+    path = Path(path)
     for enc in ("utf-8-sig", "gb18030"):
         try:
-            text = data.decode(enc)
+            text, cut = _decode_stream(path, enc, limits.max_text_chars)
         except UnicodeDecodeError:
             continue
-        if "\x00" in text:
+        if text is None:
             break  # UTF-16 or binary masquerading as text
-        return text.replace("\r\n", "\n").replace("\r", "\n")
+        return _text(text.replace("\r\n", "\n").replace("\r", "\n"), limits, path, cut)
     raise WenshuError(f"{path.name} 不是 UTF-8 或 GB18030 编码的文本文件，无法读取。请另存为 UTF-8 后重试。")
+
+
+def _decode_stream(path: Path, encoding: str, cap: int) -> tuple[str | None, bool]:
+    """(text, cut) — at most ``cap`` characters (+ one chunk); None when the text holds NUL."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    parts, n = [], 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            part = decoder.decode(chunk)
+            if "\x00" in part:
+                return None, False
+            parts.append(part)
+            n += len(part)
+            if n > cap:
+                return "".join(parts)[:cap], True
+        tail = decoder.decode(b"", final=True)
+    return "".join(parts) + tail, False
 
 
 # -- .ofd (GB/T 33190) -----------------------------------------------------------------------
 
 
-def ofd_text(path: Path) -> str:
+def ofd_text(path: Path, limits: Limits | None = None) -> Text:
     """OFD is a ZIP of XML: OFD.xml → DocRoot (Document.xml) → pages → TextObject/TextCode."""
+    limits = active_limits(limits)
+    chars = 0
     try:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())
 
             def load(name: str):
-                return etree.fromstring(z.read(name), _PARSER)
+                return parse_part(z, name, path, limits)
 
             root = load("OFD.xml")
             doc_roots = [e.text.strip().lstrip("/") for e in root.iter() if _local(e.tag) == "DocRoot" and e.text]
@@ -254,9 +437,12 @@ def ofd_text(path: Path) -> str:
                         text = "".join(c.text or "" for c in obj.iter() if _local(c.tag) == "TextCode").strip()
                         if text:
                             lines.append(text)
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError, etree.XMLSyntaxError) as e:
+                            chars += len(text) + 1
+                    if chars > limits.max_text_chars:
+                        break
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, etree.XMLSyntaxError, zlib.error) as e:
         raise WenshuError(f"{path.name} 不是有效的 OFD 文件（已损坏或格式不对：{e}）。") from None
-    return "\n".join(lines)
+    return _text("\n".join(lines), limits, path)
 
 
 def _local(tag) -> str:
@@ -275,7 +461,7 @@ _MAGIC = {"doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"PK\x03\x04", b"{\\rtf")
           "rtf": (b"{\\rtf",), "odt": (b"PK\x03\x04",)}
 
 
-def converted_text(path: Path) -> str:
+def converted_text(path: Path, limits: Limits | None = None) -> Text:
     fmt = path.suffix.lower().lstrip(".")
     with open(path, "rb") as f:
         head = f.read(8)
@@ -304,4 +490,4 @@ def converted_text(path: Path) -> str:
         out = tmp / "out" / "input.docx"
         if not out.is_file() or out.stat().st_size == 0:
             raise WenshuError(f"LibreOffice 无法打开 {path.name}：文件可能已损坏，或不是 Word/WPS 文档。")
-        return docx_text(out)
+        return docx_text(out, limits)

@@ -36,6 +36,13 @@ RESERVED = {"档号": "档号由系统分配；要改变保管期限或机构，
             "历史": "历史记录只能追加，不能手工修改", "年度": "年度由档号决定，不能手工修改"}
 LIST_FIELDS = {"recipients", "cc", "keywords"}
 
+# Longest value, in characters, of each 著录项 (per item for the lists). 题名/责任者/文号/文种 are what
+# a transfer package's receiver checks (archive/transfer/verify.py 元数据项数据长度检测, which should
+# read them from here); the others are generous bounds of the same kind. Checked when a value is set
+# (Record.validate, under wenshu file/edit --set and filing), so a record can always be handed over.
+MAX_CHARS: dict[str, int] = {"title": 500, "author": 200, "doc_number": 100, "doc_type": 20,
+                             "recipients": 200, "cc": 200, "keywords": 50, "case": 100}
+
 
 def parse_assignments(items: list[str] | tuple[str, ...]) -> dict[str, str]:
     """``["题名=关于…", "主送=各中小学"]`` → ``{"题名": "关于…", …}`` (Chinese keys, validated names)."""

@@ -8,6 +8,8 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+from archive.cleaning import clean_text
+
 # Characters Windows refuses in names, plus control characters.
 _ILLEGAL = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -23,11 +25,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(e, OSError) and not e.filename:
+            e.filename = str(path)  # a full disk fails in write(), which names no file
         raise
     fsync_dir(path.parent)
 
@@ -50,9 +54,11 @@ def fsync_dir(folder: Path) -> None:
 
 
 def safe_name(name: str, max_bytes: int = 180) -> str:
-    """A file or folder name that keeps its Chinese: NFC, Windows-illegal characters replaced
-    by "_", no trailing dots or spaces, at most ``max_bytes`` of UTF-8 (cut on a character)."""
-    name = unicodedata.normalize("NFC", name)
+    """A file or folder name that keeps its Chinese: NFC, control and bidi characters removed
+    (archive.cleaning — a U+202E in a received file's name must not reverse the folder name),
+    Windows-illegal characters replaced by "_", no trailing dots or spaces, at most ``max_bytes``
+    of UTF-8 (cut on a character)."""
+    name = unicodedata.normalize("NFC", clean_text(name))
     name = _ILLEGAL.sub("_", name).strip().rstrip(". ")
     if name.split(".")[0].upper() in _RESERVED:
         name = "_" + name

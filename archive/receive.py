@@ -13,7 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from archive.errors import WenshuError
-from archive.extract import extract_text
+from archive.extract import body_blocks, extract_text
 from archive.fields import to_attributes
 from archive.filing import check_source, file_record
 from archive.metadata import _TITLE_HINT, DocMeta, doc_type_of, read_metadata
@@ -43,23 +43,23 @@ def looks_like_title(title: str) -> bool:
 def largest_type_line(path: Path, scan: int = 15) -> str:
     """The text of the paragraph(s) set in the largest font among the first ``scan`` paragraphs."""
     w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    paras = []
     try:
         with zipfile.ZipFile(path) as z:
-            root = etree.fromstring(z.read("word/document.xml"))
-    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError):
+            # streamed block by block and stopped after ``scan`` paragraphs (limits.max_part_mb)
+            for block in body_blocks(z, "word/document.xml", Path(path)):
+                for p in block.iter(f"{w}p"):
+                    text = "".join(t.text or "" for t in p.iter(f"{w}t")).strip()
+                    if not text:
+                        continue
+                    sizes = [int(s.get(f"{w}val")) for s in p.iter(f"{w}sz") if (s.get(f"{w}val") or "").isdigit()]
+                    paras.append((max(sizes) if sizes else 0, text))
+                    if len(paras) >= scan:
+                        break
+                if len(paras) >= scan:
+                    break
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, WenshuError, OSError, EOFError):
         return ""
-    body = root.find(f"{w}body")
-    if body is None:
-        return ""
-    paras = []
-    for p in body.iter(f"{w}p"):
-        text = "".join(t.text or "" for t in p.iter(f"{w}t")).strip()
-        if not text:
-            continue
-        sizes = [int(s.get(f"{w}val")) for s in p.iter(f"{w}sz") if (s.get(f"{w}val") or "").isdigit()]
-        paras.append((max(sizes) if sizes else 0, text))
-        if len(paras) >= scan:
-            break
     if not paras or not max(s for s, _ in paras):
         return ""
     top = max(s for s, _ in paras)
@@ -80,9 +80,10 @@ def receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | N
         raise WenshuError("没有要归档的文件。")
     for p in paths:
         check_source(archive, p)
-    _, meta = read_document(Path(paths[0]))
-    for p in paths[1:]:
-        extract_text(Path(p))  # every file of the record must be readable, not just the first
+    text, meta = read_document(Path(paths[0]))
+    # every file of the record must be readable, not just the first; text cut at
+    # limits.max_text_chars is said so in the record's history
+    cut = [getattr(t, "note", "") for t in (text, *(extract_text(Path(p)) for p in paths[1:]))]
     fields = meta.to_fields()
     if fields.get("date"):
         fields["date"] = fields["date"].isoformat()
@@ -99,6 +100,7 @@ def receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | N
     note = "自动识别：" + "、".join(_LABEL[k] for k in read) if read else "未能自动识别著录项"
     if overrides:
         note += "；人工指定：" + "、".join(assignments)
+    note += "".join(f"；{c}" for c in cut if c)
     files = [(Path(paths[0]), ROLE_MAIN)] + [(Path(p), ROLE_OTHER) for p in paths[1:]]
     return file_record(archive, files, fields, retention=retention, org=org, move=move,
                        action="收文归档", actor=actor or "", note=note)

@@ -15,13 +15,18 @@ from datetime import date, datetime
 from pathlib import Path
 
 from archive.archival_code import ArchivalCode, Retention
+from archive.cleaning import clean_text, clean_tree, is_clean
 from archive.config import CLASSIFICATIONS
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
+from archive.fields import LABELS, MAX_CHARS
 from archive.fsutil import atomic_write_text, safe_name
 
 RECORD_JSON = "record.json"
 FORMAT_VERSION = 1
+
+# one-line text attributes of a Record, cleaned of control characters on construction
+_LINE_FIELDS = ("title", "author", "doc_type", "classification", "case", "origin", "template")
 
 # origin (来源)
 ISSUED_HERE, RECEIVED, IMPORTED = "发文", "收文", "移交接收"
@@ -67,6 +72,11 @@ class HistoryEntry:
     at: str = field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))
     actor: str = ""
 
+    def __post_init__(self):
+        if not (is_clean(self.action) and is_clean(self.actor) and is_clean(self.detail, multiline=True)):
+            self.action, self.actor = clean_text(self.action), clean_text(self.actor)
+            self.detail = clean_text(self.detail, multiline=True)
+
     def to_json(self) -> dict:
         return {"时间": self.at, "动作": self.action, "说明": self.detail, "操作人": self.actor}
 
@@ -98,6 +108,32 @@ class Record:
     files: list[RecordFile] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
 
+    def __post_init__(self):
+        """Metadata enters a Record only without control and bidi characters (archive.cleaning):
+        whether read from a received document, typed with --set or loaded from an old record.json."""
+        dn = self.doc_number
+        try:  # one scan of everything in the usual, clean case
+            joined = " ".join((self.title, self.author, self.doc_type, self.classification, self.case,
+                               self.origin, self.template, dn if isinstance(dn, str) else "",
+                               *self.recipients, *self.cc, *self.keywords))
+        except TypeError:
+            joined = None
+        if joined is None or not is_clean(joined):
+            for name in _LINE_FIELDS:
+                value = getattr(self, name)
+                if isinstance(value, str):
+                    setattr(self, name, clean_text(value))
+            if isinstance(dn, str):
+                self.doc_number = clean_text(dn)
+            for name in ("recipients", "cc", "keywords"):
+                setattr(self, name, [clean_text(v) if isinstance(v, str) else v for v in getattr(self, name)])
+        if self.relations:
+            self.relations = clean_tree(self.relations)
+        if self.source:
+            self.source = clean_tree(self.source)
+        if self.extra:
+            self.extra = clean_tree(self.extra, multiline=True)
+
     # -- derived --------------------------------------------------------------------------
 
     @property
@@ -121,8 +157,15 @@ class Record:
     def validate(self) -> None:
         if not self.title or not self.title.strip():
             raise WenshuError("题名不能为空。")
-        if len(self.title) > 500:
-            raise WenshuError(f"题名过长（{len(self.title)} 字）：请缩短到 500 字以内（可用 --set 题名=… 指定）。")
+        for name, limit in MAX_CHARS.items():
+            value = getattr(self, name)
+            for v in value if isinstance(value, list) else [value]:
+                n = len(str(v or ""))
+                if n > limit:
+                    label = LABELS[name]
+                    each = "每项" if isinstance(value, list) else ""
+                    raise WenshuError(f"{label}过长（{n} 字）：{label}{each}最多 {limit} 字（移交数据包的元数据长度上限），"
+                                      f"请缩短后重试（可用 --set {label}=… 指定）。")
         if self.classification not in CLASSIFICATIONS:
             raise WenshuError(f"密级“{self.classification}”不正确：应为空、秘密、机密或绝密。")
 
@@ -160,6 +203,13 @@ class Record:
             "文件": [f.to_json() for f in self.files],
             "历史": [h.to_json() for h in self.history],
         }
+        # Attributes can be assigned after construction: what is written is cleaned again. 文件
+        # names are not touched here: they name files on disk (made safe by fsutil.safe_name).
+        files = out.pop("文件")
+        multi = {k: clean_tree(out.pop(k), multiline=True) for k in ("历史", "其他")}
+        out = clean_tree(out)
+        out.update(multi)
+        out["文件"] = files
         return out
 
     def dumps(self) -> str:

@@ -12,6 +12,7 @@ share one sequence can move the registry to a server.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
+from archive.cleaning import clean_text
 from archive.config import Prefix
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
@@ -90,6 +92,15 @@ def _now() -> str:
     return datetime.now().isoformat(timespec="seconds")
 
 
+def _writable(path: Path) -> bool:
+    """os.access, and the write bits for the case it cannot see (root, whom access() lets through)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return True
+    return os.access(path, os.W_OK) and bool(mode & 0o200)
+
+
 class Registry:
     """Opened per command; cheap. ``timeout`` is how long to wait for another writer."""
 
@@ -130,12 +141,40 @@ class Registry:
                 f"编号登记簿 {self.path} 被另一个程序占用超过 {self.timeout:g} 秒，本次操作未做任何更改。"
                 "请稍后重试；如果一直如此，请检查是否有卡住的 wenshu 进程。"
             )
+        if "readonly" in msg or "read-only" in msg or "unable to open" in msg:
+            why = self._read_only(msg)
+            if why or "unable to open" not in msg:
+                return WenshuError(why or f"编号登记簿 {self.path} 无法写入（{msg}），本次操作未做任何更改。"
+                                          "请检查它和所在文件夹的写权限。")
         if "not a database" in msg or "malformed" in msg or "corrupt" in msg:
             return WenshuError(
                 f"编号登记簿 {self.path} 已损坏（{msg}），本次操作未做任何更改。"
                 "请从备份恢复该文件，并运行 wenshu check 核对。"
             )
         return WenshuError(f"编号登记簿 {self.path} 出错：{msg}。本次操作未做任何更改。")
+
+    def _read_only(self, msg: str) -> str | None:
+        """Which of the registry's files cannot be written, and how to fix it. SQLite names only
+        registry.sqlite, but after a read-only spell it is often the -shm or -wal file it keeps
+        beside it, or the folder (where SQLite must create them), that refuses."""
+        folder = self.path.parent
+        try:
+            if os.statvfs(folder).f_flag & os.ST_RDONLY:
+                return (f"编号登记簿 {self.path} 无法写入：档案库所在的磁盘是只读挂载的，本次操作未做任何更改。"
+                        "请把它重新挂载为可写（或把档案库复制到可写的磁盘）后重试。")
+        except (OSError, AttributeError):  # no statvfs on Windows
+            pass
+        bad = [p for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
+               if p.exists() and not _writable(p)]
+        if not _writable(folder):
+            bad.append(folder)
+        if not bad:
+            return None
+        names = "、".join(str(p) for p in bad)
+        fix = "；".join(f"chmod u+w '{p}'" for p in bad)
+        return (f"编号登记簿无法写入：{names} 是只读的（SQLite 只报告“{msg}”），本次操作未做任何更改。"
+                f"请恢复写权限后重试（Linux：{fix}，并确认运行 wenshu 的用户是它们的所有者；"
+                "Windows：在文件属性中取消“只读”）。")
 
     def close(self) -> None:
         self._conn.close()
@@ -182,6 +221,8 @@ class Registry:
 
     @staticmethod
     def _write(c, series, year, seq, prefix, status, *, title="", reason="", holder="", record=""):
+        # what a clerk typed or a document said: no control or bidi characters into the ledger
+        title, reason, holder = clean_text(title), clean_text(reason), clean_text(holder)
         now = _now()
         c.execute("INSERT INTO ledger (series, year, seq, prefix, status, title, reason, holder, record,"
                   " created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -247,6 +288,7 @@ class Registry:
         return number
 
     def _update(self, c, series, number: DocNumber, status, **fields):
+        fields = {k: clean_text(v) if isinstance(v, str) and k != "record" else v for k, v in fields.items()}
         sets = ", ".join(f"{k} = ?" for k in fields)
         c.execute(f"UPDATE ledger SET status = ?, updated = ?{', ' + sets if sets else ''} "
                   "WHERE series = ? AND year = ? AND seq = ?",
@@ -298,6 +340,7 @@ class Registry:
         return seq
 
     def void_item(self, series: str, year: int, seq: int, reason: str) -> None:
+        reason = clean_text(reason)
         with self._tx() as c:
             c.execute("UPDATE ledger SET status = ?, reason = ?, updated = ? "
                       "WHERE series = ? AND year = ? AND seq = ? AND prefix = ''",

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import errno
 import json
 import sys
 import threading
@@ -67,7 +68,7 @@ class ArchiveIndex:
         self.dir = Path(archive.index_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.notify = notify or (lambda msg: print(f"提示：{msg}", file=sys.stderr))
-        self.lock = WriteLock(self.dir / "write.lock", lock_timeout)
+        self.lock = _IndexLock(self.dir / "write.lock", lock_timeout)
         self._ix = None
         self._ixname = None
         self._local = threading.local()
@@ -171,9 +172,16 @@ class ArchiveIndex:
         if not fresh:  # not Searcher.refresh(): whoosh's reuse brings back merged-away segments
             if cached is not None:
                 cached[1].close()
-            s = _retry(ix.searcher)
+            from whoosh.index import EmptyIndexError
+
+            try:
+                s = _retry(ix.searcher)
+            except UnicodeError as e:
+                raise IndexDamaged(errno.EIO, f"索引文件内容已损坏（{e}）", str(self.dir)) from e
+            except EmptyIndexError as e:  # deleted again after every retry
+                raise IndexDamaged(errno.ENOENT, f"索引在打开时被删除（{e}）", str(self.dir)) from e
         self._local.searcher = (self._ixname, s)
-        return _Borrowed(s)
+        return _Borrowed(s, self)
 
     def close(self) -> None:
         cached = getattr(self._local, "searcher", None)
@@ -488,16 +496,43 @@ def _same_meta(old: dict, meta: dict) -> bool:
                                                    "case", "rmtime"))
 
 
+class IndexDamaged(OSError):
+    """A read of the index files that could only fail because they were damaged (bytes that do
+    not decode): an OSError, so the search's recovery treats it as it treats a vanished segment —
+    rebuild from the records and search again — and a user who still meets it gets a message."""
+
+
+class _IndexLock(WriteLock):
+    """The write lock of a folder that may be gone: someone deleting .wenshu/index while a
+    search runs must lead to a rebuild, not to FileNotFoundError on write.lock."""
+
+    def _acquire(self) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return super()._acquire()
+
+
 class _Borrowed:
     """``with index.searcher() as s`` on a cached searcher: leaving the block does not close it."""
 
-    def __init__(self, searcher):
+    def __init__(self, searcher, index: "ArchiveIndex | None" = None):
         self.searcher = searcher
+        self.index = index
+        self.name = index._ixname if index is not None else None
 
     def __enter__(self):
         return self.searcher
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, exc, tb):
+        if exc is None or self.index is None or isinstance(exc, (WenshuError, OSError)):
+            return False
+        if isinstance(exc, UnicodeError):  # a stored field or a term whose bytes were overwritten
+            raise IndexDamaged(errno.EIO, f"索引文件内容已损坏（{exc}）", str(self.index.dir)) from exc
+        state = self.index._state() if isinstance(exc, Exception) else {"indexname": self.name}
+        if state is None or state.get("indexname") != self.name:
+            # the files under the reader were deleted or replaced (whoosh then fails in odd ways,
+            # e.g. TypeError on a column whose file is gone): not a bug, a vanished index
+            raise IndexDamaged(errno.ENOENT, f"读取时索引被删除或替换（{type(exc).__name__}: {exc}）",
+                               str(self.index.dir)) from exc
         return False
 
     def __getattr__(self, name):

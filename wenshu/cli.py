@@ -51,6 +51,11 @@ class LazyGroup(click.Group):
         except WenshuError as e:
             click.echo(f"错误：{e}", err=True)
             sys.exit(e.exit_code)
+        except OSError as e:  # disk full, read-only, no permission: a message naming the file
+            from wenshu.commands.common import os_error_message
+
+            click.echo(f"错误：{os_error_message(e)}", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
