@@ -312,6 +312,10 @@ class Watcher:
         seen, or (Linux) a visible process holding it open for writing in /proc."""
         if not inbox.is_inbox_item(self.archive, Path(path)):
             return False
+        st = _lstat(path)
+        if st is None or not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
+            self._writing.pop(path, None)  # a link, a FIFO, a hard link gets no close-write: set aside at once
+            return False
         now = time.monotonic()
         seen = self._writing.get(path)
         if seen is not None:
