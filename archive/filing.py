@@ -24,7 +24,8 @@ from archive.archival_code import ArchivalCode, Retention, item_series
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
 from archive.fsutil import fsync_dir, safe_name
-from archive.record import RECORD_JSON, HistoryEntry, Record, RecordFile, sha256_file
+from archive.record import RECORD_JSON, HistoryEntry, Record, RecordFile
+from archive.safe_paths import SourceChanged, printable, read_verified, unlink_entry, unsafe_entry
 from archive.store import STATE_DIR, Archive
 
 try:
@@ -48,10 +49,16 @@ OnFiled = Callable[[Archive, list[Path]], str]
 # -- reading the archive ---------------------------------------------------------------------
 
 
+def _real_dirs(folder: Path) -> list[Path]:
+    """Sub-folders of ``folder`` that are folders themselves, not links to one (a link planted in
+    the archive must not bring a folder from elsewhere into listings, audits or exports)."""
+    return sorted(Path(e.path) for e in os.scandir(folder) if e.is_dir(follow_symlinks=False))
+
+
 def record_folders(archive: Archive) -> Iterator[Path]:
     """Every ``<年度>/<folder>`` that holds (or should hold) a record, in name order."""
-    for year_dir in sorted(p for p in archive.root.iterdir() if p.is_dir() and _YEAR_DIR.fullmatch(p.name)):
-        for folder in sorted(p for p in year_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for year_dir in (p for p in _real_dirs(archive.root) if _YEAR_DIR.fullmatch(p.name)):
+        for folder in (p for p in _real_dirs(year_dir) if not p.name.startswith(".")):
             yield folder
 
 
@@ -143,7 +150,7 @@ def _year_digests(year_dir: str) -> dict[str, _Digests]:
     old = cached[1] if cached else {}
     fresh = {}
     for entry in os.scandir(year_dir):
-        if entry.is_dir() and not entry.name.startswith("."):
+        if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
             d = _record_digests(entry.path, old.get(entry.path))
             if d is not None:
                 fresh[entry.path] = d
@@ -155,7 +162,7 @@ def find_by_sha256(archive: Archive, digests: set[str]) -> dict[str, Holder]:
     """sha256 → the record (档号, 题名) already holding a file with that content."""
     out: dict[str, Holder] = {}
     for entry in os.scandir(archive.root):
-        if not (entry.is_dir() and _YEAR_DIR.fullmatch(entry.name)):
+        if not (entry.is_dir(follow_symlinks=False) and _YEAR_DIR.fullmatch(entry.name)):
             continue
         records = _year_digests(entry.path)
         for folder, d in list(records.items()):
@@ -208,19 +215,43 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def check_source(archive: Archive, path: Path) -> Path:
-    """A source file must exist, be non-empty, and not already be part of the archive
-    (the inbox 收件箱 is the one folder of the archive from which filing is allowed)."""
+    """A source file must be a plain file (judged by the entry itself: a symbolic link, FIFO,
+    socket or device is refused, never followed — `wenshu file` given a link asks for the real
+    file), non-empty, within the size limit, and not already part of the archive (the inbox
+    收件箱 is the one folder of the archive from which filing is allowed). Inside the inbox no
+    folder on the way may be a link and a file with several hard links is refused too."""
     p = Path(path)
-    if not p.exists():
-        raise WenshuError(f"找不到文件 {p}。")
-    if not p.is_file():
-        raise WenshuError(f"{p} 不是文件（只能归档文件，不能归档文件夹）。")
+    shown = printable(str(p))
+    try:
+        st = os.lstat(p)
+    except FileNotFoundError:
+        raise WenshuError(f"找不到文件 {shown}。") from None
+    except OSError as e:
+        raise WenshuError(f"无法读取 {shown}：{e.strerror or e}。") from None
+    absolute = Path(os.path.abspath(p))
+    in_inbox = _inside(absolute, archive.inbox)
+    if in_inbox:
+        for parent in absolute.relative_to(archive.inbox).parents:
+            folder = archive.inbox / parent
+            if parent != Path(".") and os.path.islink(folder):
+                raise WenshuError(f"{shown} 所在的文件夹 {printable(str(parent))} 是符号链接（快捷方式）。"
+                                  "wenshu 不跟随链接；请把真实的文件夹放入收件箱。")
+    reason = unsafe_entry(p, st, strict=in_inbox)
+    if reason:
+        from archive.safe_paths import NotRegularFile
+
+        raise NotRegularFile(reason)
     real = p.resolve()
     if _inside(real, archive.root) and not _inside(real, archive.inbox.resolve()):
-        raise WenshuError(f"{p} 位于档案库内部（{archive.root}），不能再次归档。"
+        raise WenshuError(f"{shown} 位于档案库内部（{archive.root}），不能再次归档。"
                           "请先把它复制到档案库以外的位置，或放入收件箱。")
-    if real.stat().st_size == 0:
-        raise WenshuError(f"{p.name} 是空文件（0 字节），未归档。")
+    if st.st_size == 0:
+        raise WenshuError(f"{printable(p.name)} 是空文件（0 字节），未归档。")
+    limits = archive.config.limits
+    if st.st_size > limits.max_file_bytes:
+        raise WenshuError(f"{printable(p.name)} 有 {st.st_size / (1 << 20):,.1f} MB，超过单个文件大小上限 "
+                          f"{limits.max_file_mb} MB（wenshu.toml 中 [limits] 的 max_file_mb），未归档。"
+                          "如确需归档，请调大 limits.max_file_mb。")
     return real
 
 
@@ -291,14 +322,17 @@ def file_record(archive: Archive, files: list[tuple[Path, str]], fields: dict, *
     if not files:
         raise WenshuError("没有要归档的文件。")
     sources = [(check_source(archive, p), role) for p, role in files]
-    digests = [sha256_file(p) for p, _ in sources]
+    read = [read_verified(p) for p, _ in sources]  # through O_NOFOLLOW: the entry, never a link's target
+    digests = [sha for sha, _ in read]
+    idents = [ident for _, ident in read]
     if len(set(digests)) < len(digests):
         raise WenshuError("同一个文件被重复给出了两次，未归档。")
     with filing_lock(archive):
-        return _file_locked(archive, sources, digests, fields, retention, org, move, action, actor, note)
+        return _file_locked(archive, sources, digests, idents, fields, retention, org, move, action, actor, note)
 
 
-def _file_locked(archive, sources, digests, fields, retention, org, move, action, actor, note) -> Record:
+def _file_locked(archive, sources, digests, idents, fields, retention, org, move, action, actor,
+                 note) -> Record:
     existing = find_by_sha256(archive, set(digests))
     if existing:
         sha, (code, title) = next(iter(existing.items()))
@@ -331,12 +365,13 @@ def _file_locked(archive, sources, digests, fields, retention, org, move, action
         code = ArchivalCode(fonds, year, ret, org, seq)
         record = build_record(archive, fields, code)
         staging.mkdir()
-        for (src, role), name, sha in zip(sources, _unique_names(sources), digests):
+        for (src, role), name, sha, ident in zip(sources, _unique_names(sources), digests, idents):
             target = staging / name
-            shutil.copy2(src, target)
+            read_verified(src, expect=ident, copy_to=target)
             copied = RecordFile.of(target, role)
             if copied.sha256 != sha:
-                raise WenshuError(f"复制 {src.name} 时内容发生变化（文件正在被修改？），未归档。")
+                raise SourceChanged(f"复制 {printable(src.name)} 时内容发生变化（文件正在被修改？），"
+                                    "本次未归档也未删除，稍后重试。")
             record.files.append(copied)
         if not record.pages:
             record.pages = _count_pages(staging, record.files)
@@ -361,18 +396,19 @@ def _file_locked(archive, sources, digests, fields, retention, org, move, action
                 previous_link = entry.record
                 archive.registry.attach_record(record.doc_number, str(code))
                 attached = record.doc_number
+        if move:  # the source as it is *now* must be what was filed, else the record is undone
+            for (src, _), sha, ident in zip(sources, digests, idents):
+                if read_verified(src, expect=ident)[0] != sha:
+                    raise SourceChanged(f"{printable(src.name)} 在归档过程中被修改，本次未归档也未删除，稍后重试。")
     except BaseException as e:
         _undo(archive, staging, dest, attached, previous_link)
         reason = f"归档失败，件号作废：{e}" if str(e) else f"归档中断（{type(e).__name__}），件号作废"
         archive.registry.void_item(series, year, seq, reason)
         raise
 
-    if move:
-        for src, _ in sources:
-            try:
-                src.unlink()
-            except OSError:
-                pass  # the record is filed; a leftover source copy is harmless
+    if move:  # only the verified entry itself, never what a link points to
+        for (src, _), ident in zip(sources, idents):
+            unlink_entry(src, ident)  # a leftover (changed in the last instant) is kept: harmless
     return record
 
 
@@ -409,4 +445,4 @@ def staging_leftovers(archive: Archive) -> list[Path]:
 
 
 __all__ = ["file_record", "iter_records", "broken_records", "find_record", "find_records", "record_folders",
-           "find_by_sha256", "check_source", "save_record", "staging_leftovers", "FIELDS", "STATE_DIR"]
+           "find_by_sha256", "check_source", "SourceChanged", "save_record", "staging_leftovers", "FIELDS", "STATE_DIR"]

@@ -26,16 +26,33 @@ PARALLEL_FROM = 2000  # below this many files a single process is faster than fo
 
 
 def walk(root) -> list[PurePosixPath]:
-    out = []
-    root = str(root)
-    for folder, dirs, files in os.walk(root):
-        rel_folder = os.path.relpath(folder, root)
-        top = rel_folder == "."
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (top and d in SKIPPED_DIRS))
-        for name in sorted(files):
-            rel = PurePosixPath(name) if top else PurePosixPath(rel_folder.replace(os.sep, "/"), name)
-            if is_indexable_rel(rel):
-                out.append(rel)
+    """Every indexable plain file under ``root`` (root-relative, sorted as os.walk would give them).
+    Links are never followed — not a linked folder, not a linked file — and FIFOs, sockets and
+    devices are skipped: a link planted in the archive must not bring /etc/passwd into the index,
+    nor a FIFO block the reconcile (the entry types come from scandir, no extra stat)."""
+    out: list[PurePosixPath] = []
+
+    def visit(folder: str, rel: str) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            return
+        dirs = []
+        for e in entries:
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    if not e.name.startswith(".") and not (not rel and e.name in SKIPPED_DIRS):
+                        dirs.append(e)
+                elif e.is_file(follow_symlinks=False):
+                    path = PurePosixPath(rel, e.name) if rel else PurePosixPath(e.name)
+                    if is_indexable_rel(path):
+                        out.append(path)
+            except OSError:
+                continue
+        for d in dirs:
+            visit(d.path, f"{rel}/{d.name}" if rel else d.name)
+
+    visit(str(root), "")
     return out
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import stat
 import threading
 import time
 import warnings
@@ -32,7 +33,7 @@ from indexer import inbox
 from indexer.ignore import is_junk_name
 from indexer.merging import MergePolicy
 from indexer.observer import make_observer
-from indexer.stability import StabilityTracker
+from indexer.stability import DEFAULT_INBOX_STABILITY, StabilityTracker, open_writers
 from indexer.watchstats import WatchStats, reconcile_summary, why
 
 log = logging.getLogger("wenshu.watch")
@@ -41,6 +42,8 @@ DEFAULT_STABILITY = 0.5
 DEFAULT_INTERVAL = 300.0
 DEFAULT_POLL = 1.0
 BATCH = 200  # paths per index commit: a burst becomes visible in steps, and stop stays responsive
+WRITING_TTL = 120.0  # a write seen without its close-write is trusted this long (a lost event must not block for good)
+ONCE_RETRIES = 3  # --once: how often a document still being written is waited for again
 
 
 class Watcher:
@@ -49,13 +52,14 @@ class Watcher:
     def __init__(self, archive: Archive, index: Any = None, *, polling: bool = False,
                  stability: float = DEFAULT_STABILITY, interval: float = DEFAULT_INTERVAL,
                  poll_interval: float = DEFAULT_POLL, batch: int = BATCH,
-                 filer: Callable | None = None):
+                 filer: Callable | None = None, inbox_stability: float = DEFAULT_INBOX_STABILITY):
         self.archive = archive
         self.root = str(archive.root)
         self._index = index
         self._owns_index = index is None
         self.polling_requested = polling
         self.stability = stability
+        self.inbox_stability = max(stability, inbox_stability)
         self.interval = interval
         self.poll_interval = poll_interval
         self.batch = batch
@@ -63,7 +67,12 @@ class Watcher:
         self.mode = ""  # how events arrive, in words (logged at start)
         self.stats = WatchStats()
         self._events: queue.Queue = queue.Queue()
-        self._tracker = StabilityTracker(stability)
+        self._tracker = StabilityTracker(stability, delay_for=self._window, busy=self._being_written)
+        self._writing: dict[str, float] = {}  # inbox file → when a write was seen without its close-write
+        self._native = False  # inotify (close-write events arrive) rather than polling
+        self._writers: tuple[float, set[str]] = (-1.0, set())  # /proc scan, reused for one tick
+        self._once = False
+        self._retries: dict[str, int] = {}
         self._moves: dict[str, str] = {}  # dst → src of renames not yet applied
         self._stop = threading.Event()
         self._ready = threading.Event()  # startup reconcile done
@@ -133,6 +142,7 @@ class Watcher:
 
     def run_once(self) -> WatchStats:
         """Reconcile the archive with the index and file the inbox, then return (``--once``)."""
+        self._once = True
         try:
             self._startup()
             while len(self._tracker):  # the inbox, each document once it is stable
@@ -160,6 +170,9 @@ class Watcher:
     def _make_observer(self):
         observer, self.mode, fallback = make_observer(self.root, self._events, self.polling_requested,
                                                       self.poll_interval)
+        from watchdog.observers.polling import PollingObserver
+
+        self._native = not isinstance(observer, PollingObserver)
         if fallback:
             log.warning("%s，改用轮询（每 %g 秒扫描一次）。", fallback, self.poll_interval)
         return observer
@@ -263,6 +276,8 @@ class Watcher:
         log.info("%s完成（%.1f 秒）%s", what, time.monotonic() - started, f"：{summary}" if summary else "")
 
     def _on_event(self, kind: str, src: str, dst: str, is_dir: bool) -> None:
+        if not is_dir:
+            self._note_writer(kind, src, dst)
         if kind == "moved":
             if src:
                 self._tracker.touch(src, is_dir)
@@ -272,6 +287,46 @@ class Watcher:
                 self._moves[dst] = src
             return
         self._tracker.touch(src or dst, is_dir)
+
+    # -- is a writer still at it? ---------------------------------------------------------
+
+    def _window(self, path: str) -> float:
+        """The inbox waits longer than the index: filing removes the source, indexing does not."""
+        return self.inbox_stability if inbox.is_inbox_item(self.archive, Path(path)) else self.stability
+
+    def _note_writer(self, kind: str, src: str, dst: str) -> None:
+        """inotify's close-write (watchdog's ``closed``) ends a write that ``created``/``modified``
+        began; a file renamed into place is complete. Only trusted where events are native."""
+        if not self._native:
+            return
+        if kind in ("created", "modified") and src and inbox.is_inbox_item(self.archive, Path(src)):
+            self._writing[src] = time.monotonic()
+        elif kind in ("closed", "deleted"):
+            self._writing.pop(src, None)
+        elif kind == "moved":
+            self._writing.pop(src, None)
+            self._writing.pop(dst, None)
+
+    def _being_written(self, path: str) -> bool:
+        """An inbox file is not due while it is open for writing: a write without its close-write
+        seen, or (Linux) a visible process holding it open for writing in /proc."""
+        if not inbox.is_inbox_item(self.archive, Path(path)):
+            return False
+        st = _lstat(path)
+        if st is None or not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
+            self._writing.pop(path, None)  # a link, a FIFO, a hard link gets no close-write: set aside at once
+            return False
+        now = time.monotonic()
+        seen = self._writing.get(path)
+        if seen is not None:
+            if now - seen < WRITING_TTL:
+                return True
+            del self._writing[path]
+        at, writers = self._writers
+        if now - at > 0.2:
+            writers = open_writers(str(self.archive.inbox))
+            self._writers = (now, writers)
+        return bool(writers) and os.path.realpath(path) in writers
 
     # -- one batch ------------------------------------------------------------------------
 
@@ -284,19 +339,23 @@ class Watcher:
         batch = frozenset(p for p, _ in due)  # a folder's files already in this batch
         for path, is_dir in due:
             p = Path(path)
-            exists = os.path.lexists(path)
+            st = _lstat(path)
+            exists = st is not None
             if inbox.is_inbox_item(self.archive, p):
-                if os.path.isdir(path):
+                if exists and stat.S_ISDIR(st.st_mode):  # a real folder; a link to one is an entry
                     self._walk_into_tracker(path)
-                elif os.path.isfile(path):
-                    self._file_inbox(p)
+                elif exists:
+                    self._file_inbox(p)  # a link, FIFO, device… is set aside there, never followed
                 continue
             if p.parent == self.archive.inbox or self._in_inbox(p):
                 continue  # 收件箱 itself and 未能归档/
-            if os.path.isdir(path):
+            if exists and stat.S_ISDIR(st.st_mode):
                 if path in self._moves:
                     self._apply_move(path, True)
                 self._walk_into_tracker(path, batch)
+                continue
+            if exists and not stat.S_ISREG(st.st_mode):
+                removes.append(path)  # a link or a FIFO in the archive is never read (nor indexed)
                 continue
             if p.name == RECORD_JSON:
                 refresh.add(str(p.parent))
@@ -328,9 +387,23 @@ class Watcher:
 
     def _walk_into_tracker(self, folder: str, skip: frozenset = frozenset()) -> None:
         """A folder appeared (moved in, copied in, made by filing): every file in it is a change.
-        inotify may report fewer events for files written into a just-created folder (DESIGN §11)."""
-        for dirpath, dirnames, filenames in os.walk(folder):
-            dirnames[:] = [d for d in dirnames if not is_junk_name(d)]
+        inotify may report fewer events for files written into a just-created folder (DESIGN §11).
+        The walk stops at links: a linked folder is never entered (in the inbox it is an entry of
+        its own, set aside as it is)."""
+        if os.path.islink(folder):
+            return
+        in_inbox = self._in_inbox(Path(folder))
+        for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+            keep = []
+            for d in dirnames:
+                if is_junk_name(d):
+                    continue
+                if os.path.islink(os.path.join(dirpath, d)):
+                    if in_inbox and os.path.join(dirpath, d) not in self._tracker:
+                        self._tracker.touch(os.path.join(dirpath, d))
+                    continue
+                keep.append(d)
+            dirnames[:] = keep
             for name in filenames:
                 path = os.path.join(dirpath, name)
                 if not is_junk_name(name) and path not in self._tracker and path not in skip:
@@ -351,7 +424,7 @@ class Watcher:
             state = self.index.file_state(Path(src))
             if state is None:
                 return False
-            st = os.stat(dst)
+            st = os.lstat(dst)
             if state[0] != st.st_size or state[1] not in (st.st_mtime_ns, st.st_mtime):
                 self._remove([src])
                 return False
@@ -370,7 +443,7 @@ class Watcher:
         return bool(self.index.is_indexable(Path(path)))
 
     def _upsert(self, paths: list[str]) -> None:
-        paths = [p for p in paths if self._indexable(p)]
+        paths = [p for p in paths if _regular(p) and self._indexable(p)]
         if not paths:
             return
         try:
@@ -439,6 +512,22 @@ class Watcher:
         elif result.set_aside is not None:
             self.stats.set_aside += 1
             log.warning("收件箱：%s 未能归档：%s（已移到 %s）", path.name, result.reason, self._rel(result.set_aside))
+        elif result.retry:
+            self._retry(path, result.reason)
+        elif result.stuck:  # the periodic rescan (or the next --once) tries again
+            self._error(f"收件箱：{path.name} {result.reason}")
+
+    def _retry(self, path: Path, reason: str) -> None:
+        """Left in the inbox (still being written; the note could not be written): try again after
+        another quiet window; ``--once`` gives up after a few rounds and says so."""
+        key = str(path)
+        n = self._retries.get(key, 0) + 1
+        self._retries[key] = n
+        if self._once and n > ONCE_RETRIES:
+            self._error(f"收件箱：{path.name} 暂未处理，留在收件箱：{reason}")
+            return
+        log.warning("收件箱：%s 暂未处理（稍后重试）：%s", path.name, reason)
+        self._tracker.touch(key)
 
     def _maybe_merge(self, force: bool = False) -> None:
         quiet = self._events.empty() and not len(self._tracker)
@@ -458,6 +547,19 @@ class Watcher:
     def _error(self, message: str) -> None:
         self.stats.errors.append(message)
         log.error("%s", message)
+
+
+def _lstat(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except OSError:
+        return None
+
+
+def _regular(path: str) -> bool:
+    """Only plain files are read: never through a link, never a FIFO that would block the reader."""
+    st = _lstat(path)
+    return st is not None and stat.S_ISREG(st.st_mode)
 
 
 __all__ = ["Watcher", "WatchStats", "DEFAULT_STABILITY", "DEFAULT_INTERVAL"]

@@ -6,7 +6,10 @@ prove that a file was read once and only once (1,000 files → ``indexed == 1000
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+
+from archive.safe_paths import printable
 
 
 @dataclass
@@ -39,3 +42,15 @@ def reconcile_summary(result: dict) -> str:
     failed = result.get("failed") or []
     return (f"新增 {result.get('new', 0)}，更新 {result.get('changed', 0)}，删除 {result.get('deleted', 0)}，"
             f"未变 {result.get('unchanged', 0)}" + (f"，无法读取 {len(failed)}" if failed else ""))
+
+
+class SafeFormatter(logging.Formatter):
+    """One record, one line: the message's control characters (a file named with a newline, a
+    terminal escape ``\x1b[…``) are written as escapes, so a name cannot forge a line in
+    watch.log or drive the terminal; a traceback's lines are indented under their record."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record = logging.makeLogRecord(record.__dict__)
+        record.msg, record.args = printable(record.getMessage()), None
+        first, *rest = super().format(record).split("\n")
+        return first + "".join("\n    " + printable(line) for line in rest)

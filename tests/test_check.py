@@ -116,10 +116,14 @@ def test_number_issued_without_record_and_record_with_unknown_number(filled, tmp
 def test_item_gaps_explained_and_unexplained(filled, tmp_path, monkeypatch):
     import archive.filing as filing
 
-    def fail(*a, **k):
-        raise OSError("磁盘已满")
+    real_read = filing.read_verified
 
-    monkeypatch.setattr(filing.shutil, "copy2", fail)
+    def fail(src, expect=None, copy_to=None):  # the copy into the staging folder fails
+        if copy_to is not None:
+            raise OSError("磁盘已满")
+        return real_read(src, expect=expect, copy_to=copy_to)
+
+    monkeypatch.setattr(filing, "read_verified", fail)
     with pytest.raises(OSError):
         file_record(filled, [(_docx(tmp_path / "f.docx", "x"), "正本")], {"title": "失败", "date": "2022-05-01"})
     monkeypatch.undo()
@@ -159,12 +163,14 @@ import sys, time, shutil
 from pathlib import Path
 import archive.filing as filing
 from archive.store import Archive
-real = shutil.copy2
-def slow(src, dst):
-    real(src, dst)
-    print("copied", flush=True)
-    time.sleep(60)
-filing.shutil.copy2 = slow
+real = filing.read_verified
+def slow(src, expect=None, copy_to=None):
+    out = real(src, expect=expect, copy_to=copy_to)
+    if copy_to is not None:
+        print("copied", flush=True)
+        time.sleep(60)
+    return out
+filing.read_verified = slow
 filing.file_record(Archive(sys.argv[1]), [(Path(sys.argv[2]), "正本")], {"title": "被中断的归档", "date": "2022-07-01"})
 """
 

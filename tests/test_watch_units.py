@@ -203,3 +203,57 @@ def test_a_reconcile_that_fails_is_reported_and_the_watcher_goes_on(archive):
     w._index = FullDisk()
     w._reconcile("启动对账")  # must not raise
     assert any("启动对账失败" in m and "磁盘已满" in m for m in w.stats.errors)
+
+
+def test_a_path_with_its_own_window_and_a_busy_writer_waits(tmp_path):
+    """The inbox's longer window, and a writer still holding the file open keeps it back even
+    when its size and mtime stand still (a scanner between pages)."""
+    quick, slow = tmp_path / "index.txt", tmp_path / "inbox.pdf"
+    quick.write_bytes(b"a")
+    slow.write_bytes(b"%PDF")
+    clock, writing = Clock(), {str(slow)}
+    tr = StabilityTracker(0.5, clock=clock, delay_for=lambda p: 2.0 if p == str(slow) else 0.5,
+                          busy=lambda p: p in writing)
+    tr.touch(str(quick))
+    tr.touch(str(slow))
+    assert tr.next_due_in() == pytest.approx(0.5)
+    clock.t += 1.0
+    assert tr.due() == [(str(quick), False)]
+    clock.t += 1.5
+    assert tr.due() == []  # its window has run out, but the writer still has it open: restarted
+    writing.clear()
+    clock.t += 1.9
+    assert tr.due() == []
+    clock.t += 0.2
+    assert tr.due() == [(str(slow), False)]
+
+
+def test_stat_key_judges_a_link_as_a_link(tmp_path):
+    target = tmp_path / "big.bin"
+    target.write_bytes(b"x" * 1000)
+    link = tmp_path / "link.bin"
+    os.symlink(target, link)
+    assert stat_key(str(link))[0] == len(str(target))  # the link's own size, not its target's
+    os.symlink(tmp_path, tmp_path / "folder-link")
+    assert stat_key(str(tmp_path / "folder-link"))[0] != -1  # not judged as a folder
+
+
+def test_read_verified_reads_only_the_entry_and_notices_a_change(tmp_path):
+    from archive.safe_paths import NotRegularFile, SourceChanged, read_verified
+
+    f = tmp_path / "来文.txt"
+    f.write_bytes(b"part one\n")
+    os.symlink(f, tmp_path / "link.txt")
+    with pytest.raises(NotRegularFile, match="符号链接"):
+        read_verified(tmp_path / "link.txt")
+    os.mkfifo(tmp_path / "pipe.txt")
+    with pytest.raises(NotRegularFile, match="命名管道"):
+        read_verified(tmp_path / "pipe.txt")  # O_NONBLOCK: refused at once, never blocks
+    sha, ident = read_verified(f)
+    with open(f, "ab") as w:
+        w.write(b"part two\n")
+    with pytest.raises(SourceChanged):
+        read_verified(f, expect=ident, copy_to=tmp_path / "copy.txt")
+    assert not (tmp_path / "copy.txt").exists()  # no half copy left behind
+    sha2, _ = read_verified(f, copy_to=tmp_path / "copy.txt")
+    assert (tmp_path / "copy.txt").read_bytes() == f.read_bytes() and sha2 != sha

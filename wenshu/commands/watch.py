@@ -10,11 +10,15 @@ import threading
 import click
 
 from archive.errors import WenshuError
+from archive.safe_paths import printable
+from indexer.stability import DEFAULT_INBOX_STABILITY
+from indexer.watchstats import SafeFormatter
 from wenshu.commands.common import archive_option, open_archive
 
 
 def setup_logging(archive, quiet: bool = False) -> None:
-    """One Chinese line per action on stderr (journald adds its own time) and in .wenshu/log/watch.log."""
+    """One Chinese line per action on stderr (journald adds its own time) and in .wenshu/log/watch.log;
+    names in it are escaped (a newline or a terminal escape in a file name stays visible text)."""
     log = logging.getLogger("wenshu.watch")
     log.setLevel(logging.INFO)
     log.propagate = False
@@ -22,13 +26,13 @@ def setup_logging(archive, quiet: bool = False) -> None:
         log.removeHandler(h)
         h.close()
     console = logging.StreamHandler(sys.stderr)
-    console.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    console.setFormatter(SafeFormatter("%(asctime)s %(message)s", "%H:%M:%S"))
     console.setLevel(logging.WARNING if quiet else logging.INFO)
     log.addHandler(console)
     try:
         archive.log_dir.mkdir(parents=True, exist_ok=True)
         file = logging.FileHandler(archive.log_dir / "watch.log", encoding="utf-8")
-        file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+        file.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
         log.addHandler(file)
     except OSError:
         pass
@@ -41,11 +45,14 @@ def setup_logging(archive, quiet: bool = False) -> None:
               help="定期复查整个档案库的间隔（秒），补上可能漏掉的变动。")
 @click.option("--stability", type=click.FloatRange(min=0), default=0.5, show_default=True,
               help="文件多少秒内无变动、大小和修改时间不变才处理（扫描仪、网络拷贝可调大）。")
+@click.option("--inbox-stability", type=click.FloatRange(min=0), default=DEFAULT_INBOX_STABILITY,
+              show_default=True,
+              help="收件箱中的文件多少秒内无变动、且没有程序正在写入才归档（扫描仪、网络拷贝停顿较长时调大）。")
 @click.option("--poll-interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
               help="轮询模式下两次扫描的间隔（秒）。")
 @click.option("--once", is_flag=True, help="对账一次、处理收件箱后退出（适合定时任务）。")
 @click.option("--quiet", "-q", is_flag=True, help="只输出警告和错误。")
-def watch(archive_dir, polling, interval, stability, poll_interval, once, quiet):
+def watch(archive_dir, polling, interval, stability, inbox_stability, poll_interval, once, quiet):
     """监视档案库：新增、修改、移动、删除的文件随时更新索引，收件箱中的文件自动归档。
 
     按 Ctrl-C（或 systemctl stop 发出的 SIGTERM）停止：手头的一批处理完、索引提交后退出。
@@ -55,12 +62,12 @@ def watch(archive_dir, polling, interval, stability, poll_interval, once, quiet)
     archive = open_archive(archive_dir)
     setup_logging(archive, quiet)
     watcher = Watcher(archive, polling=polling, interval=interval, stability=stability,
-                      poll_interval=poll_interval)
+                      poll_interval=poll_interval, inbox_stability=inbox_stability)
     if once:
         stats = watcher.run_once()
         click.echo(f"对账完成：收件箱归档 {stats.filed} 件，未能归档 {stats.set_aside} 件。", err=True)
         if stats.errors:
-            raise WenshuError("处理中出现错误：" + "；".join(stats.errors[:5]))
+            raise WenshuError("处理中出现错误：" + "；".join(printable(e) for e in stats.errors[:5]))
         return
     stop = threading.Event()
 
