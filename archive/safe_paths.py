@@ -167,14 +167,20 @@ def read_verified(path: Path, expect: Identity | None = None, copy_to: Path | No
             out = None
             os.utime(copy_to, ns=(after.st_atime_ns, after.st_mtime_ns))
         return h.hexdigest(), ident
-    except BaseException:
+    except BaseException as e:
         if out is not None:
-            out.close()
+            try:
+                out.close()
+            except OSError:
+                pass
         if created:
             try:
                 os.unlink(copy_to)
             except OSError:
                 pass
+        if isinstance(e, OSError) and not e.filename and copy_to is not None:
+            # a full disk while copying: say which file could not be written (the user's message names it)
+            raise OSError(e.errno, e.strerror, str(copy_to)) from e
         raise
     finally:
         os.close(fd)

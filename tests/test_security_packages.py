@@ -365,6 +365,8 @@ def test_formula_like_titles_and_authors_are_text_cells_in_the_xlsx(tmp_path):
     """Issue 12 item 5: received documents titled like formulas, 责任者 "=1+2"."""
     from openpyxl import load_workbook
 
+    from archive.cleaning import clean_text
+
     a = Archive.init(tmp_path / "县", config())
     recs = add_records(a, tmp_path / "src", len(FORMULAS), pdf=False)
     codes = by_code(a)
@@ -383,7 +385,8 @@ def test_formula_like_titles_and_authors_are_text_cells_in_the_xlsx(tmp_path):
         for col in ("题名", "责任者"):
             cell = cells[col]
             assert cell.data_type == "s", (col, formula, cell.data_type)
-            assert cell.value == formula, (cell.value, formula)
+            # a leading tab/CR is already a space once the value enters a Record (archive/cleaning.py)
+            assert cell.value == clean_text(formula), (cell.value, formula)
     assert verify_package(pkg).ok
 
 
@@ -404,7 +407,7 @@ def test_control_characters_in_an_old_record_do_not_stop_the_export(tmp_path):
     report = verify_package(out)
     assert report.ok, report.text()
     xml = read_entry(out, f"data/电子档案/2022/{rec.archival_code}/元数据.xml").decode("utf-8")
-    assert re.search(r"<题名>[^<]*</题名>", xml).group() == "<题名>关于控制[31m字符的通知</题名>"
+    assert re.search(r"<题名>[^<]*</题名>", xml).group() == "<题名>关于控制字符的通知</题名>"  # the whole escape sequence goes (archive/cleaning.py)
     assert "<责任者>高平市教育局</责任者>" in xml
     a.close()
 

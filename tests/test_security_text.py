@@ -287,7 +287,7 @@ def test_edit_maxima_are_what_the_receiver_verifies():
     from archive.fields import LABELS, MAX_CHARS
     from archive.transfer import verify
 
-    checked = getattr(verify, "MAX_CHARS", None) or verify._LIMITS
+    checked = verify.METADATA_MAX_CHARS
     by_label = {LABELS[a]: n for a, n in MAX_CHARS.items()}
     for label, limit in checked.items():
         assert by_label.get(label, limit) <= limit, label

@@ -14,6 +14,7 @@ import unicodedata
 from pathlib import Path, PurePosixPath
 
 from archive.errors import WenshuError
+from archive.fields import MAX_CHARS
 
 DATA = "data"
 README = "说明文件.txt"
@@ -31,10 +32,12 @@ RECORD_COUNT_TAG = "Record-Count"  # bag-info.txt: number of 件, checked agains
 
 # Longest value, in characters, of a metadata element that a receiver's 数据长度检测 (DA/T 70) accepts;
 # wenshu verify checks them, and editing can refuse a longer value before it is ever exported.
-MAX_TITLE_CHARS = 500  # 题名
-MAX_AUTHOR_CHARS = 200  # 责任者
-MAX_DOC_NUMBER_CHARS = 100  # 文号 (文件编号)
-MAX_DOC_TYPE_CHARS = 20  # 文种
+# The lengths a package's 元数据 may carry: the same maxima the Record enforces when a value is set
+# (archive/fields.py), so what wenshu accepts the receiver's verify accepts.
+MAX_TITLE_CHARS = MAX_CHARS["title"]  # 题名
+MAX_AUTHOR_CHARS = MAX_CHARS["author"]  # 责任者
+MAX_DOC_NUMBER_CHARS = MAX_CHARS["doc_number"]  # 文号 (文件编号)
+MAX_DOC_TYPE_CHARS = MAX_CHARS["doc_type"]  # 文种
 METADATA_MAX_CHARS = {"题名": MAX_TITLE_CHARS, "责任者": MAX_AUTHOR_CHARS, "文号": MAX_DOC_NUMBER_CHARS,
                       "文种": MAX_DOC_TYPE_CHARS}
 
