@@ -32,6 +32,8 @@ COMMANDS = {
     "export": "wenshu.commands.transfer:export",
     "verify": "wenshu.commands.transfer:verify",
     "import": "wenshu.commands.transfer:import_",
+    "serve": "wenshu.commands.serve:serve",
+    "user": "wenshu.commands.users:user",
 }
 
 
