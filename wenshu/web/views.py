@@ -97,8 +97,9 @@ FACET_PARAM = {"年度": "year", "文种": "doctype", "机关": "author"}
 def search(request):
     form = searching.Form.from_get(request.GET)
     res = searching.run(index(), request.user, form) if form.active else None
-    if form.active and res is not None:
-        log(request, "search", form.q, f"{res.total} 件；" + "&".join(f"{k}={v}" for k, v in form.params().items()))
+    if form.active:
+        outcome = f"{res.total} 件" if res is not None else "；".join(form.errors)
+        log(request, "search", form.q, f"{outcome}；" + "&".join(f"{k}={v}" for k, v in form.params().items()))
     hits = []
     if res is not None:
         for h in res.hits:
