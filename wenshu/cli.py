@@ -9,7 +9,7 @@ import sys
 import click
 
 from archive.errors import WenshuError
-from wenshu import __version__
+from wenshu import __version__, click_zh
 
 # name → "module:function"; the order is the order of ``wenshu --help``.
 COMMANDS = {
@@ -32,7 +32,12 @@ COMMANDS = {
     "export": "wenshu.commands.transfer:export",
     "verify": "wenshu.commands.transfer:verify",
     "import": "wenshu.commands.transfer:import_",
+    "serve": "wenshu.commands.serve:serve",
+    "user": "wenshu.commands.users:user",
 }
+
+
+click_zh.install()
 
 
 class LazyGroup(click.Group):
@@ -43,7 +48,26 @@ class LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module, attr = COMMANDS[name].split(":")
-        return getattr(importlib.import_module(module), attr)
+        command = getattr(importlib.import_module(module), attr)
+        click_zh.localize(command)
+        return command
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """click's standalone handling, with its composed messages in Chinese punctuation."""
+        click_zh.localize(self)
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as e:
+            composed = e.format_message
+            e.format_message = lambda: click_zh.tidy(composed())
+            e.show()
+            sys.exit(e.exit_code)
+        except click.exceptions.Abort:
+            click.echo(click_zh.gettext("Aborted!"), err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx):
         try:

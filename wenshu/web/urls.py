@@ -1,0 +1,38 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path, re_path, register_converter
+from django.views.static import serve
+
+from wenshu.web import views
+from wenshu.web.settings import HERE
+
+
+class CodeConverter:
+    """档号 in a URL: A001-WS·2022-D30-BGS-0001 (the view parses it; anything else is 404)."""
+
+    regex = r"[^/]+"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(CodeConverter, "code")
+
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("record/<code:code>/", views.record, name="record"),
+    path("record/<code:code>/file/<int:index_>/", views.file_by_index, name="file"),
+    path("record/<code:code>/file/<path:name>", views.file_by_name, name="file_by_name"),
+    path("record/<code:code>/page/<int:index_>/<int:page>.png", views.page_image, name="page"),
+    path("audit/", views.audit, name="audit"),
+    path("users/", views.users, name="users"),
+    # the app's own CSS/JS, shipped in the package (no CDN; waitress serves them through Django)
+    re_path(r"^static/(?P<path>.*)$", serve, {"document_root": str(HERE / "static")}),
+]
+
+handler404 = "wenshu.web.views.not_found"
+handler500 = "wenshu.web.views.server_error"
