@@ -40,7 +40,7 @@ def county(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("county")
     a = Archive.init(tmp / "县局档案库", config())
     add_records(a, tmp / "src", 6, classified=(3,), case_every=2)
-    add_records(a, tmp / "src23", 2, year=2023, pdf=False)
+    add_records(a, tmp / "src23", 2, year=2023, pdf=False, author="高平市教育局办公室")
     yield a
     a.close()
 

@@ -95,6 +95,7 @@ class ExportResult:
     volumes: list[Path] = field(default_factory=list)  # carrier roots as delivered (one unless split)
     register: "register.Register | None" = None
     check_failed: list[str] = field(default_factory=list)  # the export's own 四性检测: failed items
+    check_seconds: float = 0.0  # of ``seconds``, the time the own 四性检测 took
 
     def as_dict(self) -> dict:
         reg = self.register
@@ -433,7 +434,9 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
             result.incomplete += facts["incomplete"]
         if progress:
             progress("四性检测", 0, 1)
+        checked = time.perf_counter()
         reports = [verify_package(root, limits=archive.config.limits, own_export=True) for root, *_ in written]
+        result.check_seconds = time.perf_counter() - checked
         volumes = [register.Volume(k, len(vol), sum(1 for p in w.entries if sealed(p)),
                                    sum(s for p, s in w.sizes.items() if sealed(p)),
                                    {a: seal_digest({p: h[a] for p, h in w.entries.items()}, a) for a in algs})

@@ -103,15 +103,20 @@ def check_volume_set(root: Path, vols: list[Path], reports: list[Report], new_re
     only the whole set can make."""
     out = new_report(str(root))
     out.add("完整性", "volumes", "分载体移交完整性检测（载体序号、移交批次、跨载体档号与件号）")
+    said: dict[str, dict[str, list[str]]] = {}  # check → detail → the carriers that said it
     for vol, rep in zip(vols, reports):
         for c in rep.checks:
             target = out.get(c.key)
             target.name = c.name
             if c.status == FAIL:
                 target.status = FAIL
-            elif c.status == SKIP and target.status == PASS and not target.details:
+            elif c.status == SKIP and target.status == PASS:
                 target.status = SKIP
-            target.details += [f"{vol.name}：{d}" for d in c.details]
+            for d in c.details:
+                said.setdefault(c.key, {}).setdefault(d, []).append(vol.name)
+    for key, details in said.items():
+        for d, where in details.items():
+            out.get(key).details.append(f"各载体：{d}" if len(where) == len(vols) > 1 else f"{'、'.join(where)}：{d}")
     v = out.get("volumes")
     seqs, batches, where = [], set(), {}
     for vol, rep in zip(vols, reports):

@@ -416,6 +416,7 @@ def _record_checks(report: Report, records: list[PackageRecord], manifest: dict,
 def _file_checks(report: Report, rec: PackageRecord, manifest: dict, prefix: str) -> None:
     g = report.get
     listed = set()
+    folder_ok = None  # the record folder resolves inside the package (no link on the way): once per record
     for f in rec.meta["文件"]:
         name = nfc(f["名称"])
         why = unsafe_name(name)
@@ -427,7 +428,10 @@ def _file_checks(report: Report, rec: PackageRecord, manifest: dict, prefix: str
         listed.add(name)
         path = rec.folder / name
         rel = f"{prefix}{rec.location}/{name}"
-        if path.is_symlink() or (path.exists() and not inside(rec.folder, path)):
+        # a plain name (checked above) that is no link stays in the folder; the folder itself is checked once
+        if folder_ok is None and path.exists():
+            folder_ok = inside(rec.folder.parent.parent.parent, rec.folder)
+        if path.is_symlink() or (path.exists() and not folder_ok):
             g("content_link").fail(f"{rel}：是符号链接或指向记录文件夹之外，不能作为档案文件")
             continue
         if not path.is_file():
@@ -576,8 +580,13 @@ def _carrier_checks(report: Report, root: Path, processes: int) -> dict[str, dic
                 struct.fail(f"缺少数字摘要清单 {rel}")
             continue
         seen = set()
+        parents: dict[str, bool] = {}  # resolving each of 10,000 paths costs more than hashing them
         for p, d in read_manifest_lines(path):
-            if p.startswith("/") or "\\" in p or ".." in p.split("/") or not inside(root, root / p):
+            parent = p.rpartition("/")[0]
+            if parent not in parents:
+                parents[parent] = inside(root, root / parent)
+            if (p.startswith("/") or "\\" in p or ".." in p.split("/") or not parents[parent]
+                    or (root / p).is_symlink()):
                 struct.fail(f"{rel} 中的路径 {p!r} 指向数据包之外，未读取")
                 continue
             if p in seen:
