@@ -39,10 +39,10 @@ def _unzip(pkg, dest):
     return dest
 
 
-def test_package_layout_is_a_valid_bag_with_chinese_names(filled, tmp_path):
+def test_bagit_package_is_a_valid_bag_with_the_carrier_inside_and_chinese_names(filled, tmp_path):
     out = tmp_path / "移交" / "2022年度移交.zip"
     out.parent.mkdir()
-    result = export_package(filled, out, Selection(year=2022), actor="张三")
+    result = export_package(filled, out, Selection(year=2022), actor="张三", bagit=True)
 
     assert result.records == 4 and result.skipped_classified == 1 and result.files == 8
     assert sorted(os.listdir(out.parent)) == ["2022年度移交.zip"]  # no staging or .part left behind
@@ -52,7 +52,8 @@ def test_package_layout_is_a_valid_bag_with_chinese_names(filled, tmp_path):
     assert all(unicodedata.is_normalized("NFC", i.filename) for i in infos)
     names = [i.filename for i in infos]
     for tag in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt",
-                "data/说明文件.txt", "data/文件目录.xml", "data/归档文件目录.xlsx", "data/其他/缺号说明.xml"):
+                "data/说明文件.TXT", "data/文件目录.XML", "data/其他/归档文件目录.xlsx", "data/其他/缺号说明.xml",
+                "data/其他/交接信息/电子档案移交与接收登记表.docx", "data/其他/交接信息/四性检测报告.txt"):
         assert tag in names
     assert "data/电子档案/2022/A001-WS·2022-D30-BGS-0001/高教字〔2022〕1号.docx" in names
 
@@ -60,7 +61,8 @@ def test_package_layout_is_a_valid_bag_with_chinese_names(filled, tmp_path):
     bag = bagit.Bag(str(_unzip(out, tmp_path / "unpacked")))
     bag.validate()
     assert bag.info["Source-Organization"] == "高平市教育局"
-    assert bag.info["Payload-Oxum"].endswith(".16")  # 8 documents + 4 元数据.xml + 4 catalogue files
+    # 8 documents + 4 元数据.xml + 说明文件, 文件目录, xlsx, 缺号说明, 2 XSDs, rules + 登记表 ×2, report
+    assert bag.info["Payload-Oxum"].endswith(".22")
     assert "Bagging-Date" in bag.info
 
     # Files are byte-identical with the archive's.
@@ -73,16 +75,17 @@ def test_package_layout_is_a_valid_bag_with_chinese_names(filled, tmp_path):
 
     log = [json.loads(line) for line in (filled.log_dir / "export.log").read_text(encoding="utf-8").splitlines()]
     assert log[-1]["数据包"] == str(out) and log[-1]["件数"] == 4 and log[-1]["操作人"] == "张三"
-    assert log[-1]["tagmanifest-sha256"] == hashlib.sha256(read_entry(out, "tagmanifest-sha256.txt")).hexdigest()
+    assert log[-1]["电子档案数字摘要-sha256"] == [result.register.volumes[0].digests["sha256"]]
+    assert log[-1]["结构"] == "bagit"
 
-    readme = read_entry(out, "data/说明文件.txt").decode("utf-8")
-    for text in ("全宗号：A001", "导出人：张三", "件数：4", "未导出的密级文件：1 件", "SHA-256", "选择条件：年度 2022"):
+    readme = read_entry(out, "data/说明文件.TXT").decode("utf-8")
+    for text in ("全宗号：A001", "制作人：张三", "件数：4", "未导出的密级文件：1 件", "SHA-256", "选择条件：年度 2022"):
         assert text in readme
 
 
 def test_catalog_xml_and_metadata_carry_the_records(filled, tmp_path):
     out = export_package(filled, tmp_path / "p.zip", Selection(year=2022)).path
-    raw = read_entry(out, "data/文件目录.xml")
+    raw = read_entry(out, "文件目录.XML")
     assert raw.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
     root = etree.fromstring(raw)
     rows = root.findall("文件")
@@ -96,7 +99,7 @@ def test_catalog_xml_and_metadata_carry_the_records(filled, tmp_path):
     assert first.findtext("页数") == "1"
     assert "A001-WS·2022-D30-BGS-0003" not in raw.decode()  # the classified one stays out
 
-    meta = metadata_xml.parse(read_entry(out, "data/电子档案/2022/A001-WS·2022-D30-BGS-0002/元数据.xml"), "x")
+    meta = metadata_xml.parse(read_entry(out, "电子档案/2022/A001-WS·2022-D30-BGS-0002/元数据.xml"), "x")
     folder, rec = by_code(filled)["A001-WS·2022-D30-BGS-0002"]
     assert meta["题名"] == rec.title and meta["责任者"] == "高平市教育局" and meta["日期"] == "2022-03-03"
     assert meta["保管期限"] == "定期30年" and meta["机构"] == "BGS" and meta["件号"] == "0002"
@@ -106,13 +109,13 @@ def test_catalog_xml_and_metadata_carry_the_records(filled, tmp_path):
     actions = [h["动作"] for h in meta["历史"]]
     assert actions == ["归档", "移交"]  # the archive's history plus the transfer itself
     assert rec.history[-1].action == "移交" and "p.zip" in rec.history[-1].detail  # and the archive remembers it
-    gaps = read_entry(out, "data/其他/缺号说明.xml").decode()
+    gaps = read_entry(out, "其他/缺号说明.xml").decode()
     assert "A001-WS·2022-D30-BGS-0003" in gaps and "密级" in gaps
 
 
 def test_xlsx_catalog_is_printable(filled, tmp_path):
     out = export_package(filled, tmp_path / "p.zip", Selection()).path
-    (tmp_path / "c.xlsx").write_bytes(read_entry(out, "data/归档文件目录.xlsx"))
+    (tmp_path / "c.xlsx").write_bytes(read_entry(out, "其他/归档文件目录.xlsx"))
     wb = load_workbook(tmp_path / "c.xlsx")
     ws = wb["2022-定期30年"]
     assert ws["A1"].value == "归档文件目录"
@@ -130,15 +133,18 @@ def test_xlsx_catalog_is_printable(filled, tmp_path):
 def test_sm3_manifest_alongside_sha256(filled, tmp_path):
     out = export_package(filled, tmp_path / "p.zip", Selection(), digest="sm3").path
     names = entry_names(out)
-    assert {"manifest-sha256.txt", "manifest-sm3.txt", "tagmanifest-sha256.txt", "tagmanifest-sm3.txt"} <= set(names)
-    lines = read_entry(out, "manifest-sm3.txt").decode().splitlines()
-    assert len(lines) == 16
-    digest, path = lines[0].split("  ", 1)
-    data = read_entry(out, path)
-    h = new_hasher("sm3")
-    h.update(data)
-    assert h.hexdigest() == digest
-    assert "manifest-sm3.txt" in read_entry(out, "tagmanifest-sha256.txt").decode()
+    assert {"其他/manifest-sha256.txt", "其他/manifest-sm3.txt"} <= set(names)
+    lines = read_entry(out, "其他/manifest-sm3.txt").decode().splitlines()
+    assert len(lines) == 22 == len(names) - 2  # every file of the carrier but the two manifests
+    for line in lines:
+        digest, path = line.split("  ", 1)
+        h = new_hasher("sm3")
+        h.update(read_entry(out, path))
+        assert h.hexdigest() == digest
+    bag = export_package(filled, tmp_path / "b.zip", Selection(), digest="sm3", bagit=True).path
+    assert {"manifest-sm3.txt", "tagmanifest-sha256.txt", "tagmanifest-sm3.txt"} <= set(entry_names(bag))
+    assert "manifest-sm3.txt" in read_entry(bag, "tagmanifest-sha256.txt").decode()
+    assert verify_package(bag).ok
     report = verify_package(out)
     assert report.ok, report.text()
     assert report.facts["摘要算法"] == ["SHA-256", "SM3"]
@@ -164,7 +170,7 @@ def test_selection_filters_and_classified(filled, tmp_path):
     assert r.records == 2  # items 2 and 4; none is classified
     r = export_package(filled, tmp_path / "all.zip", Selection(include_classified=True))
     assert r.records == 5 and r.skipped_classified == 0
-    assert "A001-WS·2022-D30-BGS-0003" in read_entry(r.path, "data/文件目录.xml").decode()
+    assert "A001-WS·2022-D30-BGS-0003" in read_entry(r.path, "文件目录.XML").decode()
     with pytest.raises(WenshuError, match="没有符合条件"):
         export_package(filled, tmp_path / "none.zip", Selection(retention="Y"))
     with pytest.raises(WenshuError, match="没有符合条件"):
@@ -174,7 +180,7 @@ def test_selection_filters_and_classified(filled, tmp_path):
 
 def test_case_selection_explains_the_gaps(filled, tmp_path):
     out = export_package(filled, tmp_path / "case.zip", Selection(case="督2022-01")).path
-    gaps = read_entry(out, "data/其他/缺号说明.xml").decode()
+    gaps = read_entry(out, "其他/缺号说明.xml").decode()
     assert "A001-WS·2022-D30-BGS-0001" in gaps and "不在本次导出范围" in gaps
     assert "A001-WS·2022-D30-BGS-0003" in gaps and "密级" in gaps
     report = verify_package(out)
@@ -237,7 +243,7 @@ def test_query_selects_through_the_full_text_index(filled, tmp_path):
     idx.close()
     r = export_package(filled, tmp_path / "q.zip", Selection(query="住家家教"), query_codes=query_codes)
     assert r.records == 1
-    assert "A001-WS·2022-D30-BGS-0002" in read_entry(r.path, "data/文件目录.xml").decode()
+    assert "A001-WS·2022-D30-BGS-0002" in read_entry(r.path, "文件目录.XML").decode()
     assert verify_package(r.path).ok
 
 
@@ -257,8 +263,9 @@ def test_other_formats_are_announced_and_caught_by_verify(filled, tmp_path):
     report = verify_package(r.path)
     formats = report.get("formats")
     assert formats.status == "不通过"
-    assert formats.details == ["data/电子档案/2022/A001-WS·2022-D30-BGS-0006/现场照片.png：格式 .png 不在允许的格式"
+    assert formats.details == ["电子档案/2022/A001-WS·2022-D30-BGS-0006/现场照片.png：格式 .png 不在允许的格式"
                                "（docx、pdf、ofd、txt）之内"]
+    assert r.check_failed and r.register.results["可用性检验"] == "不通过"  # the 登记表 says so too
 
 
 def test_sm3_without_openssl_uses_the_pure_python_fallback(tmp_path, monkeypatch):
@@ -272,7 +279,7 @@ def test_sm3_without_openssl_uses_the_pure_python_fallback(tmp_path, monkeypatch
     report = verify_package(out)  # verified with the fallback too
     assert report.ok, report.text()
     monkeypatch.undo()
-    for line in read_entry(out, "manifest-sm3.txt").decode().splitlines():
+    for line in read_entry(out, "其他/manifest-sm3.txt").decode().splitlines():
         digest, path = line.split("  ", 1)
         if "sm3" in hashlib.algorithms_available:
             assert hashlib.new("sm3", read_entry(out, path)).hexdigest() == digest

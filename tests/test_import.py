@@ -112,7 +112,7 @@ def test_own_package_back_into_the_sender_changes_nothing(county, tmp_path):
 
 def test_failing_package_is_refused_and_nothing_changes(county, city, tmp_path):
     pkg = export_package(county, tmp_path / "p.zip", Selection()).path
-    doc = "data/电子档案/2022/A001-WS·2022-D30-BGS-0001/高教字〔2022〕1号.docx"
+    doc = "电子档案/2022/A001-WS·2022-D30-BGS-0001/高教字〔2022〕1号.docx"
     bad = rewrite_zip(pkg, tmp_path / "bad.zip", drop={doc})
     before = _snapshot(city)
     with pytest.raises(WenshuError, match="未通过四性检测，未导入任何记录") as e:

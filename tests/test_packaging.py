@@ -19,6 +19,9 @@ def test_wheel_carries_package_data(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     needed = {f"templates/{t}.{ext}" for t in ("notice", "supervision_letter", "rectification_notice", "pledge")
               for ext in ("docx", "yaml")}
-    needed |= {"indexer/dict.txt", "generator/fonts.conf", "wenshu/cli.py"}
+    needed |= {"indexer/dict.txt", "generator/fonts.conf", "wenshu/cli.py",
+               "archive/transfer/schemas/catalog.xsd", "archive/transfer/schemas/metadata.xsd",
+               "wenshu/web/templates/web/base.html", "wenshu/web/templates/web/search.html",
+               "wenshu/web/static/web/style.css", "wenshu/web/migrations/0001_initial.py"}
     assert needed <= names, f"missing from the wheel: {sorted(needed - names)}"
     assert not any(n.startswith("tests/") for n in names)

@@ -1,4 +1,7 @@
-"""wenshu verify: every kind of damage or tampering is caught, named, and sorted under the right 性."""
+"""wenshu verify: every kind of damage or tampering is caught, named, and sorted under the right 性.
+
+These run on the BagIt layout (``--bagit``, the carrier inside data/), where a forger can reseal the
+bag with the bagit library; tests/test_carrier.py runs the tamper cases on the default carrier."""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ def package(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("verify")
     a = Archive.init(tmp / "档案库", config())
     add_records(a, tmp / "src", 4)
-    out = export_package(a, tmp / "good.zip", Selection(), digest="sm3").path
+    out = export_package(a, tmp / "good.zip", Selection(), digest="sm3", bagit=True).path
     a.close()
     return out
 
@@ -77,7 +80,7 @@ def test_deleted_file(package, tmp_path):
     bad = rewrite_zip(package, tmp_path / "bad.zip", drop={DOCX})
     failed = _failed(verify_package(bad))
     assert f"{DOCX}：清单中有，数据包中缺失" in failed["completeness"]
-    assert any("实际为 15 个文件" in d for d in failed["payload_oxum"])
+    assert any("实际为 21 个文件" in d for d in failed["payload_oxum"])
     assert any(DOCX in d and "数据包中没有" in d for d in failed["content_link"])
     assert "fixity" not in failed  # a missing file is reported as missing, not as changed
 
@@ -92,11 +95,11 @@ def test_added_file(package, tmp_path):
 
 
 def test_edited_catalog_xml(package, tmp_path):
-    raw = read_entry(package, "data/文件目录.xml").decode()
+    raw = read_entry(package, "data/文件目录.XML").decode()
     edited = raw.replace("关于开展", "关于暂停", 1).encode()
-    bad = rewrite_zip(package, tmp_path / "bad.zip", replace={"data/文件目录.xml": edited})
+    bad = rewrite_zip(package, tmp_path / "bad.zip", replace={"data/文件目录.XML": edited})
     failed = _failed(verify_package(bad))
-    assert any(d.startswith("data/文件目录.xml：SHA-256 摘要与清单不符") for d in failed["fixity"])
+    assert any(d.startswith("data/文件目录.XML：SHA-256 摘要与清单不符") for d in failed["fixity"])
     assert any("题名“关于暂停" in d and "与元数据" in d for d in failed["catalog_metadata"])
 
 
@@ -104,7 +107,7 @@ def test_catalog_row_removed_even_with_fresh_manifests(package, tmp_path):
     def drop_row(work):
         from lxml import etree
 
-        path = work / "data" / "文件目录.xml"
+        path = work / "data" / "文件目录.XML"
         root = etree.fromstring(path.read_bytes())
         root.remove(root.findall("文件")[1])
         path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
@@ -148,7 +151,7 @@ def test_gap_in_item_numbers_without_explanation(package, tmp_path):
         from lxml import etree
 
         shutil.rmtree(work / REC)
-        path = work / "data" / "文件目录.xml"
+        path = work / "data" / "文件目录.XML"
         root = etree.fromstring(path.read_bytes())
         root.remove(root.findall("文件")[1])
         for i, row in enumerate(root.findall("文件"), 1):
@@ -160,8 +163,9 @@ def test_gap_in_item_numbers_without_explanation(package, tmp_path):
 
     bad = _rebag(package, tmp_path / "bad.zip", remove_record)
     failed = _failed(verify_package(bad))
-    assert list(failed) == ["continuity", "catalog_xlsx"]
-    assert failed["continuity"] == ["缺件号 A001-WS·2022-D30-BGS-0002，其他/缺号说明.xml 中没有说明原因"]
+    assert list(failed) == ["register", "continuity", "catalog_xlsx"]  # the 登记表 no longer matches either
+    assert any("电子档案数字摘要" in d and "填表后被改动" in d for d in failed["register"])
+    assert failed["continuity"] == ["缺件号 A001-WS·2022-D30-BGS-0002，data/其他/缺号说明.xml 中没有说明原因"]
 
 
 def test_values_out_of_domain_and_encrypted_pdf(package, tmp_path):
@@ -233,7 +237,7 @@ def test_encrypted_entry_in_the_package_is_refused(package, tmp_path):
 
 def test_bad_date_and_code_forms_in_the_catalog(package, tmp_path):
     def edit(work):
-        path = work / "data" / "文件目录.xml"
+        path = work / "data" / "文件目录.XML"
         text = path.read_text(encoding="utf-8")
         text = text.replace("<日期>20220303</日期>", "<日期>2022-3-3</日期>", 1)
         text = text.replace("<档号>A001-WS·2022-D30-BGS-0004</档号>", "<档号>A001-WS.2022-D30-BGS-0004</档号>", 1)

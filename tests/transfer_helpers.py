@@ -102,23 +102,40 @@ def entry_names(pkg: Path) -> list[str]:
 
 
 def rebag(pkg: Path, dst: Path, edit) -> Path:
-    """Unpack, let ``edit(work)`` tamper with the bag, regenerate every manifest (a careful forger
-    who knows BagIt), zip again."""
+    """Unpack, let ``edit(work)`` tamper with the package, regenerate every manifest (a careful forger
+    who knows BagIt, or sha256sum for a carrier's 其他/manifest-sha256.txt), zip again."""
     import bagit
 
     work = dst.parent / (dst.stem + "-work")
     with zipfile.ZipFile(pkg) as z:
         z.extractall(work)
     edit(work)
-    for extra in ("manifest-sm3.txt", "tagmanifest-sm3.txt"):
-        (work / extra).unlink(missing_ok=True)
-    bagit.Bag(str(work)).save(manifests=True)
+    if (work / "bagit.txt").exists():
+        for extra in ("manifest-sm3.txt", "tagmanifest-sm3.txt"):
+            (work / extra).unlink(missing_ok=True)
+        bagit.Bag(str(work)).save(manifests=True)
+    else:
+        reseal_carrier(work)
     with zipfile.ZipFile(dst, "w") as z:
         for p in sorted(work.rglob("*")):
             if p.is_file():
                 z.write(p, p.relative_to(work).as_posix())
     shutil.rmtree(work)
     return dst
+
+
+def reseal_carrier(root: Path) -> None:
+    """What a forger with sha256sum does after editing a carrier: 其他/manifest-sha256.txt made anew
+    over every file (the SM3 manifest dropped). The 登记表's digest is left as it was."""
+    import hashlib
+
+    (root / "其他" / "manifest-sm3.txt").unlink(missing_ok=True)
+    lines = []
+    for p in sorted(root.rglob("*"), key=lambda p: p.relative_to(root).as_posix()):
+        rel = p.relative_to(root).as_posix()
+        if p.is_file() and rel != "其他/manifest-sha256.txt":
+            lines.append(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {rel}\n")
+    (root / "其他" / "manifest-sha256.txt").write_text("".join(lines), encoding="utf-8")
 
 
 def raw_zip(entries: list[tuple[str, bytes, int, int, int]]) -> bytes:

@@ -38,13 +38,33 @@ _XML_FIELDS = (("顺序号", "seq"), ("档号", "code"), ("文号", "doc_number"
                ("电子档案名称", "location"), ("备注", "note"))
 
 
-def catalog_xml(rows: list[CatalogRow], fonds: str, fonds_name: str) -> bytes:
-    root = etree.Element("文件目录", 全宗号=xml_text(fonds), 全宗名称=xml_text(fonds_name), 件数=str(len(rows)))
+ENCODINGS = {"utf-8": "UTF-8", "gb18030": "GB18030"}  # 档发〔2012〕7号 allows these (and GB2312)
+
+
+def catalog_xml(rows: list[CatalogRow], fonds: str, fonds_name: str, encoding: str = "utf-8",
+                volume: tuple[int, int, str] | None = None) -> bytes:
+    """``encoding``: utf-8 or gb18030, declared in the XML header; ``volume``: (载体序号, 载体总数,
+    移交批次) when the export is split over several carriers."""
+    if encoding not in ENCODINGS:
+        raise WenshuError(f"--encoding “{encoding}”不支持：可选 utf-8 或 gb18030。")
+    attrs = {"全宗号": xml_text(fonds), "全宗名称": xml_text(fonds_name), "件数": str(len(rows))}
+    if volume:
+        attrs.update({"载体序号": str(volume[0]), "载体总数": str(volume[1]), "移交批次": xml_text(volume[2])})
+    root = etree.Element("文件目录", **attrs)
     for row in rows:
         el = etree.SubElement(root, "文件")
         for tag, attr in _XML_FIELDS:
             etree.SubElement(el, tag).text = xml_text(getattr(row, attr))
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return etree.tostring(root, xml_declaration=True, encoding=ENCODINGS[encoding], pretty_print=True)
+
+
+def schema(name: str):
+    """The shipped XSD ``catalog`` (文件目录.XML) or ``metadata`` (元数据.xml) as an lxml XMLSchema."""
+    return etree.XMLSchema(etree.parse(str(schema_path(name))))
+
+
+def schema_path(name: str) -> Path:
+    return Path(__file__).with_name("schemas") / f"{name}.xsd"
 
 
 def parse_catalog_xml(data: bytes, source: str) -> tuple[dict, list[CatalogRow]]:

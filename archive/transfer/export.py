@@ -1,16 +1,18 @@
-"""Export to a higher authority (移交): selected records as one zipped BagIt bag (DESIGN §9).
+"""Export to a higher authority (移交): the carrier a 档案馆 receives (DESIGN §9).
 
-The package is built in a staging folder beside the output (same file system), bagged with
-``bagit``, zipped with UTF-8 names in NFC, and renamed into place only when complete, so an
-interrupted export never leaves a file that looks like a package. Every file is checked
-against its record.json sha256 while it is copied: a damaged archive is not exported as if
-it were sound.
+By default the package root is the carrier of 《电子档案移交与接收办法》 (说明文件.TXT, 文件目录.XML,
+电子档案/, 其他/), sealed by 其他/manifest-*.txt; ``bagit=True`` wraps the same carrier in a BagIt
+bag for machine transfer. The output is a folder (split into volumes no larger than a disc when
+asked, each volume a carrier of its own) or a zip with UTF-8 names in NFC. The package is built in
+a staging folder and renamed into place only when complete, so an interrupted export never leaves
+something that looks like a package. Every file is checked against its record.json sha256 while it
+is copied, and the finished carrier goes through the same 四性检测 a receiver runs; the report and
+the 登记表 filled from it travel in 其他/交接信息/.
 """
 
 from __future__ import annotations
 
 import getpass
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -23,8 +25,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
-import bagit
-
 from archive.archival_code import ArchivalCode, Retention, item_series
 from archive.errors import WenshuError
 from archive.filing import filing_lock, save_record
@@ -32,10 +32,13 @@ from archive.fsutil import fsync_dir
 from archive.record import IMPORTED, HistoryEntry, Record
 from archive.registry import VOID
 from archive.store import Archive
-from archive.transfer import catalog, metadata_xml
-from archive.transfer.layout import (ALLOWED_FORMATS, CATALOG_XLSX, CATALOG_XML, DATA, DIGEST_LABELS, DIGESTS,
-                                     GAPS_XML, METADATA_XML, OTHER_DIR, README, RECORD_COUNT_TAG, RECORDS_DIR,
-                                     new_hasher, nfc, scratch_base, unsafe_name, xml_text)
+from archive.transfer import catalog, metadata_xml, register
+from archive.transfer.carrier import CarrierWriter, put_schemas, readme_text, rules_text
+from archive.transfer.fixity import parse_size, seal_digest, sealed, write_bag
+from archive.transfer.layout import (ALLOWED_FORMATS, BAG, CARRIER, CARRIER_NAMES, DATA, DIGEST_LABELS, DIGESTS,
+                                     HANDOVER_DIR, METADATA_XML, OTHER_DIR, RECORD_COUNT_TAG, RECORDS_DIR,
+                                     REGISTER_DOCX, REGISTER_XML, REPORT_TXT, RULES_TXT, VOLUME_PREFIX, nfc,
+                                     scratch_base, unsafe_name, xml_text)
 
 Progress = Callable[[str, int, int], None]
 _STORED = {"docx", "xlsx", "pdf", "ofd", "zip", "jpg", "png"}  # already compressed
@@ -88,13 +91,23 @@ class ExportResult:
     other_formats: list[str] = field(default_factory=list)  # files the receiver's 格式检测 will reject
     incomplete: list[str] = field(default_factory=list)  # "档号：缺 责任者、日期" — 必填著录项目 missing
     seconds: float = 0.0
+    layout: str = CARRIER
+    volumes: list[Path] = field(default_factory=list)  # carrier roots as delivered (one unless split)
+    register: "register.Register | None" = None
+    check_failed: list[str] = field(default_factory=list)  # the export's own 四性检测: failed items
+    check_seconds: float = 0.0  # of ``seconds``, the time the own 四性检测 took
 
     def as_dict(self) -> dict:
-        return {"数据包": str(self.path), "件数": self.records, "文件数": self.files,
+        reg = self.register
+        return {"数据包": str(self.path), "结构": self.layout, "载体数": len(self.volumes) or 1,
+                "件数": self.records, "文件数": self.files,
                 "数据量字节": self.payload_bytes, "未导出密级件数": self.skipped_classified,
                 "摘要算法": [DIGEST_LABELS[d] for d in self.digests],
                 "未说明的缺号": self.unexplained_gaps, "非通用格式文件": self.other_formats,
-                "缺必填项": self.incomplete,
+                "缺必填项": self.incomplete, "自检不通过项": self.check_failed,
+                "登记表": {"件数": reg.records, "卷数": 0, "数据量GB": register.gb(reg.size), "数据量字节": reg.size,
+                           "数字摘要": [{"载体": v.seq, **{DIGEST_LABELS[a]: h for a, h in v.digests.items()}}
+                                        for v in reg.volumes], "检验": reg.results} if reg else None,
                 "用时秒": round(self.seconds, 3)}
 
 
@@ -137,26 +150,6 @@ def select_records(archive: Archive, sel: Selection, query_codes: QueryCodes | N
         chosen.append((folder, rec))
     chosen.sort(key=lambda fr: fr[1].archival_code)
     return chosen, skipped, everything
-
-
-def _copy_checked(src: Path, dst: Path, rec: Record, expect, algs: list[str]) -> dict[str, str]:
-    """Copy one record file, hashing on the way; refuse a file that differs from its record.json."""
-    if not src.is_file():
-        raise WenshuError(f"记录 {rec.archival_code} 的文件 {src} 不存在，档案库不完整，未生成数据包。"
-                          "请先运行 wenshu check 查明原因。")
-    hashers = {a: new_hasher(a) for a in algs}
-    size = 0
-    with open(src, "rb") as fi, open(dst, "wb") as fo:
-        while block := fi.read(1 << 20):
-            size += len(block)
-            fo.write(block)
-            for h in hashers.values():
-                h.update(block)
-    digests = {a: h.hexdigest() for a, h in hashers.items()}
-    if digests["sha256"] != expect.sha256 or size != expect.size:
-        raise WenshuError(f"{src} 与 record.json 中登记的摘要或大小不符（记录 {rec.archival_code}），"
-                          "文件可能已被改动或损坏，未生成数据包。请运行 wenshu check 核对。")
-    return digests
 
 
 def package_names(rec: Record) -> dict[str, str]:
@@ -202,58 +195,6 @@ def _gaps(archive: Archive, chosen: list[Record], everything: list[Record], sel:
             else:
                 unexplained.append(code)
     return explained, unexplained
-
-
-def _readme(archive: Archive, sel: Selection, recs: list[Record], n_files: int, size: int,
-            skipped: int, algs: list[str], actor: str, now: str) -> str:
-    cfg = archive.config
-    years: dict[tuple, int] = {}
-    for r in recs:
-        key = (r.year, r.retention.label)
-        years[key] = years.get(key, 0) + 1
-    lines = [
-        "电子档案移交说明文件",
-        "",
-        f"全宗号：{cfg.fonds_code}",
-        f"全宗名称：{cfg.fonds_name}",
-        f"移交单位：{cfg.organ_name}",
-        f"导出人：{actor}",
-        f"导出时间：{now}",
-        f"选择条件：{sel.describe()}",
-        f"件数：{len(recs)}",
-        *[f"  {y} 年度 {label}：{n} 件" for (y, label), n in sorted(years.items())],
-        f"未导出的密级文件：{skipped} 件",
-        f"电子文件数：{n_files}",
-        f"数据量：{size} 字节（{size / 1e6:.3f} MB，{size / 1e9:.3f} GB）",
-        f"数字摘要算法：{'、'.join(DIGEST_LABELS[a] for a in algs)}（见 manifest-*.txt）",
-        "",
-        "目录结构：",
-        f"  {CATALOG_XML}  文件目录（每件一个 <文件>）",
-        f"  {CATALOG_XLSX}  归档文件目录（DA/T 22，可打印）",
-        f"  {RECORDS_DIR}/<年度>/<档号>/  电子文件及其 {METADATA_XML}（DA/T 46 元数据）",
-        f"  {OTHER_DIR}/{GAPS_XML}  未随本包移交的件号及原因",
-        "",
-        "阅读环境：.docx 可用 WPS Office、Microsoft Word 或 LibreOffice 打开；.pdf 可用任一 PDF 阅读器打开。",
-        f"生成软件：wenshu {_version()}；数据包为 BagIt 格式（RFC 8493），可用 wenshu verify 或 bagit.py --validate 校验。",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _write_manifest(bag: Path, alg: str, entries: list[tuple[str, str]], prefix: str) -> None:
-    with open(bag / f"{prefix}-{alg}.txt", "w", encoding="utf-8", newline="\n") as f:
-        for rel, hexd in sorted(entries):
-            f.write(f"{hexd}  {rel}\n")
-
-
-def _tag_entries(bag: Path, alg: str) -> list[tuple[str, str]]:
-    out = []
-    for p in sorted(bag.iterdir()):
-        if p.is_file() and not p.name.startswith("tagmanifest-"):
-            h = new_hasher(alg)
-            h.update(p.read_bytes())
-            out.append((p.name, h.hexdigest()))
-    return out
 
 
 class _Utf8Name(zipfile.ZipInfo):
@@ -308,16 +249,147 @@ def _record_export(archive: Archive, chosen: list[tuple[Path, Record]], entry: H
             save_record(folder, record)
 
 
+
+
+# -- one export ------------------------------------------------------------------------------
+
+@dataclass
+class _Rec:
+    folder: Path
+    record: Record  # with package names
+    names: dict[str, str]
+    original_files: list  # RecordFile as in the archive (names before package_names)
+    meta: bytes = b""
+    cost: int = 0  # bytes this record adds to a carrier (files, 元数据.xml, its catalogue and manifest lines)
+
+
+_FIXED_RESERVE = 100 << 10  # 说明文件, XSDs, rules, xlsx, 登记表 (.docx ~40 KB), report, manifest lines: ~70 KB measured
+
+
+def _prepare(chosen, cfg, algs: list[str], moved: HistoryEntry) -> list[_Rec]:
+    out = []
+    for folder, rec in chosen:
+        code = rec.archival_code
+        names = package_names(rec)
+        for f in rec.files:
+            if names[f.name] == METADATA_XML:
+                raise WenshuError(f"记录 {code} 有一个名为 {METADATA_XML} 的文件，与数据包的元数据文件重名。")
+        original = list(rec.files)
+        rec.files = [type(f)(names[f.name], f.size, f.sha256, f.format, f.role) for f in rec.files]
+        r = _Rec(folder, rec, names, original)
+        r.cost = sum(f.size for f in rec.files) + 4096 + 300 * (len(rec.files) + 1) * len(algs)
+        out.append(r)
+    return out
+
+
+def _split(recs: list[_Rec], limit: int | None, n_all: int) -> list[list[_Rec]]:
+    """Records in 档号 order over carriers no larger than ``limit``: each carrier also lists every
+    record of the others in its 缺号说明 (about 200 bytes each)."""
+    if not limit:
+        return [recs]
+    budget = limit - _FIXED_RESERVE - 200 * n_all
+    vols, cur, used = [], [], 0
+    for r in recs:
+        if r.cost > budget:
+            raise WenshuError(f"记录 {r.record.archival_code} 约 {r.cost} 字节，放不进不超过 {limit} 字节的载体"
+                              f"（每个载体另需约 {limit - budget} 字节存放目录与说明），未生成数据包。请加大 --volume-size。")
+        if cur and used + r.cost > budget:
+            vols.append(cur)
+            cur, used = [], 0
+        cur.append(r)
+        used += r.cost
+    return [*vols, cur] if cur else vols
+
+
+def _write_volume(w: CarrierWriter, vol: list[_Rec], *, archive: Archive, sel: Selection, algs, encoding,
+                  volume, explained, elsewhere, skipped, actor, now, moved, bag: bool, progress) -> dict:
+    cfg = archive.config
+    rows, other_formats, incomplete, payload, n_files = [], [], [], 0, 0
+    for i, r in enumerate(vol, 1):
+        rec, code = r.record, r.record.archival_code
+        loc = f"{RECORDS_DIR}/{code.year}/{code}"
+        digests = {}
+        for f, orig in zip(rec.files, r.original_files):
+            digests[f.name] = w.copy_checked(f"{loc}/{f.name}", r.folder / orig.name, rec, orig)
+            payload += f.size
+            n_files += 1
+            if Path(f.name).suffix.lower().lstrip(".") not in ALLOWED_FORMATS:
+                other_formats.append(f"{loc}/{f.name}")
+        w.put_bytes(f"{loc}/{METADATA_XML}", metadata_xml.to_xml(rec, fonds_name=cfg.fonds_name, location=loc,
+                                                                  digests=digests, history_extra=[moved]))
+        note = rec.extra.get("备注", "") if isinstance(rec.extra.get("备注", ""), str) else ""
+        if not note and rec.origin == IMPORTED and rec.source:
+            note = f"原档号 {rec.source.get('原档号', '')}"
+        missing = [label for label, value in (("责任者", rec.author), ("日期", rec.date)) if not value]
+        if missing:
+            incomplete.append(f"{code}：缺 {'、'.join(missing)}")
+        rows.append(catalog.CatalogRow(i, str(code), str(rec.doc_number or ""), rec.author, rec.title,
+                                       metadata_xml.ymd(rec.date), rec.classification, rec.pages, loc, note))
+        if progress and i % 200 == 0:
+            progress("复制", i, len(vol))
+    recs = [r.record for r in vol]
+    n = CARRIER_NAMES
+    here = {str(r.archival_code) for r in recs}
+    gaps = explained + [(c, why) for c, why in elsewhere if c not in here]
+    w.put_bytes(n.gaps, catalog.gaps_xml(sorted(gaps)))
+    w.put_bytes(n.catalog, catalog.catalog_xml(rows, cfg.fonds_code, cfg.fonds_name, encoding,
+                                               volume if volume[1] > 1 else None))
+    groups: dict[tuple, list] = {}
+    for row, rec in zip(rows, recs):
+        groups.setdefault((rec.year, rec.retention.label), []).append(row)
+    (w.root / OTHER_DIR).mkdir(parents=True, exist_ok=True)
+    catalog.catalog_xlsx(w.root / n.xlsx, [(str(y), label, rs) for (y, label), rs in sorted(groups.items())],
+                         cfg.fonds_name)
+    w.put_written(n.xlsx)
+    put_schemas(w)
+    w.put_bytes(f"{OTHER_DIR}/{RULES_TXT}",
+                rules_text(cfg.fonds_code, cfg.fonds_name, cfg.departments, rows[0].code).encode("utf-8"))
+    text = readme_text(fonds=cfg.fonds_code, fonds_name=cfg.fonds_name, organ=cfg.organ_name, actor=actor, now=now,
+                       selection=sel.describe(), records=recs, n_files=n_files, payload=payload, skipped=skipped,
+                       algs=algs, volume=volume if volume[1] > 1 else None, encoding=encoding, version=_version(),
+                       bag=bag)
+    w.put_bytes(n.readme, xml_text(text).encode("gb18030" if encoding == "gb18030" else "utf-8"))
+    return {"rows": rows, "other_formats": other_formats, "incomplete": incomplete, "payload": payload,
+            "files": n_files}
+
+
+def _bag_info(cfg, out: Path, sel: Selection, n: int) -> dict:
+    info = {"Source-Organization": cfg.organ_name, "External-Identifier": out.stem,
+            "Internal-Sender-Identifier": cfg.fonds_code,
+            "Internal-Sender-Description": f"{cfg.fonds_name} 电子档案移交：{sel.describe()}",
+            "Bag-Software-Agent": f"wenshu {_version()}", RECORD_COUNT_TAG: str(n)}
+    # one line per tag: a newline in a value (a --query, an organ name) would forge another tag
+    return {k: xml_text(v).replace("\r", " ").replace("\n", " ") for k, v in info.items()}
+
+
+def _seal(w: CarrierWriter, bag_root: Path | None, info: dict) -> None:
+    if bag_root is None:
+        w.write_manifests()
+    else:
+        write_bag(bag_root, w.entries, w.sizes, info)
+
+
 def export_package(archive: Archive, out: Path, sel: Selection | None = None, digest: str = "sha256",
                    actor: str | None = None, progress: Progress | None = None,
-                   query_codes: QueryCodes | None = None) -> ExportResult:
+                   query_codes: QueryCodes | None = None, *, bagit: bool = False, zip_output: bool | None = None,
+                   volume_size: int | str | None = None, encoding: str = "utf-8") -> ExportResult:
+    """``zip_output``: a zip file (default when ``out`` ends in .zip) or a folder; ``volume_size``
+    (bytes or "4.7G"): split a folder export into carriers 载体1 … 载体n no larger than that."""
+    from archive.transfer.verify import verify_package
+
     started = time.perf_counter()
     sel = sel or Selection()
     out = Path(out).absolute()
+    zip_output = out.suffix.lower() == ".zip" if zip_output is None else zip_output
+    limit = parse_size(volume_size) if volume_size else None
     if digest not in DIGESTS:
         raise WenshuError(f"--digest “{digest}”不支持：可选 sha256 或 sm3。")
+    if encoding not in catalog.ENCODINGS:
+        raise WenshuError(f"--encoding “{encoding}”不支持：可选 utf-8 或 gb18030。")
+    if limit and (zip_output or bagit):
+        raise WenshuError("--volume-size 只用于文件夹输出（刻录光盘或拷贝到硬盘）；zip 与 --bagit 数据包不分载体。")
     if out.exists():
-        raise WenshuError(f"{out} 已存在，未做任何更改。请换一个文件名或先移走原文件。")
+        raise WenshuError(f"{out} 已存在，未做任何更改。请换一个名称或先移走原有的文件或文件夹。")
     if not out.parent.is_dir():
         raise WenshuError(f"输出目录 {out.parent} 不存在。")
     algs = ["sha256"] + (["sm3"] if digest == "sm3" else [])
@@ -328,89 +400,91 @@ def export_package(archive: Archive, out: Path, sel: Selection | None = None, di
     actor = actor or getpass.getuser()
     now = datetime.now().isoformat(timespec="seconds")
     cfg = archive.config
-    need = sum(f.size for _, r in chosen for f in r.files)
-    tmp = Path(tempfile.mkdtemp(dir=scratch_base(need), prefix="wenshu-export-"))
-    out_tmp = out.parent / f".{out.name}.{os.getpid()}.part"
+    moved = HistoryEntry("移交", f"导出至数据包 {out.name}（{sel.describe()}）", now, actor)
+    recs = _prepare(chosen, cfg, algs, moved)
+    vols = _split(recs, limit, len(recs))
+    batch = f"{cfg.fonds_code}-{datetime.now():%Y%m%d%H%M%S}"
+    explained, unexplained = _gaps(archive, [r for _, r in chosen], everything, sel)
+    seq_of = {str(r.record.archival_code): k for k, vol in enumerate(vols, 1) for r in vol}
+    elsewhere = [(c, f"在本次移交的第 {k} 个载体（共 {len(vols)} 个，移交批次 {batch}）") for c, k in seq_of.items()]
+    need = sum(r.cost for r in recs)
+    if zip_output:
+        tmp = Path(tempfile.mkdtemp(dir=scratch_base(need), prefix="wenshu-export-"))
+    else:
+        tmp = out.parent / f".{out.name}.{os.getpid()}.part"
+        tmp.mkdir()
+    out_tmp = out.parent / f".{out.name}.{os.getpid()}.zip.part"
+    result = ExportResult(out, len(recs), 0, 0, skipped, algs, unexplained, layout=BAG if bagit else CARRIER)
     try:
-        bag = tmp / "bag"
-        (bag / RECORDS_DIR).mkdir(parents=True)
-        rows, sm3_entries, other_formats, incomplete, size, n_files = [], [], [], [], 0, 0
-        moved = HistoryEntry("移交", f"导出至数据包 {out.name}（{sel.describe()}）", now, actor)
-        for i, (folder, rec) in enumerate(chosen, 1):
-            code = rec.archival_code
-            loc = f"{RECORDS_DIR}/{code.year}/{code}"
-            dest = bag / loc
-            dest.mkdir(parents=True)
-            digests = {}
-            names = package_names(rec)
-            for f in rec.files:
-                name = names[f.name]
-                if name == METADATA_XML:
-                    raise WenshuError(f"记录 {code} 有一个名为 {METADATA_XML} 的文件，与数据包的元数据文件重名。")
-                digests[name] = _copy_checked(folder / f.name, dest / name, rec, f, algs)
-                size += f.size
-                n_files += 1
-                if Path(name).suffix.lower().lstrip(".") not in ALLOWED_FORMATS:
-                    other_formats.append(f"{loc}/{name}")
-                sm3_entries += [(f"{DATA}/{loc}/{name}", digests[name].get("sm3", ""))]
-            rec.files = [type(f)(names[f.name], f.size, f.sha256, f.format, f.role) for f in rec.files]
-            xml = metadata_xml.to_xml(rec, fonds_name=cfg.fonds_name, location=loc, digests=digests,
-                                      history_extra=[moved])
-            (dest / METADATA_XML).write_bytes(xml)
-            note = rec.extra.get("备注", "") if isinstance(rec.extra.get("备注", ""), str) else ""
-            if not note and rec.origin == IMPORTED and rec.source:
-                note = f"原档号 {rec.source.get('原档号', '')}"
-            missing = [label for label, value in (("责任者", rec.author), ("日期", rec.date)) if not value]
-            if missing:
-                incomplete.append(f"{code}：缺 {'、'.join(missing)}")
-            rows.append(catalog.CatalogRow(i, str(code), str(rec.doc_number or ""), rec.author, rec.title,
-                                           metadata_xml.ymd(rec.date), rec.classification, rec.pages, loc, note))
-            if progress and i % 200 == 0:
-                progress("复制", i, len(chosen))
-        recs = [r for _, r in chosen]
-        explained, unexplained = _gaps(archive, recs, everything, sel)
-        (bag / OTHER_DIR).mkdir()
-        (bag / OTHER_DIR / GAPS_XML).write_bytes(catalog.gaps_xml(explained))
-        (bag / CATALOG_XML).write_bytes(catalog.catalog_xml(rows, cfg.fonds_code, cfg.fonds_name))
-        groups: dict[tuple, list] = {}
-        for row, rec in zip(rows, recs):
-            groups.setdefault((rec.year, rec.retention.label), []).append(row)
-        catalog.catalog_xlsx(bag / CATALOG_XLSX, [(str(y), label, rs) for (y, label), rs in sorted(groups.items())],
-                             cfg.fonds_name)
-        (bag / README).write_text(xml_text(_readme(archive, sel, recs, n_files, size, skipped, algs, actor, now)),
-                                  encoding="utf-8")
+        staged = tmp / "pkg"
+        written = []
+        for k, vol in enumerate(vols, 1):
+            root = staged / f"{VOLUME_PREFIX}{k}" if limit else staged
+            bag_root = root if bagit else None
+            w = CarrierWriter(root / DATA if bagit else root, algs)
+            facts = _write_volume(w, vol, archive=archive, sel=sel, algs=algs, encoding=encoding,
+                                  volume=(k, len(vols), batch), explained=explained, elsewhere=elsewhere,
+                                  skipped=skipped, actor=actor, now=now, moved=moved, bag=bagit, progress=progress)
+            info = _bag_info(cfg, out, sel, len(vol))
+            _seal(w, bag_root, info)
+            written.append((root, w, facts, info))
+            result.files += facts["files"]
+            result.payload_bytes += facts["payload"]
+            result.other_formats += facts["other_formats"]
+            result.incomplete += facts["incomplete"]
         if progress:
-            progress("计算摘要", 0, 1)
-        bag_info = {"Source-Organization": cfg.organ_name, "External-Identifier": out.stem,
-                    "Internal-Sender-Identifier": cfg.fonds_code,
-                    "Internal-Sender-Description": f"{cfg.fonds_name} 电子档案移交：{sel.describe()}",
-                    "Bag-Software-Agent": f"wenshu {_version()} (bagit {bagit.VERSION})",
-                    RECORD_COUNT_TAG: str(len(chosen))}
-        # one line per tag: a newline in a value (a --query, an organ name) would forge another tag
-        bag_info = {k: xml_text(v).replace("\r", " ").replace("\n", " ") for k, v in bag_info.items()}
-        bagit.make_bag(str(bag), bag_info, checksums=["sha256"])
-        if "sm3" in algs:
-            for extra in (CATALOG_XML, CATALOG_XLSX, README, f"{OTHER_DIR}/{GAPS_XML}",
-                          *(f"{row.location}/{METADATA_XML}" for row in rows)):
-                h = new_hasher("sm3")
-                h.update((bag / DATA / extra).read_bytes())
-                sm3_entries.append((f"{DATA}/{extra}", h.hexdigest()))
-            _write_manifest(bag, "sm3", sm3_entries, "manifest")
-            _write_manifest(bag, "sha256", _tag_entries(bag, "sha256"), "tagmanifest")
-            _write_manifest(bag, "sm3", _tag_entries(bag, "sm3"), "tagmanifest")
-        seal = hashlib.sha256((bag / "tagmanifest-sha256.txt").read_bytes()).hexdigest()
-        _zip(bag, out_tmp, progress)
-        if out.exists():
-            raise WenshuError(f"{out} 在导出过程中被创建，未覆盖。")
-        os.replace(out_tmp, out)
+            progress("四性检测", 0, 1)
+        checked = time.perf_counter()
+        reports = [verify_package(root, limits=archive.config.limits, own_export=True) for root, *_ in written]
+        result.check_seconds = time.perf_counter() - checked
+        volumes = [register.Volume(k, len(vol), sum(1 for p in w.entries if sealed(p)),
+                                   sum(s for p, s in w.sizes.items() if sealed(p)),
+                                   {a: seal_digest({p: h[a] for p, h in w.entries.items()}, a) for a in algs})
+                   for k, (vol, (_, w, _, _)) in enumerate(zip(vols, written), 1)]
+        results = {label: ("不通过" if any(c.prop == prop and c.status == "不通过" for rep in reports for c in rep.checks)
+                           else "通过") for label, prop in register.CHECKS}
+        kind = ("在线（zip 文件，网络传输）" if zip_output else
+                f"文件夹，可刻录光盘或拷贝至硬盘；{len(vols)} 个载体，每个不超过 {limit} 字节" if limit else
+                "文件夹，可刻录光盘或拷贝至硬盘")
+        years = sorted({r.record.year for r in recs})
+        span = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
+        reg = register.Register(title=f"{cfg.fonds_name}{span}年度电子档案移交", sender=cfg.organ_name,
+                                description=f"全宗 {cfg.fonds_code} {cfg.fonds_name}：{sel.describe()}；"
+                                            f"文书档案 {len(recs)} 件，电子文件 {result.files} 个",
+                                fonds=cfg.fonds_code, batch=batch, carrier_kind=kind, online=zip_output,
+                                volumes=volumes, results=results, made_by=f"wenshu {_version()}（{now}）")
+        result.register = reg
+        result.check_failed = sorted({f"{c.prop}：{c.name}" for rep in reports for c in rep.failed})
+        hand = f"{OTHER_DIR}/{HANDOVER_DIR}"
+        for (root, w, facts, info), rep in zip(written, reports):
+            w.put_bytes(f"{hand}/{REPORT_TXT}", rep.text().encode("utf-8"))
+            w.put_bytes(f"{hand}/{REGISTER_XML}", register.to_xml(reg))
+            register.to_docx(reg, w.root / hand / REGISTER_DOCX)
+            w.put_written(f"{hand}/{REGISTER_DOCX}")
+            _seal(w, root if bagit else None, info)
+        if zip_output:
+            _zip(staged, out_tmp, progress)
+            if out.exists():
+                raise WenshuError(f"{out} 在导出过程中被创建，未覆盖。")
+            os.replace(out_tmp, out)
+        else:
+            if limit:
+                for (root, w, _, _) in written:
+                    if w.total > limit:  # the reserve is generous; this would be a bug, never a bad disc
+                        raise WenshuError(f"{root.name} 有 {w.total} 字节，超过 --volume-size {limit} 字节，未生成数据包。")
+            if out.exists():
+                raise WenshuError(f"{out} 在导出过程中被创建，未覆盖。")
+            os.replace(staged, out)
         fsync_dir(out.parent)
+        result.volumes = [out / root.relative_to(staged) for root, *_ in written] if not zip_output else [out]
+        seal = [v.digests["sha256"] for v in volumes]
         _log(archive, {"时间": now, "操作人": actor, "数据包": str(out), "选择条件": sel.describe(),
-                       "件数": len(chosen), "未导出密级件数": skipped, "摘要算法": [DIGEST_LABELS[a] for a in algs],
-                       "tagmanifest-sha256": seal})
+                       "件数": len(recs), "未导出密级件数": skipped, "摘要算法": [DIGEST_LABELS[a] for a in algs],
+                       "结构": result.layout, "载体数": len(vols), "电子档案数字摘要-sha256": seal})
         _record_export(archive, chosen, moved)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if out_tmp.exists():
             out_tmp.unlink()
-    return ExportResult(out, len(chosen), n_files, size, skipped, algs, unexplained, other_formats,
-                        incomplete, time.perf_counter() - started)
+    result.seconds = time.perf_counter() - started
+    return result

@@ -12,6 +12,7 @@ filed under another record, stops the import before anything is written.
 from __future__ import annotations
 
 import getpass
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -24,8 +25,9 @@ from archive.record import IMPORTED, HistoryEntry, Record
 from archive.limits import Limits
 from archive.store import Archive
 from archive.transfer.layout import inside, nfc, unsafe_name
-from archive.transfer.package import open_package
-from archive.transfer.verify import PackageRecord, inspect
+from archive.transfer.package import open_package, volume_folders
+from archive.transfer.registercheck import check_volume_set
+from archive.transfer.verify import PackageRecord, _new_report, inspect
 
 _RETENTION_BY_LABEL = {r.label: r.value for r in Retention}
 
@@ -37,9 +39,10 @@ class ImportResult:
     imported: list[tuple[str, str]] = field(default_factory=list)  # (sender 档号, new 档号)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (sender 档号, 档号 already here)
     index_note: str = ""
+    layout: str = ""  # which layout was read (载体结构, BagIt, 旧版, or n 个载体)
 
     def as_dict(self) -> dict:
-        return {"数据包": self.package, "来源全宗号": self.sender_fonds,
+        return {"数据包": self.package, "结构": self.layout, "来源全宗号": self.sender_fonds,
                 "导入": [{"原档号": a, "档号": b} for a, b in self.imported],
                 "已存在未导入": [{"原档号": a, "档号": b} for a, b in self.skipped],
                 "索引": self.index_note}
@@ -96,13 +99,19 @@ def import_package(archive: Archive, path: Path, actor: str | None = None,
     path = Path(path)
     actor = actor or getpass.getuser()
     limits = limits or archive.config.limits
-    with open_package(path, limits, [archive.root.resolve().parent]) as pkg:
-        report, records = inspect(pkg, limits=limits)
+    vols = volume_folders(path)
+    with ExitStack() as stack:
+        # a transfer split over carriers 载体1 … 载体n is checked as one and imported as one
+        opened = [stack.enter_context(open_package(p, limits, [archive.root.resolve().parent])) for p in vols or [path]]
+        inspected = [inspect(pkg, limits=limits) for pkg in opened]
+        report = (check_volume_set(path, vols, [r for r, _ in inspected], _new_report) if vols
+                  else inspected[0][0])
+        records = [rec for _, recs in inspected for rec in recs]
         if not report.ok:
             raise WenshuError(f"数据包 {path.name} 未通过四性检测，未导入任何记录：\n{_failed_summary(report)}\n"
                               f"可运行 wenshu verify {path} 查看完整报告。")
         _check_file_names(path, records)
-        result = ImportResult(str(path), report.facts.get("全宗号", ""))
+        result = ImportResult(str(path), report.facts.get("全宗号", ""), layout=report.facts.get("结构", ""))
         sender_name = report.facts.get("全宗名称", "")
         existing = _existing(archive)
         todo: list[PackageRecord] = []

@@ -11,19 +11,55 @@ import os
 import re
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from archive.errors import WenshuError
 from archive.fields import MAX_CHARS
 
 DATA = "data"
-README = "说明文件.txt"
-CATALOG_XML = "文件目录.xml"
-CATALOG_XLSX = "归档文件目录.xlsx"
 RECORDS_DIR = "电子档案"
 OTHER_DIR = "其他"
 GAPS_XML = "缺号说明.xml"  # 其他/缺号说明.xml: why a 件号 in a series is not in the package
 METADATA_XML = "元数据.xml"
+
+# The carrier of 《电子档案移交与接收办法》 (档发〔2012〕7号): what a 档案馆 expects at the root.
+README = "说明文件.TXT"
+CATALOG_XML = "文件目录.XML"
+CATALOG_XLSX = "归档文件目录.xlsx"  # in 其他/
+CARRIER_ROOT = (README, CATALOG_XML, RECORDS_DIR, OTHER_DIR)
+HANDOVER_DIR = "交接信息"  # 其他/交接信息/: the 登记表 and the 四性检测报告, written after the check
+REGISTER_DOCX = "电子档案移交与接收登记表.docx"
+REGISTER_XML = "电子档案移交与接收登记表.xml"
+REPORT_TXT = "四性检测报告.txt"
+CATALOG_XSD = "文件目录.xsd"
+METADATA_XSD = "元数据.xsd"
+RULES_TXT = "档号与命名规则.txt"
+VOLUME_PREFIX = "载体"  # 载体1, 载体2 … when an export is split into volumes
+
+# What wenshu before issue 18 wrote: a bag whose data/ held these names.
+OLD_README = "说明文件.txt"
+OLD_CATALOG_XML = "文件目录.xml"
+
+CARRIER, BAG, OLD_BAG = "carrier", "bagit", "bagit-old"
+LAYOUT_LABELS = {CARRIER: "载体结构（档发〔2012〕7号：说明文件.TXT、文件目录.XML、电子档案/、其他/）",
+                 BAG: "BagIt 数据包（载体结构在 data/ 内）",
+                 OLD_BAG: "BagIt 数据包（wenshu 旧版结构：data/文件目录.xml）"}
+
+
+@dataclass(frozen=True)
+class Names:
+    """Where one layout keeps the carrier's files, relative to the carrier root (the package root,
+    or data/ of a bag)."""
+
+    readme: str
+    catalog: str
+    xlsx: str
+    gaps: str
+
+
+CARRIER_NAMES = Names(README, CATALOG_XML, f"{OTHER_DIR}/{CATALOG_XLSX}", f"{OTHER_DIR}/{GAPS_XML}")
+OLD_NAMES = Names(OLD_README, OLD_CATALOG_XML, CATALOG_XLSX, f"{OTHER_DIR}/{GAPS_XML}")
 
 ALLOWED_FORMATS = ("docx", "pdf", "ofd", "txt")  # content formats a receiver accepts (DA/T 70 3-3)
 DIGESTS = ("sha256", "sm3")

@@ -9,6 +9,7 @@ a traceback.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -21,7 +22,8 @@ from typing import Iterator
 
 from archive.errors import WenshuError
 from archive.limits import MB, Limits
-from archive.transfer.layout import CONTROL_CHARS, inside, nfc, unpack_dir
+from archive.transfer.layout import (BAG, CARRIER, CATALOG_XML, CONTROL_CHARS, DATA, OLD_BAG, OLD_CATALOG_XML, README,
+                                     VOLUME_PREFIX, inside, nfc, unpack_dir)
 
 PROPERTIES = ("真实性", "完整性", "可用性", "安全性")
 PASS, FAIL, SKIP = "通过", "不通过", "未检测"
@@ -73,6 +75,8 @@ class Report:
     def text(self) -> str:
         f = self.facts
         lines = ["电子档案四性检测报告（DA/T 70-2018）", f"数据包：{self.package}"]
+        if f.get("结构"):
+            lines.append(f"结构：{f['结构']}")
         if f:
             lines.append(f"全宗：{f.get('全宗号', '')} {f.get('全宗名称', '')}　件数：{f.get('件数', '')}　"
                          f"载荷文件数：{f.get('载荷文件数', '')}　数据量：{f.get('数据量字节', '')} 字节　"
@@ -93,10 +97,11 @@ class Report:
 @dataclass
 class OpenedPackage:
     source: Path
-    bag: Path | None  # the folder holding bagit.txt, None when the package could not be opened
+    bag: Path | None  # the folder holding the package (carrier root or bag), None when it could not be opened
     zip_problems: list[str]  # encrypted entries, non-public compression, unsafe names
     error: str = ""  # why the package could not be opened at all
     is_zip: bool = True
+    layout: str = ""  # CARRIER, BAG or OLD_BAG (layout.LAYOUT_LABELS)
 
 
 def _entry_name(info: zipfile.ZipInfo) -> str:
@@ -242,13 +247,37 @@ def _ends_with_directory(path: Path) -> bool:
     return at >= 0 and at + 22 + int.from_bytes(tail[at + 20:at + 22], "little") == len(tail)
 
 
-def _find_bag(root: Path) -> Path | None:
-    if (root / "bagit.txt").is_file():
-        return root
-    subs = [p for p in root.iterdir() if p.is_dir()]
-    if len(subs) == 1 and (subs[0] / "bagit.txt").is_file():
-        return subs[0]
-    return None
+def find_root(root: Path) -> tuple[Path | None, str]:
+    """The folder holding the package and its layout: a carrier (文件目录.XML at its root), a bag
+    wrapping a carrier (data/文件目录.XML), or a bag written by wenshu before issue 18
+    (data/文件目录.xml) — at ``root`` or in its only subfolder (a zip made of a folder)."""
+    def layout(p: Path) -> str | None:
+        if (p / "bagit.txt").is_file():
+            return OLD_BAG if (p / DATA / OLD_CATALOG_XML).is_file() and not (p / DATA / CATALOG_XML).is_file() else BAG
+        if (p / CATALOG_XML).is_file() or (p / README).is_file():
+            return CARRIER
+        return None
+
+    found = layout(root)
+    if found:
+        return root, found
+    subs = [p for p in root.iterdir() if p.is_dir() and not p.is_symlink()]
+    if len(subs) == 1 and layout(subs[0]):
+        return subs[0], layout(subs[0])
+    return None, ""
+
+
+def volume_folders(root: Path) -> list[Path]:
+    """The carriers of an export split into volumes (载体1 … 载体n), or [] when ``root`` is not such a set."""
+    if not root.is_dir() or find_root(root)[1] == CARRIER or (root / "bagit.txt").exists():
+        return []
+    vols = [p for p in root.iterdir() if p.is_dir() and re.fullmatch(rf"{VOLUME_PREFIX}\d+", p.name)]
+    if not vols or not all((p / CATALOG_XML).is_file() for p in vols):
+        return []
+    return sorted(vols, key=lambda p: int(p.name[len(VOLUME_PREFIX):]))
+
+
+_NOT_A_PACKAGE = "既没有 文件目录.XML（载体结构）也没有 bagit.txt（BagIt），不是移交数据包。"
 
 
 @contextmanager
@@ -264,12 +293,12 @@ def open_package(path: Path, limits: Limits | None = None, unpack_to: list[Path]
     if not path.exists():
         raise WenshuError(f"找不到数据包 {path}。")
     if path.is_dir():
-        bag = _find_bag(path)
+        bag, layout = find_root(path)
         problems = _unsafe_entries(path)
-        error = "" if bag else f"{path} 中没有 bagit.txt，不是 BagIt 数据包。"
+        error = "" if bag else f"{path} 中{_NOT_A_PACKAGE}"
         if problems and not error:  # reading on would follow the link (a FIFO would even hang the check)
             error = f"{path} 中有符号链接或特殊文件，其他项目未检测（见“数据包安全性检测”）。"
-        yield OpenedPackage(path, bag if not error else None, problems, error, False)
+        yield OpenedPackage(path, bag if not error else None, problems, error, False, layout)
         return
     tmp = None
     try:
@@ -289,12 +318,12 @@ def open_package(path: Path, limits: Limits | None = None, unpack_to: list[Path]
                      "请向移交单位索取完整的数据包。")
         except OSError as e:
             raise WenshuError(f"解压数据包 {path.name} 时出错：{e}（临时目录空间不足？）。") from None
-        bag = None
+        bag, layout = None, ""
         if not error and tmp is not None:
-            bag = _find_bag(tmp)
+            bag, layout = find_root(tmp)
             if bag is None:
-                error = f"{path.name} 中没有 bagit.txt，不是 BagIt 数据包。"
-        yield OpenedPackage(path, bag, problems, error)
+                error = f"{path.name} 中{_NOT_A_PACKAGE}"
+        yield OpenedPackage(path, bag, problems, error, True, layout)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -25,22 +25,27 @@ from archive.config import CLASSIFICATIONS
 from archive.errors import WenshuError
 from archive.transfer import catalog, metadata_xml
 from archive.limits import Limits
-from archive.transfer.layout import (ALLOWED_FORMATS, CATALOG_XLSX, CATALOG_XML, DATA, DIGEST_LABELS, GAPS_XML,
-                                     METADATA_MAX_CHARS, METADATA_XML, OTHER_DIR, README, RECORD_COUNT_TAG,
-                                     RECORDS_DIR, UNSAFE_CHARS, file_digests, inside, nfc, unsafe_name)
+from archive.transfer.layout import (ALLOWED_FORMATS, BAG, CARRIER, CARRIER_NAMES, CARRIER_ROOT, CATALOG_XSD, DATA,
+                                     DIGEST_LABELS, GAPS_XML, HANDOVER_DIR, LAYOUT_LABELS, METADATA_MAX_CHARS,
+                                     METADATA_XML, METADATA_XSD, OLD_BAG, OLD_NAMES, OTHER_DIR, RECORD_COUNT_TAG,
+                                     RECORDS_DIR, REGISTER_DOCX, REGISTER_XML, REPORT_TXT, RULES_TXT, UNSAFE_CHARS,
+                                     Names, file_digests, inside, nfc, unsafe_name)
 from archive.transfer.contents import check_content_file, virus_scan
-from archive.transfer.package import FAIL, PASS, SKIP, OpenedPackage, Report, open_package
+from archive.transfer.fixity import carrier_manifest, is_manifest
+from archive.transfer.fixity import read_manifest as read_manifest_lines
+from archive.transfer.package import FAIL, PASS, SKIP, OpenedPackage, Report, open_package, volume_folders
+from archive.transfer.registercheck import check_register, check_volume_set, fixity_threads, hash_all
 
 _LABELS = {r.label for r in Retention}
 _REQUIRED = ("档号", "全宗号", "年度", "保管期限", "件号", "题名", "责任者", "日期")
-# 档发〔2012〕7号 allows these encodings for the catalogue; wenshu writes UTF-8.
+# 档发〔2012〕7号 allows these encodings for the catalogue; wenshu writes UTF-8 or GB18030.
 _XML_DECL = re.compile(rb"^<\?xml[^>]*encoding=[\"'](UTF-8|GB18030|GB2312)[\"']", re.I)
 
 
 @dataclass
 class PackageRecord:
     folder: Path  # absolute, inside the unpacked bag
-    location: str  # relative to data/, e.g. 电子档案/2022/A001-WS·2022-D30-BGS-0001
+    location: str  # relative to the carrier root, e.g. 电子档案/2022/A001-WS·2022-D30-BGS-0001
     meta: dict | None  # parsed 元数据.xml (record.json shape); None when unreadable
     row: catalog.CatalogRow | None = None
 
@@ -51,6 +56,12 @@ def _iso_ok(text: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+_CARRIER_NAMES_OF_CHECKS = {
+    "bagit_structure": "载体结构检测（说明文件.TXT、文件目录.XML、电子档案/、其他/、数字摘要清单）",
+    "payload_oxum": "总字节数与文件数相符性检测（登记表）",
+}
 
 
 def _new_report(source: str) -> Report:
@@ -67,6 +78,7 @@ def _new_report(source: str) -> Report:
         ("真实性", "special_chars", "元数据项数据包含特殊字符检测"),
         ("真实性", "content_link", "元数据与内容关联真实性检测（文件名、大小、摘要）"),
         ("真实性", "catalog_metadata", "文件目录与元数据一致性检测"),
+        ("真实性", "register", "归档信息包真实性检测（登记表的件数、数据量、数字摘要与数据包相符）"),
         ("完整性", "package_readable", "数据包完整读取检测（压缩包结构与 CRC）"),
         ("完整性", "bagit_structure", "BagIt 结构检测（bagit.txt、bag-info.txt、清单）"),
         ("完整性", "completeness", "电子文件齐全性检测（缺失文件、多余文件）"),
@@ -96,12 +108,21 @@ def _skip(report: Report, keys, why: str) -> None:
 
 
 def verify_package(path: Path, processes: int = 1, limits: Limits | None = None,
-                   unpack_to: list[Path] | None = None) -> Report:
+                   unpack_to: list[Path] | None = None, own_export: bool = False) -> Report:
     """``limits``: the unpacking limits (``Limits()`` when no archive is involved); ``unpack_to``:
-    folders to unpack in, before the package's own folder (see package.open_package)."""
+    folders to unpack in, before the package's own folder (see package.open_package);
+    ``own_export``: the export's own check, run before the 登记表 exists. A folder of carriers
+    载体1 … 载体n is checked carrier by carrier and as one transfer."""
     limits = limits or Limits()
+    vols = volume_folders(Path(path))
+    if vols:
+        reports = []
+        for v in vols:
+            with open_package(v, limits, unpack_to) as pkg:
+                reports.append(inspect(pkg, processes, limits, own_export)[0])
+        return check_volume_set(Path(path), vols, reports, _new_report)
     with open_package(path, limits, unpack_to) as pkg:
-        report, _ = inspect(pkg, processes, limits)
+        report, _ = inspect(pkg, processes, limits, own_export)
     return report
 
 
@@ -117,9 +138,14 @@ def _quiet_bagit():
         log.setLevel(level)
 
 
-def inspect(pkg: OpenedPackage, processes: int = 1, limits: Limits | None = None
+def inspect(pkg: OpenedPackage, processes: int = 1, limits: Limits | None = None, own_export: bool = False
             ) -> tuple[Report, list[PackageRecord]]:
     report = _new_report(str(pkg.source))
+    if pkg.layout:
+        report.facts["结构"] = LAYOUT_LABELS[pkg.layout]
+    if pkg.layout == CARRIER:
+        for key, name in _CARRIER_NAMES_OF_CHECKS.items():
+            report.get(key).name = name
     for p in pkg.zip_problems:
         report.get("zip_safety").fail(p)
     if not pkg.is_zip:
@@ -129,9 +155,17 @@ def inspect(pkg: OpenedPackage, processes: int = 1, limits: Limits | None = None
         report.get("package_readable").fail(pkg.error)
         _skip(report, {c.key for c in report.checks}, "数据包无法打开，未检测")
         return report, []
-    with _quiet_bagit():
-        manifest = _bag_checks(report, pkg.bag, processes)
-    records = _content_checks(report, pkg.bag, manifest, limits or Limits())
+    if pkg.layout == CARRIER:
+        manifest = _carrier_checks(report, pkg.bag, processes)
+        croot, prefix = pkg.bag, ""
+        _skip(report, {"tag_fixity"}, "载体结构没有 BagIt 标签文件；清单之外的固化信息由登记表的数字摘要核对")
+    else:
+        with _quiet_bagit():
+            manifest = _bag_checks(report, pkg.bag, processes)
+        croot, prefix = pkg.bag / DATA, f"{DATA}/"
+    names = OLD_NAMES if pkg.layout == OLD_BAG else CARRIER_NAMES
+    records = _content_checks(report, pkg.bag, croot, prefix, names, manifest, limits or Limits(), pkg.layout)
+    check_register(report, croot, prefix, manifest, pkg.layout, own_export)
     virus_scan(report, pkg.bag)
     return report, records
 
@@ -214,29 +248,38 @@ def _bag_checks(report: Report, root: Path, processes: int) -> dict[str, dict[st
 
 # -- content ---------------------------------------------------------------------------------
 
-def _content_checks(report: Report, root: Path, manifest: dict, limits: Limits) -> list[PackageRecord]:
-    data = root / DATA
+def _content_checks(report: Report, root: Path, data: Path, prefix: str, names: Names, manifest: dict,
+                    limits: Limits, layout: str) -> list[PackageRecord]:
+    """``data``: the carrier root (``root`` itself, or data/ of a bag); ``prefix``: how paths under it
+    are named in the report and the manifests ("" or "data/")."""
     g = report.get
     xml, rows_c, count = g("xml_readable"), g("catalog_records"), g("record_count")
     rows, attrs = [], {}
-    cat_path = data / CATALOG_XML
+    cat_path = data / names.catalog
+    cat_rel = prefix + names.catalog
     if not cat_path.is_file():
-        rows_c.fail(f"缺少 {DATA}/{CATALOG_XML}")
+        rows_c.fail(f"缺少 {cat_rel}")
+    elif cat_path.stat().st_size > limits.max_part_bytes:
+        xml.fail(f"{cat_rel}：有 {cat_path.stat().st_size} 字节，超过上限 {limits.max_part_mb} MB"
+                 "（wenshu.toml [limits] max_part_mb），未读取")
     else:
         raw = cat_path.read_bytes()
         if not _XML_DECL.match(raw):
-            xml.fail(f"{DATA}/{CATALOG_XML}：缺少编码声明（应为 UTF-8、GB18030 或 GB2312）")
+            xml.fail(f"{cat_rel}：缺少编码声明（应为 UTF-8、GB18030 或 GB2312）")
         try:
-            attrs, rows = catalog.parse_catalog_xml(raw, f"{DATA}/{CATALOG_XML}")
+            attrs, rows = catalog.parse_catalog_xml(raw, cat_rel)
+            _schema_check(xml, raw, cat_rel)
         except WenshuError as e:
             xml.fail(str(e))
     report.facts.update({"全宗号": attrs.get("全宗号", ""), "全宗名称": attrs.get("全宗名称", "")})
+    report.facts["文件目录属性"] = dict(attrs)
     gaps = {}
-    if (data / OTHER_DIR / GAPS_XML).is_file():
+    if (data / names.gaps).is_file():
         try:
-            gaps = catalog.parse_gaps_xml((data / OTHER_DIR / GAPS_XML).read_bytes(), f"{DATA}/{OTHER_DIR}/{GAPS_XML}")
+            gaps = catalog.parse_gaps_xml((data / names.gaps).read_bytes(), prefix + names.gaps)
         except WenshuError as e:
             xml.fail(str(e))
+    report.facts["缺号说明"] = gaps
 
     records = []
     base = data / RECORDS_DIR
@@ -283,15 +326,27 @@ def _content_checks(report: Report, root: Path, manifest: dict, limits: Limits) 
     if len(set(claimed.values())) > 1:
         count.fail("件数不一致：" + "，".join(f"{k} {v}" for k, v in claimed.items()))
 
-    _record_checks(report, records, manifest)
+    _record_checks(report, records, manifest, prefix)
     _catalog_vs_metadata(report, records, rows)
-    _continuity(report, records, gaps)
-    _xlsx(report, data / CATALOG_XLSX, len(rows))
-    _carrier(report, root, records)
+    _continuity(report, records, gaps, prefix + names.gaps)
+    _xlsx(report, data / names.xlsx, len(rows), prefix + names.xlsx)
+    _carrier(report, root, records, layout, names)
+    report.facts["档号"] = sorted(r.meta["档号"] for r in records if r.meta)
     return records
 
 
-def _record_checks(report: Report, records: list[PackageRecord], manifest: dict) -> None:
+def _schema_check(check, raw: bytes, source: str) -> None:
+    """文件目录 against the XSD wenshu ships (never one the package brings: that could allow anything)."""
+    from lxml import etree
+
+    xsd = catalog.schema("catalog")
+    doc = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True))
+    if not xsd.validate(doc):
+        for err in list(xsd.error_log)[:5]:
+            check.fail(f"{source} 第 {err.line} 行不符合模式 {CATALOG_XSD}：{err.message}")
+
+
+def _record_checks(report: Report, records: list[PackageRecord], manifest: dict, prefix: str) -> None:
     g = report.get
     codes, numbers = Counter(), Counter()
     today = date.today()
@@ -349,7 +404,7 @@ def _record_checks(report: Report, records: list[PackageRecord], manifest: dict)
                 if bad:
                     g("special_chars").fail(f"{where}：{key}“{UNSAFE_CHARS.sub('�', v)[:40]}”含不可见或控制字符 "
                                             f"U+{ord(bad.group()):04X}")
-        _file_checks(report, rec, manifest)
+        _file_checks(report, rec, manifest, prefix)
     for c, n in sorted(codes.items()):
         if n > 1:
             g("archival_code").fail(f"档号 {c} 重复出现 {n} 次")
@@ -358,9 +413,10 @@ def _record_checks(report: Report, records: list[PackageRecord], manifest: dict)
             g("duplicates").fail(f"文号 {number}（{author}）在 {n} 件中重复出现")
 
 
-def _file_checks(report: Report, rec: PackageRecord, manifest: dict) -> None:
+def _file_checks(report: Report, rec: PackageRecord, manifest: dict, prefix: str) -> None:
     g = report.get
     listed = set()
+    folder_ok = None  # the record folder resolves inside the package (no link on the way): once per record
     for f in rec.meta["文件"]:
         name = nfc(f["名称"])
         why = unsafe_name(name)
@@ -371,8 +427,11 @@ def _file_checks(report: Report, rec: PackageRecord, manifest: dict) -> None:
             continue
         listed.add(name)
         path = rec.folder / name
-        rel = f"{DATA}/{rec.location}/{name}"
-        if path.is_symlink() or (path.exists() and not inside(rec.folder, path)):
+        rel = f"{prefix}{rec.location}/{name}"
+        # a plain name (checked above) that is no link stays in the folder; the folder itself is checked once
+        if folder_ok is None and path.exists():
+            folder_ok = inside(rec.folder.parent.parent.parent, rec.folder)
+        if path.is_symlink() or (path.exists() and not folder_ok):
             g("content_link").fail(f"{rel}：是符号链接或指向记录文件夹之外，不能作为档案文件")
             continue
         if not path.is_file():
@@ -392,7 +451,7 @@ def _file_checks(report: Report, rec: PackageRecord, manifest: dict) -> None:
         check_content_file(report, path, ext, rel)
     for p in sorted(rec.folder.iterdir()):
         if p.name != METADATA_XML and nfc(p.name) not in listed:
-            g("content_link").fail(f"{DATA}/{rec.location}/{nfc(p.name)}：元数据中没有登记此文件")
+            g("content_link").fail(f"{prefix}{rec.location}/{nfc(p.name)}：元数据中没有登记此文件")
 
 
 def _catalog_vs_metadata(report: Report, records: list[PackageRecord], rows) -> None:
@@ -424,7 +483,7 @@ def _catalog_vs_metadata(report: Report, records: list[PackageRecord], rows) -> 
                 g("catalog_metadata").fail(f"文件目录第 {row.seq} 条 {row.code} 的{label}“{a}”与元数据“{b}”不一致")
 
 
-def _continuity(report: Report, records: list[PackageRecord], gaps: dict[str, str]) -> None:
+def _continuity(report: Report, records: list[PackageRecord], gaps: dict[str, str], gaps_rel: str) -> None:
     cont = report.get("continuity")
     series: dict[tuple, list[int]] = {}
     for rec in records:
@@ -444,15 +503,15 @@ def _continuity(report: Report, records: list[PackageRecord], gaps: dict[str, st
             if code in gaps:
                 explained += 1
             else:
-                cont.fail(f"缺件号 {code}，{OTHER_DIR}/{GAPS_XML} 中没有说明原因")
+                cont.fail(f"缺件号 {code}，{gaps_rel} 中没有说明原因")
     if explained:
         cont.details.append(f"有 {explained} 个缺号已在 {GAPS_XML} 中说明原因")
 
 
-def _xlsx(report: Report, path: Path, n_rows: int) -> None:
+def _xlsx(report: Report, path: Path, n_rows: int, rel: str) -> None:
     c = report.get("catalog_xlsx")
     if not path.is_file():
-        c.fail(f"缺少 {DATA}/{CATALOG_XLSX}")
+        c.fail(f"缺少 {rel}")
         return
     try:
         from openpyxl import load_workbook
@@ -463,28 +522,96 @@ def _xlsx(report: Report, path: Path, n_rows: int) -> None:
             found += max(0, (ws.max_row or 0) - 3) if ws["A1"].value == "归档文件目录" else 0
         wb.close()
     except Exception as e:  # any parse failure means the spreadsheet cannot be read
-        c.fail(f"{DATA}/{CATALOG_XLSX} 无法读取：{e}")
+        c.fail(f"{rel} 无法读取：{e}")
         return
     if found != n_rows:
-        c.fail(f"{DATA}/{CATALOG_XLSX} 有 {found} 条，文件目录有 {n_rows} 条")
+        c.fail(f"{rel} 有 {found} 条，文件目录有 {n_rows} 条")
 
 
-def _carrier(report: Report, root: Path, records: list[PackageRecord]) -> None:
+_OTHER_FILES = (CATALOG_XSD, METADATA_XSD, RULES_TXT, f"{HANDOVER_DIR}/{REGISTER_XML}",
+                f"{HANDOVER_DIR}/{REGISTER_DOCX}", f"{HANDOVER_DIR}/{REPORT_TXT}")
+
+
+def _carrier(report: Report, root: Path, records: list[PackageRecord], layout: str, names: Names) -> None:
+    """载体内非档案文件检测: every file is a record's file, its 元数据.xml, or one of the carrier's own."""
     c = report.get("non_archive_files")
-    allowed = {f"{DATA}/{n}" for n in (README, CATALOG_XML, CATALOG_XLSX, f"{OTHER_DIR}/{GAPS_XML}")}
+    prefix = "" if layout == CARRIER else f"{DATA}/"
+    own = [names.readme, names.catalog, names.xlsx, names.gaps]
+    if layout != OLD_BAG:
+        own += [f"{OTHER_DIR}/{n}" for n in _OTHER_FILES]
+    allowed = {prefix + n for n in own}
     for rec in records:
-        allowed.add(f"{DATA}/{rec.location}/{METADATA_XML}")
+        allowed.add(f"{prefix}{rec.location}/{METADATA_XML}")
         for f in (rec.meta or {}).get("文件", []):
-            allowed.add(f"{DATA}/{rec.location}/{nfc(f['名称'])}")
+            allowed.add(f"{prefix}{rec.location}/{nfc(f['名称'])}")
+    if layout == CARRIER:
+        for p in sorted(root.iterdir()):
+            if nfc(p.name) not in CARRIER_ROOT:
+                c.fail(f"{nfc(p.name)}：不是载体结构的组成部分（根目录只应有 {'、'.join(CARRIER_ROOT)}）")
     for p in sorted(root.rglob("*")):
         rel = nfc(p.relative_to(root).as_posix())
         if p.is_dir():
             continue
-        if "/" not in rel:
+        if layout == CARRIER:
+            if "/" in rel and rel not in allowed and not is_manifest(rel):
+                c.fail(f"{rel}：不是档案文件（文件目录和元数据中都没有登记）")
+        elif "/" not in rel:
             if not (rel in ("bagit.txt", "bag-info.txt") or re.fullmatch(r"(tag)?manifest-\w+\.txt", rel)):
                 c.fail(f"{rel}：不是 BagIt 标签文件，也不是档案文件")
         elif rel not in allowed:
             c.fail(f"{rel}：不是档案文件（文件目录和元数据中都没有登记）")
+
+
+# -- the carrier's own manifests ---------------------------------------------------------------
+
+def _carrier_checks(report: Report, root: Path, processes: int) -> dict[str, dict[str, str]]:
+    """其他/manifest-sha256.txt (and -sm3) against every file of the carrier: missing, unexpected and
+    changed files named one by one. → NFC path → {algorithm: digest}."""
+    struct, fixity, complete = report.get("bagit_structure"), report.get("fixity"), report.get("completeness")
+    for name in CARRIER_ROOT:
+        if not (root / name).exists():
+            struct.fail(f"载体根目录缺少 {name}")
+    entries: dict[str, dict[str, str]] = {}
+    for alg in ("sha256", "sm3"):
+        rel = carrier_manifest(alg)
+        path = root / rel
+        if not path.is_file():
+            if alg == "sha256":
+                struct.fail(f"缺少数字摘要清单 {rel}")
+            continue
+        seen = set()
+        parents: dict[str, bool] = {}  # resolving each of 10,000 paths costs more than hashing them
+        for p, d in read_manifest_lines(path):
+            parent = p.rpartition("/")[0]
+            if parent not in parents:
+                parents[parent] = inside(root, root / parent)
+            if (p.startswith("/") or "\\" in p or ".." in p.split("/") or not parents[parent]
+                    or (root / p).is_symlink()):
+                struct.fail(f"{rel} 中的路径 {p!r} 指向数据包之外，未读取")
+                continue
+            if p in seen:
+                struct.fail(f"{rel} 中 {p} 出现了不止一次")
+            seen.add(p)
+            entries.setdefault(p, {})[alg] = d
+    if "sha256" not in {a for h in entries.values() for a in h} and not (root / carrier_manifest("sha256")).is_file():
+        _skip(report, {"fixity", "completeness"}, "没有数字摘要清单，未检测")
+        return {}
+    on_disk = {nfc(p.relative_to(root).as_posix()): p for p in root.rglob("*") if p.is_file()}
+    on_disk = {rel: p for rel, p in on_disk.items() if not is_manifest(rel)}
+    missing = sorted(set(entries) - set(on_disk))
+    for p in missing:
+        complete.fail(f"{p}：清单中有，数据包中缺失")
+    for p in sorted(set(on_disk) - set(entries)):
+        complete.fail(f"{p}：数据包中有，清单中没有（多余文件）")
+    todo = [(p, on_disk[p], sorted(entries[p])) for p in sorted(set(entries) & set(on_disk))]
+    for p, found in hash_all(todo, fixity_threads(processes)):
+        for alg, want in sorted(entries[p].items()):
+            if found[alg] != want:
+                fixity.fail(f"{p}：{DIGEST_LABELS.get(alg, alg)} 摘要与清单不符（清单 {want[:16]}…，"
+                            f"实际 {found[alg][:16]}…），文件已被改动或损坏")
+    report.facts["摘要算法"] = sorted({DIGEST_LABELS.get(a, a) for h in entries.values() for a in h})
+    report.facts.update({"载荷文件数": len(on_disk), "数据量字节": sum(on_disk[p].stat().st_size for p in on_disk)})
+    return entries
 
 
 __all__ = ["verify_package", "inspect", "PackageRecord", "PASS", "FAIL", "SKIP"]

@@ -26,22 +26,41 @@ def _progress(stage: str, done: int, total: int) -> None:
 @click.option("--include-classified", is_flag=True, help="包括有密级的文件（默认不导出）。")
 @click.option("--digest", type=click.Choice(["sha256", "sm3"]), default="sha256", show_default=True,
               help="摘要算法：sha256，或 sm3（另加 SM3 清单）。")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="数据包文件名（.zip）。")
+@click.option("--encoding", type=click.Choice(["utf-8", "gb18030"]), default="utf-8", show_default=True,
+              help="文件目录.XML（及说明文件.TXT）的编码，写在 XML 声明中。")
+@click.option("--zip", "as_zip", is_flag=True, help="输出一个 zip 文件（在线移交）；-o 以 .zip 结尾时默认如此。")
+@click.option("--bagit", is_flag=True, help="把载体包在 BagIt 数据包的 data/ 内（机器间传输）。")
+@click.option("--volume-size", help="分载体：每个载体不超过此大小，如 4.7G（DVD）、700M（CD）；只用于文件夹输出。")
+@click.option("-o", "--output", required=True, type=click.Path(), help="输出的文件夹，或 .zip 文件。")
 @json_option
-def export(archive_dir, year, retention, org, case, query, include_classified, digest, output, as_json):
-    """导出移交数据包（BagIt，zip）：文件目录、归档文件目录、电子文件及元数据。"""
+def export(archive_dir, year, retention, org, case, query, include_classified, digest, encoding, as_zip, bagit,
+           volume_size, output, as_json):
+    """导出移交载体（档发〔2012〕7号）：说明文件.TXT、文件目录.XML、电子档案/、其他/（含登记表与四性检测报告）。"""
     from archive.transfer.export import Selection, export_package
+    from archive.transfer.layout import LAYOUT_LABELS
 
     archive = open_archive(archive_dir)
     sel = Selection(year=year, retention=retention, org=org, case=case, query=query,
                     include_classified=include_classified)
     result = export_package(archive, Path(output), sel, digest=digest, progress=None if as_json else _progress,
-                            query_codes=query_codes)
+                            query_codes=query_codes, bagit=bagit, zip_output=True if as_zip else None,
+                            volume_size=volume_size, encoding=encoding)
     if as_json:
         echo_json(result.as_dict())
         return
+    d = result.as_dict()
     click.echo(f"已导出 {result.records} 件（{result.files} 个电子文件，{result.payload_bytes} 字节）到 {result.path}")
-    click.echo(f"选择条件：{sel.describe()}；摘要算法：{'、'.join(result.as_dict()['摘要算法'])}")
+    click.echo(f"结构：{LAYOUT_LABELS[result.layout]}；{'zip 文件' if result.path.suffix.lower() == '.zip' and result.path.is_file() else '文件夹'}"
+               f"，{len(result.volumes)} 个载体")
+    if len(result.volumes) > 1:
+        for v in result.volumes:
+            click.echo(f"  {v}")
+    click.echo(f"选择条件：{sel.describe()}；摘要算法：{'、'.join(d['摘要算法'])}")
+    reg = d["登记表"]
+    click.echo(f"登记表：{reg['件数']} 件，{reg['卷数']} 卷，{reg['数据量GB']} GB；"
+               + "；".join(f"载体 {x['载体']} 数字摘要 SHA-256 {x['SHA-256']}" for x in reg["数字摘要"][:3]))
+    click.echo("自检（四性检测）：" + ("通过" if not result.check_failed else
+                                      "不通过：" + "；".join(result.check_failed)) + "（报告在 其他/交接信息/四性检测报告.txt）")
     if result.skipped_classified:
         click.echo(f"有 {result.skipped_classified} 件密级文件未导出（如需导出，加 --include-classified）。")
     if result.other_formats:
@@ -60,7 +79,7 @@ def export(archive_dir, year, retention, org, case, query, include_classified, d
 @click.option("--report", "report_file", type=click.Path(dir_okay=False), help="把检测报告另存为文件。")
 @json_option
 def verify(package, report_file, as_json):
-    """对移交数据包做四性检测（DA/T 70）：真实性、完整性、可用性、安全性。"""
+    """对移交数据包做四性检测（DA/T 70）：载体结构、BagIt 或旧版数据包，zip 或文件夹，分载体的按载体并合并检测。"""
     from archive.transfer.verify import verify_package
 
     report = verify_package(Path(package))
@@ -88,7 +107,7 @@ def import_(archive_dir, package, as_json):
     if as_json:
         echo_json(result.as_dict())
         return
-    click.echo(f"数据包 {Path(package).name}（来源全宗 {result.sender_fonds}）通过四性检测。")
+    click.echo(f"数据包 {Path(package).name}（来源全宗 {result.sender_fonds}；{result.layout}）通过四性检测。")
     click.echo(f"已导入 {len(result.imported)} 件，已存在而跳过 {len(result.skipped)} 件。")
     for old, new in result.imported[:20]:
         click.echo(f"  {old} → {new}")
