@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean serve
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(PY) -m wenshu.demo ./demo-archive
+
+serve: $(STAMP)
+	$(VENV)/bin/wenshu serve --archive ./demo-archive
 
 test: $(STAMP)
 	$(PY) -m pytest -q

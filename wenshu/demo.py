@@ -48,6 +48,7 @@ def build(root: Path) -> None:
     search_step(root)
     run("check", "--archive", str(root))
     transfer_step(root)
+    web_step(root)
 
 
 def write_docx(path: Path, *lines: str) -> str:
@@ -186,17 +187,29 @@ def search_step(root: Path) -> None:
 
 
 def transfer_step(root: Path) -> None:
-    """移交: the demo year as a BagIt transfer package, then the receiver's 四性检测 of it."""
+    """移交: the demo year as the carrier of 档发〔2012〕7号 (one zip), then the receiver's 四性检测 of it."""
     package = root.parent / f"{root.name}-2022年度移交.zip"
     package.unlink(missing_ok=True)
     run("export", "--year", "2022", "--digest", "sm3", "-o", str(package), "--archive", str(root))
     run("verify", str(package))
 
 
+DEMO_USER, DEMO_PASSWORD = "档案员", "wenshu-demo"
+
+
+def web_step(root: Path) -> None:
+    """网页版: one demo account, so `make serve` opens on a login a newcomer can use at once."""
+    run("user", "add", DEMO_USER, "--role", "档案员", "--clearance", "绝密", "--password", DEMO_PASSWORD,
+        "--archive", str(root))
+
+
 def main_(argv: list[str]) -> None:
     root = Path(argv[0] if argv else "demo-archive").resolve()
     build(root)
     print(f"\n演示档案库已建好：{root}")
+    print("在终端里直接使用 wenshu 命令：source .venv/bin/activate（或用 .venv/bin/wenshu）")
+    print(f"打开网页版：make serve，然后在浏览器中打开 http://127.0.0.1:8000/ ，"
+          f"用户名 {DEMO_USER}，密码 {DEMO_PASSWORD}（演示用，正式使用请用 wenshu user add 建立自己的账户）")
 
 
 if __name__ == "__main__":
