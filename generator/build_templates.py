@@ -251,6 +251,15 @@ def pledge() -> list[str]:
 # -- document scaffolding ----------------------------------------------------------------------------------
 
 
+# 标点不悬挂. LibreOffice hangs a full line's 29th mark (，、。) past the right edge of the 版心, and in a
+# justified line (jc=both, every 正文 paragraph) it then does not paint it at all: the PDF loses it.
+# Its DOCX import reads w:overflowPunct inverted (DomainMapper: IS_HANGING_PUNCTUATION = value == 0, and
+# hanging is its default when the element is absent), so "1" is what switches hanging off there: the
+# mark's preceding character moves down with it (避头) and the line is justified without it. Word and
+# WPS read "1" as their own default (allow overflow), so the .docx looks as before in them.
+NO_HANGING = '<w:overflowPunct w:val="1"/>'
+
+
 def _set_defaults(d: docx.document.Document) -> None:
     """docDefaults and Normal: 3号仿宋, exact 579 lines, no theme fonts, zh-CN, no space after."""
     styles = d.styles.element
@@ -259,13 +268,13 @@ def _set_defaults(d: docx.document.Document) -> None:
         f'<w:docDefaults {NSDECL}><w:rPrDefault><w:rPr>'
         f'<w:rFonts w:ascii="{LATIN}" w:hAnsi="{LATIN}" w:eastAsia="{FANGSONG}" w:cs="{LATIN}"/>'
         f'<w:sz w:val="{SZ3}"/><w:szCs w:val="{SZ3}"/><w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/>'
-        f'</w:rPr></w:rPrDefault><w:pPrDefault><w:pPr>'
+        f'</w:rPr></w:rPrDefault><w:pPrDefault><w:pPr>{NO_HANGING}'
         f'<w:spacing w:after="0" w:line="{LINE}" w:lineRule="exact"/></w:pPr></w:pPrDefault></w:docDefaults>'))
     normal = d.styles["Normal"].element
     for child in list(normal):
         if child.tag in (qn("w:pPr"), qn("w:rPr")):
             normal.remove(child)
-    normal.append(parse_xml(f'<w:pPr {NSDECL}><w:widowControl w:val="0"/><w:adjustRightInd w:val="0"/>'
+    normal.append(parse_xml(f'<w:pPr {NSDECL}><w:widowControl w:val="0"/>{NO_HANGING}<w:adjustRightInd w:val="0"/>'
                             f'<w:snapToGrid w:val="0"/><w:spacing w:after="0" w:line="{LINE}" w:lineRule="exact"/>'
                             f'<w:jc w:val="both"/></w:pPr>'))
     normal.append(parse_xml(

@@ -172,7 +172,7 @@ def layout_check(files, kind, measure_pdf, as_json):
 
         with tempfile.TemporaryDirectory(prefix="wenshu-check-") as tmp:
             for f, pdf in zip(files, pdfmod.convert([Path(f) for f in files], Path(tmp))):
-                results[f] += check_pdf(pdf, kind or guess_kind(Path(f)))
+                results[f] += check_pdf(pdf, kind or guess_kind(Path(f)), docx=Path(f))
     if as_json:
         echo_json({f: [{"rule": d.rule, "where": d.where, "message": d.message} for d in devs]
                    for f, devs in results.items()})
