@@ -55,11 +55,18 @@ def _block_chain(keep_next: bool) -> list[str]:
 def body_paras(var: str, keep_last: bool = False) -> list[str]:
     """正文 blocks: four heading levels (黑体 / 楷体 / 仿宋 / 仿宋) and ordinary paragraphs, indented two characters.
 
-    ``keep_last`` keeps the last paragraph on the page of the 署名 and 成文日期 that follow, so a
-    page never holds the signature alone (GB/T 9704 §7.3.5.5 forbids "此页无正文")."""
+    ``keep_last``: the body is followed by the 署名 and 成文日期, so a block may be kept with them
+    (``b.keep``) or be the two parts of a paragraph split at a page end (``b.spread`` / ``b.cont``,
+    set by generator.fill after measuring the first PDF): only the last lines of the 正文 go to the
+    署名's page, never the whole text (GB/T 9704 §7.3.5.5)."""
     if not keep_last:
         return [tag_para(f"{{%p for b in {var} %}}"), *_block_chain(False), tag_para("{%p endfor %}")]
-    return [tag_para(f"{{%p for b in {var} %}}"), tag_para("{%p if loop.last %}"), *_block_chain(True),
+    return [tag_para(f"{{%p for b in {var} %}}"),
+            tag_para("{%p if b.cont %}"),
+            para(ppr(first=0, keep_next=True), run("{{ b.head }}{{ b.rest }}", rpr(), raw=True)),
+            tag_para("{%p elif b.spread %}"),
+            para(ppr(first=2 * CHAR, jc="distribute"), run("{{ b.head }}{{ b.rest }}", rpr(), raw=True)),
+            tag_para("{%p elif b.keep %}"), *_block_chain(True),
             tag_para("{%p else %}"), *_block_chain(False), tag_para("{%p endif %}"), tag_para("{%p endfor %}")]
 
 
@@ -119,8 +126,11 @@ def doc_no_paras() -> list[str]:
     ]
 
 
-def title_paras() -> list[str]:
-    return [para(ppr(jc="center", line=LINE), run("{{ title }}", rpr(XBS, SZ2), raw=True))]
+def title_paras(var: str = "title") -> list[str]:
+    """The 2号 title, one centred paragraph per line as generator.title broke it (梯形/菱形, at words)."""
+    return [tag_para(f"{{%p for line in {var}.lines %}}"),
+            para(ppr(jc="center", line=LINE), run("{{ line }}", rpr(XBS, SZ2), raw=True)),
+            tag_para("{%p endfor %}")]
 
 
 def recipients_para() -> list[str]:
@@ -151,7 +161,7 @@ def attachment_pages() -> list[str]:
     return [tag_para("{%p for a in attachments %}"),
             para(ppr(page_break=True), run("{{ a.label }}", rpr(HEITI), raw=True)),
             *empty_lines(1),
-            para(ppr(jc="center"), run("{{ a.title }}", rpr(XBS, SZ2), raw=True)),
+            *title_paras("a.title"),
             *empty_lines(1),
             *body_paras("a.blocks"),
             tag_para("{%p endfor %}")]

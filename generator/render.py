@@ -17,6 +17,7 @@ from pathlib import Path
 from archive.errors import WenshuError
 from archive.fsutil import safe_name
 from generator import pdf as pdfmod
+from generator.fill import keep_tail
 from generator.ooxml import cn_date
 from generator.template import Template
 
@@ -136,6 +137,8 @@ def to_pdf(template: Template, ctx: dict, docx_path: Path) -> tuple[Path, int]:
     """Convert; if the template has a 版记, pad it down to the 版心 bottom and convert again (two passes)."""
     with tempfile.TemporaryDirectory(prefix="wenshu-pdf-") as tmp:
         (pdf_path,) = pdfmod.convert([docx_path], Path(tmp))
+        ctx, pdf_path = keep_tail(template, ctx, docx_path, pdf_path, lambda c: render_docx(template, c, docx_path),
+                                  lambda: pdfmod.convert([docx_path], Path(tmp))[0])
         if "pad_lines" in template.compiled.variables():
             gap = pdfmod.banji_gap_mm(pdf_path)
             if gap and gap > 1.0:

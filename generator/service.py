@@ -113,7 +113,7 @@ def record_fields(template: Template, values: dict, doc: RenderedDocument, confi
         extra[f.label] = v.isoformat() if isinstance(v, date) else v
     if doc.number and m.numbering == "编号":
         extra["编号"] = doc.number
-    title = values.get("title") or m.label
+    title = str(values.get("title") or m.label)
     if m.numbering == "编号" and values.get("name"):  # one form per person: the name tells them apart
         title = f"{title}（{values['name']}）"
     fields = {

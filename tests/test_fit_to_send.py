@@ -12,10 +12,12 @@ import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from generator import pdf as pdfmod
 from generator.pdfcheck import check_pdf, lost_characters
 from tests.conftest import corpus_path, make_config
+from wenshu.cli import main
 from generator.render import render_document
 from generator.service import prepare
 from generator.template import load_template
@@ -140,3 +142,126 @@ def test_layout_check_pdf_names_lost_characters(tmp_path, real):
     assert not [d for d in check_pdf(pdf, "notice", doc.docx) if d.where == "全文"]
     found = [d for d in check_pdf(pdf, "notice", other_doc.docx) if d.where == "全文"]
     assert found and "少了" in found[0].message
+
+
+# -- page fill: a short 印发 notice -----------------------------------------------------------------
+
+SHORT_NOTICE = {
+    "标题": "关于印发《高平市2022年校外培训机构专项督查行动方案》的通知",
+    "主送机关": "各乡镇中心学校，市直各学校，各民办学校，校外培训机构，局机关各股室",
+    "正文": "现将《高平市2022年校外培训机构专项督查行动方案》印发给你们，请结合实际认真贯彻落实。"
+            "各单位要高度重视，明确专人负责，于每月底前将工作进展报送市教育局基础教育股。",
+    "附件": [{"标题": "高平市2022年校外培训机构专项督查行动方案",
+              "正文": "一、工作目标\n全面排查校外培训机构办学行为，规范收费和退费管理，切实减轻学生负担。\n"
+                      "二、工作措施\n（一）开展排查。各乡镇中心学校对辖区内校外培训机构逐一排查，建立台账。\n"
+                      "（二）集中整治。对排查发现的问题限期整改，逾期未整改的依法查处。"}],
+    "抄送机关": "市委办公室，市政府办公室",
+    "成文日期": "2022-03-25",
+}
+
+
+def page_one_free_slots(pdf) -> tuple[bool, int]:
+    """(whether page 1 carries a line of 正文 after the 主送, free body line slots left on page 1)."""
+    import pdfplumber
+
+    from generator.pdf import MM
+
+    with pdfplumber.open(str(pdf)) as doc:
+        page = doc.pages[0]
+        lines: dict[int, str] = {}
+        for c in sorted(page.chars, key=lambda c: (round(c["bottom"]), c["x0"])):
+            if c["bottom"] / MM < 262.5 and c["text"].strip():
+                lines[round(c["bottom"])] = lines.get(round(c["bottom"]), "") + c["text"]
+        texts = [lines[k] for k in sorted(lines)]
+        last_bottom = max(lines) / MM
+    after = texts[next(i for i, t in enumerate(texts) if t.endswith("：")) + 1:]
+    return bool(after), int((262 - last_bottom) // (579 / 56.6929))
+
+
+@pytest.fixture(scope="module")
+def short_notice(tmp_path_factory):
+    from tests.generator_helpers import render
+
+    return render("notice", tmp_path_factory.mktemp("short"), make_config(), data=SHORT_NOTICE, pdf=True)
+
+
+def test_short_notice_carries_its_text_on_page_one(short_notice):
+    has_body, _ = page_one_free_slots(short_notice.pdf)
+    assert has_body, "第 1 页只有版头、标题和主送，正文全部挤到了第 2 页"
+    from generator.fill import page_lines, signature_alone
+
+    pages = page_lines(short_notice.pdf)
+    assert signature_alone(pages) is None  # the 署名 page has 正文 above it
+    date_page = next(i for i, p in enumerate(pages) if "2022年3月25日" in "".join("".join(p).split()))
+    assert any(line.endswith("。") and not line.startswith("附件") for line in pages[date_page])
+
+
+def test_short_notice_passes_layout_check_with_pdf(short_notice):
+    result = CliRunner().invoke(main, ["layout-check", "--pdf", str(short_notice.docx)])
+    assert result.exit_code == 0, result.output
+    assert not lost_characters(short_notice.docx, short_notice.pdf)
+
+
+def test_real_notices_use_page_one(real):
+    for name, data, doc, pdf in real:
+        if name != "notice":
+            continue
+        has_body, free = page_one_free_slots(pdf)
+        assert has_body or free < 3, f"{data['标题']}：第 1 页空着 {free} 行却没有正文"
+
+
+# -- title line breaking (标题回行) -------------------------------------------------------------------
+
+
+def real_titles() -> list[str]:
+    path = corpus_path("govcn-policy-2019", "ge_policy_raw20190217.jsonl")
+    titles = [json.loads(line)["title"] for line in path.read_text(encoding="utf-8").splitlines()]
+    titles += [f"关于印发《{t}》的通知" for t, _ in regulations(30)]
+    titles += [SHORT_NOTICE["标题"], "国务院关于2018年度国家科学技术奖励的决定"]
+    return titles
+
+
+def test_titles_break_between_words_balanced(tmp_path):
+    import rjieba
+
+    from generator.title import LINE_WIDTH, OPENING, Title, width
+
+    titles = real_titles()
+    assert len(titles) >= 60
+    broken = 0
+    for title in titles:
+        lines = Title.typed(title).lines
+        assert "".join(lines) == title
+        words = set()
+        at = 0
+        for w in rjieba.cut(title):
+            at += len(w)
+            words.add(at)
+        ends = [sum(map(len, lines[:i + 1])) for i in range(len(lines) - 1)]
+        broken += bool(ends)
+        for line in lines:
+            assert width(line) <= LINE_WIDTH, (title, lines)
+            assert len(line) >= 2, f"单字成行：{lines}"
+            assert line[-1] not in OPENING or line is lines[-1], lines
+        assert all(e in words for e in ends), f"在词中回行：{lines}"
+        if len(lines) == 2:
+            assert width(lines[0]) >= width(lines[1]), f"应为梯形（上长下短）：{lines}"
+    assert broken >= 30
+
+
+def test_a_typed_newline_forces_the_break():
+    from generator.fields import Field, convert
+
+    title = convert(Field("title", "标题"), "关于印发\n《高平市校外培训机构专项治理方案》的通知")
+    assert title == "关于印发《高平市校外培训机构专项治理方案》的通知" and title.lines[0] == "关于印发"
+
+
+def test_printed_title_lines_are_the_chosen_ones(real):
+    from generator.fill import page_lines
+
+    for name, data, doc, pdf in real:
+        if name != "notice":
+            continue
+        first = ["".join(x.split()) for x in page_lines(pdf)[0]]
+        for line in doc.values["title"].lines:
+            assert "".join(line.split()) in first, (line, first[:6])
