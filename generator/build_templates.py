@@ -227,7 +227,6 @@ def rectification_notice() -> list[str]:
             heading("三、整改时限和报送方式"),
             closing("请于{{ deadline_cn }}前完成整改，并将整改情况书面报告{{ report_to }}。"),
             tag_para("{%p if follows %}"), closing("本通知依据{{ follows }}作出。"), tag_para("{%p endif %}"),
-            tag_para("{%p if case %}"), closing("案件编号：{{ case }}。"), tag_para("{%p endif %}"),
             *signature_paras(), *banji_table()]
 
 

@@ -18,6 +18,7 @@ from archive.errors import WenshuError
 from archive.fsutil import safe_name
 from generator import pdf as pdfmod
 from generator.fill import keep_tail
+from generator.props import with_properties
 from generator.ooxml import cn_date
 from generator.template import Template
 
@@ -115,6 +116,7 @@ def render_docx(template: Template, ctx: dict, path: Path) -> None:
         buf = io.BytesIO()
         tpl.save(buf)
         data = buf.getvalue()
+    data = with_properties(data, template, ctx)  # 标题, 发文机关, 成文日期, 文号, 文种 (generator.props)
     Path(path).write_bytes(data)  # always a temp folder outside the archive; filing makes it durable
 
 

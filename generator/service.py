@@ -21,6 +21,8 @@ from archive.config import Prefix
 from archive.errors import WenshuError
 from archive.filing import OnFiled
 from generator import pdf as pdfmod
+from generator.fields import parse_date
+from generator.official import check_dates, official_values
 from generator.render import RenderedDocument, render_document
 from generator.template import Template, load_template
 
@@ -56,11 +58,16 @@ def prepare(template: Template, data: dict, when: str | None = None, where: str 
     m = template.manifest
     raw = m.normalise_keys(data, where)
     if when and m.field("date"):
+        given = raw.get("date")
+        if given not in (None, "") and parse_date(given, m.field("date").label, where) != parse_date(when, "--date"):
+            raise WenshuError(f"{where}--date（{when}）与数据中的“{m.field('date').label}”（{given}）不一致："
+                              "请只写一处，或改成同一天。")
         raw["date"] = when
     values = m.validate(raw, where)
     if m.field("date") and values.get("date") is None:
         values["date"] = date.today()
-    return values
+    check_dates(m, values, where)
+    return official_values(values)
 
 
 def serial_prefix(series: str) -> Prefix:

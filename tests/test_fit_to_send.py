@@ -265,3 +265,69 @@ def test_printed_title_lines_are_the_chosen_ones(real):
         first = ["".join(x.split()) for x in page_lines(pdf)[0]]
         for line in doc.values["title"].lines:
             assert "".join(line.split()) in first, (line, first[:6])
+
+
+# -- values printed the official way, dates, document properties ----------------------------------
+
+
+def _text_of(path) -> str:
+    import docx
+
+    return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+
+
+def test_typed_document_numbers_are_printed_with_hexagonal_brackets(tmp_path):
+    from tests.generator_helpers import RECTIFICATION, render
+
+    data = dict(RECTIFICATION, **{"依据文号": "高教督函[2022]1号", "案件": "督2022-北诗中学",
+                                  "正文": "根据晋市教办字[2022]7号和晋市教办字（2022）第8号文件要求，经复查，你单位仍存在以下问题。"})
+    doc = render("rectification_notice", tmp_path, make_config(), data=data)
+    text = _text_of(doc.docx)
+    assert "本通知依据高教督函〔2022〕1号作出。" in text
+    assert "根据晋市教办字〔2022〕7号和晋市教办字〔2022〕8号文件要求" in text
+    assert "[" not in text and "督2022-北诗中学" not in text  # the case id stays in the metadata
+    assert doc.values["case"] == "督2022-北诗中学"
+
+
+def test_dates_that_depend_on_each_other_are_checked():
+    from archive.errors import WenshuError
+    from generator.service import prepare
+    from generator.template import load_template
+    from tests.generator_helpers import NOTICE, RECTIFICATION
+
+    rect = load_template("rectification_notice")
+    with pytest.raises(WenshuError, match="“整改时限”（2022年4月1日）应晚于“成文日期”（2022年4月6日）"):
+        prepare(rect, dict(RECTIFICATION, **{"整改时限": "2022-04-01"}))
+    with pytest.raises(WenshuError, match="“印发日期”.*不能早于“成文日期”"):
+        prepare(load_template("notice"), dict(NOTICE, **{"印发日期": "2022-03-24"}))
+    assert prepare(load_template("notice"), dict(NOTICE, **{"印发日期": "2022-03-25"}))["print_date"].day == 25
+
+
+def test_date_option_and_a_different_date_in_the_data_is_an_error():
+    from archive.errors import WenshuError
+    from generator.service import prepare
+    from generator.template import load_template
+    from tests.generator_helpers import NOTICE
+
+    notice = load_template("notice")
+    with pytest.raises(WenshuError, match=r"--date（2022-04-01）与数据中的“成文日期”（2022-03-25）不一致"):
+        prepare(notice, NOTICE, when="2022-04-01")
+    assert prepare(notice, NOTICE, when="2022年3月25日")["date"].isoformat() == "2022-03-25"
+    assert prepare(notice, {k: v for k, v in NOTICE.items() if k != "成文日期"}, when="2022-04-01")["date"].month == 4
+
+
+def test_document_properties_in_docx_and_pdf(short_notice, tmp_path):
+    import docx
+    from pypdf import PdfReader
+
+    cp = docx.Document(str(short_notice.docx)).core_properties
+    assert cp.title == SHORT_NOTICE["标题"] and cp.author == "高平市教育局"
+    assert cp.subject == "高教字〔2022〕8号" and cp.category == "通知"
+    assert cp.created.date().isoformat() == cp.modified.date().isoformat() == "2022-03-25"
+    meta = PdfReader(str(short_notice.pdf)).metadata
+    assert (meta.title, meta.author, meta.subject) == (SHORT_NOTICE["标题"], "高平市教育局", "高教字〔2022〕8号")
+
+    from tests.generator_helpers import render
+
+    pledge = docx.Document(str(render("pledge", tmp_path, make_config()).docx)).core_properties
+    assert (pledge.title, pledge.author, pledge.subject, pledge.category) == ("教师“双减”工作承诺书", "王芳", "2022-0001", "承诺书")
