@@ -247,11 +247,13 @@ def supervision_letter() -> list[str]:
 
 def pledge() -> list[str]:
     body = lambda text: para(ppr(first=2 * CHAR), run(text, rpr(), raw=True))
+    # c.spacing: a clause whose last line would hold one character is set a little tighter (generator.lines)
+    clause = lambda text: para(ppr(first=2 * CHAR), run(text, rpr(spacing="{{ c.spacing or -5 }}"), raw=True))
     line = lambda label, var: para(ppr(left=12 * CHAR), run(label, rpr()), run(var, rpr(), raw=True))
     return [para(ppr(jc="right"), run("编号：", rpr()), run("{{ serial }}", rpr(), raw=True)),
             *empty_lines(1), *title_paras(), *empty_lines(1),
             *body_paras("body"),
-            tag_para("{%p for c in clauses %}"), body("{{ loop.index }}．{{ c }}"), tag_para("{%p endfor %}"),
+            tag_para("{%p for c in clauses %}"), clause("{{ loop.index }}．{{ c }}"), tag_para("{%p endfor %}"),
             *empty_lines(2),
             line("承诺人：", "{{ name }}"), line("学　校：", "{{ school }}"), line("任教学科：", "{{ subject }}"),
             line("签　字：", "______________"), line("日　期：", "{{ date_cn }}")]
@@ -328,6 +330,11 @@ def build(name: str) -> bytes:
     _fill(section.even_page_footer._element, [page_number_para("left"), para(ppr(line=FOOTER_GAP))])
     _fill(section.header._element, [para(ppr(line=None))])
     _fill(section.even_page_header._element, [para(ppr(line=None))])
+    if name == "pledge":
+        # A one-page form carries no "— 1 —"; a longer one is numbered from page 2 on.
+        section.different_first_page_header_footer = True
+        _fill(section.first_page_header._element, [para(ppr(line=None))])
+        _fill(section.first_page_footer._element, [para(ppr(line=None))])
     if letter:
         # 信函格式 §10.1: the mark and both red double lines live on page 1 only; page 1 has no number.
         section.different_first_page_header_footer = True

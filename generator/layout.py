@@ -401,7 +401,7 @@ def _check_page_numbers(d: _Doc, refs: dict, kind: str, title_pg: bool) -> list[
         first = refs.get(("first", "footerReference"))
         if not title_pg or (first is not None and "PAGE" in etree.tostring(first, encoding="unicode")):
             out.append(Deviation("pagenum", "首页页脚", "信函格式首页不显示页码。"))
-    elif title_pg:
+    elif title_pg and kind == "notice":  # a form (plain) may leave its single page unnumbered
         first = refs.get(("first", "footerReference"))
         if first is None or "PAGE" not in etree.tostring(first, encoding="unicode"):
             out.append(Deviation("pagenum", "首页页脚", "文件格式首页也应显示页码（只有信函格式首页不编页码）。"))

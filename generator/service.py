@@ -22,6 +22,7 @@ from archive.errors import WenshuError
 from archive.filing import OnFiled
 from generator import pdf as pdfmod
 from generator.fields import parse_date
+from generator.lines import fitted_items
 from generator.official import check_dates, official_values
 from generator.render import RenderedDocument, render_document
 from generator.template import Template, load_template
@@ -67,7 +68,10 @@ def prepare(template: Template, data: dict, when: str | None = None, where: str 
     if m.field("date") and values.get("date") is None:
         values["date"] = date.today()
     check_dates(m, values, where)
-    return official_values(values)
+    values = official_values(values)
+    if values.get("clauses"):  # the pledge's numbered clauses: no character alone on a last line
+        values["clauses"] = fitted_items(values["clauses"])
+    return values
 
 
 def serial_prefix(series: str) -> Prefix:
