@@ -21,7 +21,7 @@ from archive.errors import WenshuError
 from archive.filing import OnFiled
 from generator import pdf as pdfmod
 from generator.render import RenderedDocument, build_context, file_stem, padding, render_docx
-from generator.service import Produced, choose_prefix, file_rendered, format_serial, prepare
+from generator.service import Produced, choose_prefix, file_rendered, format_serial, prepare, resolve_template
 from generator.roster import Roster, duplicates, read_roster
 from generator.template import Template, load_template
 
@@ -140,7 +140,7 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
     start = time.perf_counter()
     workers = workers or min(2, os.cpu_count() or 1)
     tick = progress or (lambda stage, done, total: None)
-    template = load_template(template_name, archive)
+    template = resolve_template(template_name, archive)
     m = template.manifest
     common = m.normalise_keys(common or {}, "公共数据：")
     roster = read_roster(rows_path, m, set(common))

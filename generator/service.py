@@ -25,7 +25,7 @@ from generator.fields import parse_date
 from generator.lines import fitted_items
 from generator.official import check_dates, official_values
 from generator.render import RenderedDocument, render_document
-from generator.template import Template, load_template
+from generator.template import Template, list_templates, load_template
 
 
 @dataclass
@@ -38,6 +38,22 @@ class Produced:
     dry_run: bool = False
     pdf_note: str = ""  # why there is no PDF, when one was asked for
     index_note: str = ""  # what happened to the full-text index (全文索引)
+
+
+def resolve_template(name: str, archive=None) -> Template:
+    """A template by its name (notice) or its Chinese label (通知, 通知（红头文件）, 督办函)."""
+    try:
+        return load_template(name, archive)
+    except WenshuError as missing:
+        key = "".join(str(name).split())
+        short = lambda label: re.sub(r"[（(].*?[）)]", "", label)
+        found = [t for t in list_templates(archive) if key in (t.label, short(t.label))]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise WenshuError(f"“{name}”对应多个模板：{'、'.join(f'{t.name}（{t.label}）' for t in found)}，"
+                              "请写模板名。") from None
+        raise missing
 
 
 def choose_prefix(archive, template: Template, code: str | None) -> Prefix:
@@ -171,7 +187,7 @@ def new_document(archive, template_name: str, data: dict, *, prefix: str | None 
 
     ``on_filed(archive, paths)`` runs once the files are filed (the CLI indexes them) and its
     message is kept in ``index_note``."""
-    template = load_template(template_name, archive)
+    template = resolve_template(template_name, archive)
     values = prepare(template, data, when)
     pdf_note = ""
     if pdf and not pdfmod.available():

@@ -48,9 +48,9 @@ def template():
 def show(name, archive_dir, as_json):
     """列出模板的字段：名称、类型、是否必填、默认值、说明。"""
     from generator.fields import TYPES
-    from generator.template import load_template
+    from generator.service import resolve_template
 
-    t = load_template(name, _archive_or_none(archive_dir))
+    t = resolve_template(name, _archive_or_none(archive_dir))
     if as_json:
         echo_json({"name": t.name, "label": t.label, "purpose": t.manifest.purpose, "kind": t.manifest.kind,
                    "fields": [f.__dict__ for f in t.manifest.fields]})
