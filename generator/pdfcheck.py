@@ -186,6 +186,8 @@ def check_pdf(pdf: Path, kind: str = "notice", docx: Path | None = None):
             if p.footer_text:
                 add(where, "信函格式首页不显示页码。")
             continue
+        if kind == "plain" and p.number == 1 and not p.footer_text:
+            continue  # a form (承诺书) leaves its first page unnumbered: a one-page form carries no "— 1 —"
         if p.footer_text.replace(" ", "") != f"—{p.number}—":
             add(where, f"页码应为“— {p.number} —”，实测“{p.footer_text or '无'}”。")
             continue
@@ -222,3 +224,28 @@ def _signature_alone(pdf: Path) -> int | None:
                 if date.match(line):
                     return number if i <= 1 else None
     return None
+
+
+def check_files(files: list[Path], kind: str | None = None) -> dict[Path, list]:
+    """``layout-check --pdf``: each .docx checked, converted and measured against its own PDF.
+
+    Files with the same name (two folders' 高教字〔2022〕8号.docx) go to different LibreOffice runs,
+    so no PDF overwrites another's."""
+    import tempfile
+
+    from generator import pdf as pdfmod
+    from generator.layout import check, guess_kind
+
+    files = [Path(f) for f in files]
+    results = {f: check(f, kind) for f in files}
+    rounds: list[list[Path]] = []
+    for f in files:
+        target = next((r for r in rounds if all(g.stem != f.stem for g in r)), None)
+        if target is None:
+            rounds.append(target := [])
+        target.append(f)
+    with tempfile.TemporaryDirectory(prefix="wenshu-check-") as tmp:
+        for n, group in enumerate(rounds):
+            for f, pdf in zip(group, pdfmod.convert(group, Path(tmp) / str(n))):
+                results[f] += check_pdf(pdf, kind or guess_kind(f), docx=f)
+    return results

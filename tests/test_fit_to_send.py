@@ -18,7 +18,8 @@ from generator import pdf as pdfmod
 from generator.pdfcheck import check_pdf, lost_characters
 from tests.conftest import corpus_path, make_config
 from wenshu.cli import main
-from generator.render import render_document
+from generator.fill import keep_tail
+from generator.render import build_context, render_document, render_docx
 from generator.service import prepare
 from generator.template import load_template
 
@@ -117,6 +118,11 @@ def real(tmp_path_factory):
         docs.append(render_document(template, prepare(template, data), number, out, config=cfg, serial=serial,
                                     stem=f"{i:02d}-{name}"))
     pdfs = pdfmod.convert([d.docx for d in docs], out / "pdf")
+    for i, ((name, _), doc) in enumerate(zip(jobs, docs)):  # the page-fill pass of render.to_pdf, per document
+        template = load_template(name)
+        ctx = build_context(template, doc.values, cfg, doc.number if name != "pledge" else "", "")
+        _, pdfs[i] = keep_tail(template, ctx, doc.docx, pdfs[i], lambda c: render_docx(template, c, doc.docx),
+                               lambda: pdfmod.convert([doc.docx], out / f"pdf{i}")[0])
     return [(name, data, doc, p) for (name, data), doc, p in zip(jobs, docs, pdfs)]
 
 
@@ -331,3 +337,29 @@ def test_document_properties_in_docx_and_pdf(short_notice, tmp_path):
 
     pledge = docx.Document(str(render("pledge", tmp_path, make_config()).docx)).core_properties
     assert (pledge.title, pledge.author, pledge.subject, pledge.category) == ("教师“双减”工作承诺书", "王芳", "2022-0001", "承诺书")
+
+
+# -- the checker agrees with the generator ------------------------------------------------------------
+
+
+def test_layout_check_finds_nothing_in_what_wenshu_generated(real):
+    from generator.layout import check
+
+    for name, data, doc, pdf in real:
+        kind = {"notice": "notice", "rectification_notice": "notice", "supervision_letter": "letter"}.get(name, "plain")
+        assert check(doc.docx) == [], (name, data.get("标题"))
+        # one pass only here (no padding run): the 版记 is not yet on the bottom edge, the rest must hold
+        devs = [d for d in check_pdf(pdf, kind, doc.docx) if "版记末条分隔线" not in d.message]
+        assert devs == [], (name, data.get("标题"), [str(d) for d in devs])
+
+
+def test_real_notices_through_the_full_pdf_path_pass_layout_check(tmp_path):
+    from tests.generator_helpers import render
+
+    picked = [d for d in govcn_notices() if "附件" in d][:1] + govcn_notices(3)[1:3]
+    files = []
+    for i, data in enumerate(picked):
+        doc = render("notice", tmp_path / str(i), make_config(), data=data, pdf=True)
+        files.append(str(doc.docx))
+    result = CliRunner().invoke(main, ["layout-check", "--pdf", *files])
+    assert result.exit_code == 0, result.output

@@ -171,18 +171,14 @@ def batch(template_name, rows_path, data_file, sets, prefix, when, pdf, strict, 
 @json_option
 def layout_check(files, kind, measure_pdf, as_json):
     """按 GB/T 9704 检查 .docx 的版式，逐条列出不符合之处。"""
-    from generator.layout import check, guess_kind
+    from generator.layout import check
 
-    results = {f: check(Path(f), kind) for f in files}
     if measure_pdf:
-        import tempfile
+        from generator.pdfcheck import check_files
 
-        from generator import pdf as pdfmod
-        from generator.pdfcheck import check_pdf
-
-        with tempfile.TemporaryDirectory(prefix="wenshu-check-") as tmp:
-            for f, pdf in zip(files, pdfmod.convert([Path(f) for f in files], Path(tmp))):
-                results[f] += check_pdf(pdf, kind or guess_kind(Path(f)), docx=Path(f))
+        results = dict(zip(files, check_files([Path(f) for f in files], kind).values()))
+    else:
+        results = {f: check(Path(f), kind) for f in files}
     if as_json:
         echo_json({f: [{"rule": d.rule, "where": d.where, "message": d.message} for d in devs]
                    for f, devs in results.items()})
