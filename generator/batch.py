@@ -208,7 +208,8 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
                 stems[stem] = i
                 jobs.append((i, values, *numbers[i], None, stem))
             docs: dict[int, RenderedDocument] = {}
-            group_by = _group_field(m, combine_by) if pdf else None
+            # combined PDFs where asked for (the CLI always asks), or beside the files of an --out batch
+            group_by = _group_field(m, combine_by) if pdf and (combine_dir or combine_by or not file) else None
             printed: dict[str, list[tuple[int, Path]]] = {}
 
             def deliver(i: int, doc: RenderedDocument) -> None:
@@ -229,9 +230,9 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
                     return
                 settled.add(i)
                 report.produced.append(produced)
-                if group_by:
-                    printed.setdefault(str(valid[i][1].get(group_by) or "未填写"), []).extend(
-                        (i, f) for f in produced.files if f.suffix == ".pdf")
+                pdfs = [(i, f) for f in produced.files if f.suffix == ".pdf"]
+                if group_by and pdfs:
+                    printed.setdefault(str(valid[i][1].get(group_by) or "未填写"), []).extend(pdfs)
                 tick("归档" if file else "保存", len(report.produced), len(valid))
 
             for i, path, err in render_many(template, archive.config, jobs, tmp, workers):

@@ -119,7 +119,7 @@ def new(template_name, data_file, sets, prefix, when, pdf, dry_run, out_dir, ret
 @click.option("--workers", type=int, default=None, help="并行进程数（默认 2）。")
 @click.option("--allow-duplicates", is_flag=True, help="名册中同一人（姓名+学校）出现多次时仍各发一份。")
 @click.option("--combine-by", help="与 --pdf 同用：按此列合并为一个 PDF 便于打印（默认按学校）。")
-@click.option("--combine-dir", type=click.Path(file_okay=False), help="合并 PDF 的存放目录（默认 --out 或当前目录）。")
+@click.option("--combine-dir", type=click.Path(file_okay=False), help="合并 PDF 的存放目录（默认 --out 或当前目录下的“模板名合并打印”）。")
 @archive_option
 @json_option
 def batch(template_name, rows_path, data_file, sets, prefix, when, pdf, strict, out_dir, workers, allow_duplicates,
@@ -142,7 +142,7 @@ def batch(template_name, rows_path, data_file, sets, prefix, when, pdf, strict, 
                            prefix=prefix, when=when, file=out_dir is None, out_dir=Path(out_dir) if out_dir else None,
                            workers=workers, progress=progress, on_filed=index_filed,
                            allow_duplicates=allow_duplicates, combine_by=combine_by,
-                           combine_dir=Path(combine_dir) if combine_dir else None,
+                           combine_dir=Path(combine_dir or out_dir or "."),
                            warn=lambda message: click.echo(f"注意：{message}", err=True))
     if as_json:
         echo_json({"produced": [{"number": p.number, "title": p.title, "archival_code": p.archival_code,
