@@ -37,6 +37,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1000)
     ap.add_argument("--pdf-docs", type=int, default=20)
+    ap.add_argument("--pdf-rows", type=int, default=0, help="also a pledge batch with --pdf of this many rows")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -82,6 +83,21 @@ def main() -> None:
         dt = time.perf_counter() - t0
         print(f"承诺书批量 {args.rows} 行（校验、编号、生成、归档、编入全文索引）：{dt:.1f} s，"
               f"{len(report.produced)} 份，{len(report.errors)} 行出错，{dt / args.rows * 1000:.1f} ms/份")
+        if args.pdf_rows and pdfmod.available():
+            import inspect
+
+            with roster.open("w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(["姓名", "学校", "学科"])
+                for i in range(args.pdf_rows):
+                    w.writerow([f"教员{i:04d}", f"高平市第{i % 20 + 1}中学", "语文"])
+            extra = ({"combine_dir": tmp / "print"} if "combine_dir" in inspect.signature(run_batch).parameters else {})
+            t0 = time.perf_counter()
+            report = run_batch(archive, "pledge", roster, common, workers=2, pdf=True, file=False,
+                               out_dir=tmp / "pdfbatch", **extra)
+            dt = time.perf_counter() - t0
+            print(f"承诺书批量含 PDF {args.pdf_rows} 行：{dt:.1f} s，{dt / args.pdf_rows * 1000:.0f} ms/份"
+                  + (f"，合并打印 {len(report.combined)} 个 PDF" if getattr(report, "combined", None) else ""))
         archive.close()
 
 

@@ -9,7 +9,6 @@ because the registry and the archive folders are written here.
 
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
 import time
@@ -22,7 +21,8 @@ from archive.errors import WenshuError
 from archive.filing import OnFiled
 from generator import pdf as pdfmod
 from generator.render import RenderedDocument, build_context, file_stem, padding, render_docx
-from generator.service import Produced, choose_prefix, file_rendered, format_serial, prepare
+from generator.service import Produced, choose_prefix, file_rendered, format_serial, prepare, resolve_template
+from generator.roster import Roster, duplicates, read_roster
 from generator.template import Template, load_template
 
 
@@ -39,54 +39,43 @@ class BatchReport:
     seconds: float = 0.0
     pdf_note: str = ""
     index_note: str = ""
+    warnings: list[str] = field(default_factory=list)
+    combined: list[Path] = field(default_factory=list)  # one PDF per 学校 for printing
 
 
-def read_rows(path: Path) -> list[tuple[int, dict]]:
-    """(spreadsheet row number, {column: value}) for every data row of a .csv or .xlsx roster."""
-    path = Path(path)
-    if not path.exists():
-        raise WenshuError(f"找不到名册文件 {path}。")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        raw = path.read_bytes()
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                text = raw.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise WenshuError(f"名册 {path.name} 的编码无法识别，请另存为 UTF-8 编码的 CSV。")
-        table = list(csv.reader(text.splitlines()))
-    elif suffix in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as e:  # openpyxl raises many kinds on a broken file
-            raise WenshuError(f"名册 {path.name} 无法读取：{e}") from None
-        table = [["" if c is None else c for c in row] for row in wb.worksheets[0].iter_rows(values_only=True)]
-        wb.close()
-    else:
-        raise WenshuError(f"名册 {path.name} 应为 .xlsx 或 .csv 文件。")
-    if not table or not any(str(c).strip() for c in table[0]):
-        raise WenshuError(f"名册 {path.name} 的第一行应为列名（字段名或中文名称，如 姓名、学校）。")
-    header = [str(c).strip() for c in table[0]]
-    rows = []
-    for n, row in enumerate(table[1:], 2):
-        rows.append((n, {h: v for h, v in zip(header, row) if h}))
-    while rows and not any(str(v).strip() for v in rows[-1][1].values()):
-        rows.pop()  # trailing blank lines of a spreadsheet are not rows
-    return rows
+def read_rows(path: Path, template: Template | None = None, given: set[str] = frozenset()) -> list[tuple[int, dict]]:
+    """(spreadsheet row number, {field name: value}) for every data row of a .csv or .xlsx roster."""
+    return read_roster(path, (template or load_template("pledge")).manifest, given).rows
 
 
-def _check_columns(template: Template, rows: list[tuple[int, dict]], common: dict, source: str) -> None:
+def _check_columns(template: Template, roster: Roster, common: dict) -> None:
     m = template.manifest
-    header = set(rows[0][1]) if rows else set()
-    given = {f.name for key in header | set(common) if (f := m.field(key))}
+    given = set(roster.columns.values()) | set(common)
     missing = [f"{f.label}（{f.name}）" for f in m.fields if f.required and f.default is None and f.name not in given]
     if missing:
-        raise WenshuError(f"名册 {source} 缺少必填列：{'、'.join(missing)}。未生成任何文件，未占用编号。")
+        found = "、".join(roster.columns) or "（无）"
+        raise WenshuError(f"名册 {roster.source} 缺少必填列：{'、'.join(missing)}（找到的列：{found}）。"
+                          "未生成任何文件，未占用编号。")
+
+
+def roster_warnings(template: Template, roster: Roster) -> list[str]:
+    """Columns that map to no field: named before anything is issued, never silently dropped."""
+    if not roster.unmatched:
+        return []
+    known = "、".join(f.label for f in template.manifest.fields if f.type not in ("body", "attachments"))
+    return [f"名册 {roster.source} 的列 {'、'.join(roster.unmatched)} 没有对应的字段，不会印在文书上"
+            f"（模板 {template.label} 的字段：{known}）。"]
+
+
+def _check_duplicates(roster: Roster, allow: bool) -> list[str]:
+    found = duplicates(roster.rows)
+    if not found:
+        return []
+    lines = [f"{who}在第 {'、'.join(map(str, rows))} 行" for who, rows in found]
+    if not allow:
+        raise WenshuError(f"名册 {roster.source} 中有重复的人：{'；'.join(lines)}。确需各发一份时请加 --allow-duplicates；"
+                          "未生成任何文件，未占用编号。")
+    return [f"名册中有重复的人（--allow-duplicates，各发一份）：{'；'.join(lines)}。"]
 
 
 # -- worker side ------------------------------------------------------------------------------------
@@ -144,17 +133,23 @@ def convert_many(files: list[Path], out_dir: Path, workers: int) -> list[Path]:
 def run_batch(archive, template_name: str, rows_path: Path, common: dict | None = None, *, pdf: bool = False,
               strict: bool = False, prefix: str | None = None, when: str | None = None, file: bool = True,
               out_dir: Path | None = None, workers: int | None = None, retention=None, org: str = "",
-              on_filed: OnFiled | None = None,
+              on_filed: OnFiled | None = None, allow_duplicates: bool = False,
+              combine_by: str | None = None, combine_dir: Path | None = None,
+              warn: Callable[[str], None] = lambda message: None,
               progress: Callable[[str, int, int], None] | None = None) -> BatchReport:
     start = time.perf_counter()
     workers = workers or min(2, os.cpu_count() or 1)
     tick = progress or (lambda stage, done, total: None)
-    template = load_template(template_name, archive)
+    template = resolve_template(template_name, archive)
     m = template.manifest
-    rows = read_rows(rows_path)
     common = m.normalise_keys(common or {}, "公共数据：")
-    _check_columns(template, rows, common, Path(rows_path).name)
+    roster = read_roster(rows_path, m, set(common))
+    rows = roster.rows
+    _check_columns(template, roster, common)
     report = BatchReport()
+    report.warnings = roster_warnings(template, roster) + _check_duplicates(roster, allow_duplicates)
+    for w in report.warnings:
+        warn(w)  # before any number is taken
 
     valid = []
     for n, row in rows:
@@ -213,6 +208,9 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
                 stems[stem] = i
                 jobs.append((i, values, *numbers[i], None, stem))
             docs: dict[int, RenderedDocument] = {}
+            # combined PDFs where asked for (the CLI always asks), or beside the files of an --out batch
+            group_by = _group_field(m, combine_by) if pdf and (combine_dir or combine_by or not file) else None
+            printed: dict[str, list[tuple[int, Path]]] = {}
 
             def deliver(i: int, doc: RenderedDocument) -> None:
                 produced = Produced(doc.number, doc.title, pages=doc.pages)
@@ -232,6 +230,9 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
                     return
                 settled.add(i)
                 report.produced.append(produced)
+                pdfs = [(i, f) for f in produced.files if f.suffix == ".pdf"]
+                if group_by and pdfs:
+                    printed.setdefault(str(valid[i][1].get(group_by) or "未填写"), []).extend(pdfs)
                 tick("归档" if file else "保存", len(report.produced), len(valid))
 
             for i, path, err in render_many(template, archive.config, jobs, tmp, workers):
@@ -260,6 +261,8 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
                 except WenshuError:
                     pass
         raise
+    if printed:
+        report.combined = combine_pdfs(printed, Path(combine_dir or out_dir or ".") / f"{template.label}合并打印")
     if file and on_filed and report.produced:  # one index writer for the whole batch
         tick("索引", 0, 1)
         report.index_note = on_filed(archive, [f for p in report.produced for f in p.files])
@@ -267,6 +270,37 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
     report.errors.sort(key=lambda e: e.row)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _group_field(manifest, combine_by: str | None) -> str | None:
+    """The field the combined PDFs are made per: the one named (--combine-by), else 学校 if the template has it."""
+    if combine_by:
+        f = manifest.field(combine_by)
+        if f is None:
+            raise WenshuError(f"--combine-by：模板 {manifest.name} 没有字段“{combine_by}”。")
+        return f.name
+    return "school" if manifest.field("school") else None
+
+
+def combine_pdfs(groups: dict[str, list[tuple[int, Path]]], folder: Path) -> list[Path]:
+    """One PDF per group (e.g. per 学校) in roster order, for printing; the records keep their own."""
+    from pypdf import PdfWriter
+
+    from archive.fsutil import safe_name
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for key, items in sorted(groups.items()):
+        writer = PdfWriter()
+        for _, path in sorted(items):
+            writer.append(str(path))
+        target = folder / f"{safe_name(key)}.pdf"
+        tmp = target.with_name(target.name + ".part")
+        with open(tmp, "wb") as f:
+            writer.write(f)
+        os.replace(tmp, target)
+        out.append(target)
+    return out
 
 
 def _batch_pdf(template, config, valid, numbers, docs: dict, tmp: Path, workers: int) -> None:

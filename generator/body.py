@@ -9,7 +9,7 @@ font, the way offices set it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 _CN_NUM = "一二三四五六七八九十百零〇"
 _LEVELS = (
@@ -20,15 +20,24 @@ _LEVELS = (
 )
 _SENTENCE_END = re.compile(r"[。！？；]")
 _SPACES = " \t\u3000\xa0"
+KEEP_CHARS = 56  # a last paragraph of up to two lines goes with the 署名 whole; a longer one is split by generator.fill
 
 
 @dataclass(frozen=True)
 class Block:
-    """One paragraph of 正文: ``level`` 0 is an ordinary paragraph; ``head`` is the part in the heading font."""
+    """One paragraph of 正文: ``level`` 0 is an ordinary paragraph; ``head`` is the part in the heading font.
+
+    The page-fill pass (generator.fill) sets the last three: ``keep`` keeps the paragraph on the page
+    of the 署名 that follows; a paragraph split at a page end is a ``spread`` part (its last line
+    justified to the full width, as it was inside the paragraph) and a ``cont`` part (续行: no
+    first-line indent, kept with the 署名)."""
 
     level: int
     head: str
     rest: str
+    keep: bool = False
+    spread: bool = False
+    cont: bool = False
 
     @property
     def text(self) -> str:
@@ -60,4 +69,6 @@ def parse_body(text: str) -> list[Block]:
             blocks.append(Block(level, line, ""))
         else:
             blocks.append(Block(0, "", line))
+    if blocks and len(blocks[-1].text) <= KEEP_CHARS:
+        blocks[-1] = replace(blocks[-1], keep=True)
     return blocks

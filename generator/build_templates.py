@@ -55,11 +55,18 @@ def _block_chain(keep_next: bool) -> list[str]:
 def body_paras(var: str, keep_last: bool = False) -> list[str]:
     """正文 blocks: four heading levels (黑体 / 楷体 / 仿宋 / 仿宋) and ordinary paragraphs, indented two characters.
 
-    ``keep_last`` keeps the last paragraph on the page of the 署名 and 成文日期 that follow, so a
-    page never holds the signature alone (GB/T 9704 §7.3.5.5 forbids "此页无正文")."""
+    ``keep_last``: the body is followed by the 署名 and 成文日期, so a block may be kept with them
+    (``b.keep``) or be the two parts of a paragraph split at a page end (``b.spread`` / ``b.cont``,
+    set by generator.fill after measuring the first PDF): only the last lines of the 正文 go to the
+    署名's page, never the whole text (GB/T 9704 §7.3.5.5)."""
     if not keep_last:
         return [tag_para(f"{{%p for b in {var} %}}"), *_block_chain(False), tag_para("{%p endfor %}")]
-    return [tag_para(f"{{%p for b in {var} %}}"), tag_para("{%p if loop.last %}"), *_block_chain(True),
+    return [tag_para(f"{{%p for b in {var} %}}"),
+            tag_para("{%p if b.cont %}"),
+            para(ppr(first=0, keep_next=True), run("{{ b.head }}{{ b.rest }}", rpr(), raw=True)),
+            tag_para("{%p elif b.spread %}"),
+            para(ppr(first=2 * CHAR, jc="distribute"), run("{{ b.head }}{{ b.rest }}", rpr(), raw=True)),
+            tag_para("{%p elif b.keep %}"), *_block_chain(True),
             tag_para("{%p else %}"), *_block_chain(False), tag_para("{%p endif %}"), tag_para("{%p endfor %}")]
 
 
@@ -119,8 +126,11 @@ def doc_no_paras() -> list[str]:
     ]
 
 
-def title_paras() -> list[str]:
-    return [para(ppr(jc="center", line=LINE), run("{{ title }}", rpr(XBS, SZ2), raw=True))]
+def title_paras(var: str = "title") -> list[str]:
+    """The 2号 title, one centred paragraph per line as generator.title broke it (梯形/菱形, at words)."""
+    return [tag_para(f"{{%p for line in {var}.lines %}}"),
+            para(ppr(jc="center", line=LINE), run("{{ line }}", rpr(XBS, SZ2), raw=True)),
+            tag_para("{%p endfor %}")]
 
 
 def recipients_para() -> list[str]:
@@ -151,7 +161,7 @@ def attachment_pages() -> list[str]:
     return [tag_para("{%p for a in attachments %}"),
             para(ppr(page_break=True), run("{{ a.label }}", rpr(HEITI), raw=True)),
             *empty_lines(1),
-            para(ppr(jc="center"), run("{{ a.title }}", rpr(XBS, SZ2), raw=True)),
+            *title_paras("a.title"),
             *empty_lines(1),
             *body_paras("a.blocks"),
             tag_para("{%p endfor %}")]
@@ -217,7 +227,6 @@ def rectification_notice() -> list[str]:
             heading("三、整改时限和报送方式"),
             closing("请于{{ deadline_cn }}前完成整改，并将整改情况书面报告{{ report_to }}。"),
             tag_para("{%p if follows %}"), closing("本通知依据{{ follows }}作出。"), tag_para("{%p endif %}"),
-            tag_para("{%p if case %}"), closing("案件编号：{{ case }}。"), tag_para("{%p endif %}"),
             *signature_paras(), *banji_table()]
 
 
@@ -238,17 +247,28 @@ def supervision_letter() -> list[str]:
 
 def pledge() -> list[str]:
     body = lambda text: para(ppr(first=2 * CHAR), run(text, rpr(), raw=True))
+    # c.spacing: a clause whose last line would hold one character is set a little tighter (generator.lines)
+    clause = lambda text: para(ppr(first=2 * CHAR), run(text, rpr(spacing="{{ c.spacing or -5 }}"), raw=True))
     line = lambda label, var: para(ppr(left=12 * CHAR), run(label, rpr()), run(var, rpr(), raw=True))
     return [para(ppr(jc="right"), run("编号：", rpr()), run("{{ serial }}", rpr(), raw=True)),
             *empty_lines(1), *title_paras(), *empty_lines(1),
             *body_paras("body"),
-            tag_para("{%p for c in clauses %}"), body("{{ loop.index }}．{{ c }}"), tag_para("{%p endfor %}"),
+            tag_para("{%p for c in clauses %}"), clause("{{ loop.index }}．{{ c }}"), tag_para("{%p endfor %}"),
             *empty_lines(2),
             line("承诺人：", "{{ name }}"), line("学　校：", "{{ school }}"), line("任教学科：", "{{ subject }}"),
             line("签　字：", "______________"), line("日　期：", "{{ date_cn }}")]
 
 
 # -- document scaffolding ----------------------------------------------------------------------------------
+
+
+# 标点不悬挂. LibreOffice hangs a full line's 29th mark (，、。) past the right edge of the 版心, and in a
+# justified line (jc=both, every 正文 paragraph) it then does not paint it at all: the PDF loses it.
+# Its DOCX import reads w:overflowPunct inverted (DomainMapper: IS_HANGING_PUNCTUATION = value == 0, and
+# hanging is its default when the element is absent), so "1" is what switches hanging off there: the
+# mark's preceding character moves down with it (避头) and the line is justified without it. Word and
+# WPS read "1" as their own default (allow overflow), so the .docx looks as before in them.
+NO_HANGING = '<w:overflowPunct w:val="1"/>'
 
 
 def _set_defaults(d: docx.document.Document) -> None:
@@ -259,13 +279,13 @@ def _set_defaults(d: docx.document.Document) -> None:
         f'<w:docDefaults {NSDECL}><w:rPrDefault><w:rPr>'
         f'<w:rFonts w:ascii="{LATIN}" w:hAnsi="{LATIN}" w:eastAsia="{FANGSONG}" w:cs="{LATIN}"/>'
         f'<w:sz w:val="{SZ3}"/><w:szCs w:val="{SZ3}"/><w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/>'
-        f'</w:rPr></w:rPrDefault><w:pPrDefault><w:pPr>'
+        f'</w:rPr></w:rPrDefault><w:pPrDefault><w:pPr>{NO_HANGING}'
         f'<w:spacing w:after="0" w:line="{LINE}" w:lineRule="exact"/></w:pPr></w:pPrDefault></w:docDefaults>'))
     normal = d.styles["Normal"].element
     for child in list(normal):
         if child.tag in (qn("w:pPr"), qn("w:rPr")):
             normal.remove(child)
-    normal.append(parse_xml(f'<w:pPr {NSDECL}><w:widowControl w:val="0"/><w:adjustRightInd w:val="0"/>'
+    normal.append(parse_xml(f'<w:pPr {NSDECL}><w:widowControl w:val="0"/>{NO_HANGING}<w:adjustRightInd w:val="0"/>'
                             f'<w:snapToGrid w:val="0"/><w:spacing w:after="0" w:line="{LINE}" w:lineRule="exact"/>'
                             f'<w:jc w:val="both"/></w:pPr>'))
     normal.append(parse_xml(
@@ -310,6 +330,11 @@ def build(name: str) -> bytes:
     _fill(section.even_page_footer._element, [page_number_para("left"), para(ppr(line=FOOTER_GAP))])
     _fill(section.header._element, [para(ppr(line=None))])
     _fill(section.even_page_header._element, [para(ppr(line=None))])
+    if name == "pledge":
+        # A one-page form carries no "— 1 —"; a longer one is numbered from page 2 on.
+        section.different_first_page_header_footer = True
+        _fill(section.first_page_header._element, [para(ppr(line=None))])
+        _fill(section.first_page_footer._element, [para(ppr(line=None))])
     if letter:
         # 信函格式 §10.1: the mark and both red double lines live on page 1 only; page 1 has no number.
         section.different_first_page_header_footer = True

@@ -17,6 +17,7 @@ import yaml
 
 from archive.errors import WenshuError
 from generator.body import parse_body
+from generator.title import Title
 
 TYPES = {"text": "文字", "multiline": "多行文字", "body": "正文", "date": "日期", "list": "列表",
          "number": "数字", "choice": "选项", "attachments": "附件"}
@@ -176,6 +177,8 @@ def parse_date(value, label: str = "日期", where: str = "") -> date:
 
 
 def convert(f: Field, value, where: str = ""):
+    if f.type == "text" and f.name == "title":  # a newline the clerk typed is a forced line break (标题回行)
+        return Title.typed(_text(f, value, where, multiline=True))
     if f.type == "text":
         return _text(f, value, where)
     if f.type == "multiline":

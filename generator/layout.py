@@ -261,7 +261,10 @@ def check(path: Path, kind: str | None = None, _guess_only: bool = False):
     # 4. paragraphs: title, body fonts, sizes, indents, dates, colours
     start = (sep_index + 1) if sep_index is not None else (number_para + 1 if number_para is not None else 0)
     title_seen = False
+    recipients_seen = False
+    prev_jc = None
     for i, p in enumerate(top_paras):
+        jc_before, prev_jc = prev_jc, _val(d.para_prop(p, "jc")) if _text(p).strip() else prev_jc
         text = _text(p).strip()
         if not text or text.startswith("{%"):
             continue
@@ -300,10 +303,16 @@ def check(path: Path, kind: str | None = None, _guess_only: bool = False):
             if re.search(r"[年月]0\d", text):
                 add("date", where, "成文日期的月、日不编虚位（如 2022年3月5日）。")
             continue
+        ind = d.para_prop(p, "ind")
+        first = int(_val(ind, "firstLine") or 0) - int(_val(ind, "hanging") or 0)
+        chars = int(_val(ind, "firstLineChars") or 0)
+        if title_seen and not recipients_seen and text.endswith(("：", ":")) and level == 0 and first <= 0:
+            recipients_seen = True  # 主送机关 (§7.3.2): 居左顶格, 回行仍顶格 — not an unindented 正文 paragraph
+            continue
+        recipients_seen = recipients_seen or title_seen
+        if jc_before == "distribute":
+            continue  # the rest of a paragraph split at a page end (续行) starts flush left
         if level in (0, 1, 2, 3, 4) and jc in (None, "both", "left") and len(text) > 30 and not _templated(text):
-            ind = d.para_prop(p, "ind")
-            first = int(_val(ind, "firstLine") or 0)
-            chars = int(_val(ind, "firstLineChars") or 0)
             if not (600 <= first <= 680 or chars == 200):
                 add("indent", where, "正文段落应首行缩进两字。")
 
@@ -392,7 +401,7 @@ def _check_page_numbers(d: _Doc, refs: dict, kind: str, title_pg: bool) -> list[
         first = refs.get(("first", "footerReference"))
         if not title_pg or (first is not None and "PAGE" in etree.tostring(first, encoding="unicode")):
             out.append(Deviation("pagenum", "首页页脚", "信函格式首页不显示页码。"))
-    elif title_pg:
+    elif title_pg and kind == "notice":  # a form (plain) may leave its single page unnumbered
         first = refs.get(("first", "footerReference"))
         if first is None or "PAGE" not in etree.tostring(first, encoding="unicode"):
             out.append(Deviation("pagenum", "首页页脚", "文件格式首页也应显示页码（只有信函格式首页不编页码）。"))

@@ -84,13 +84,84 @@ def separator(facts: PageFacts) -> tuple[float, float, float] | None:
     return max(facts.red_rules, key=lambda r: r[2]) if facts.red_rules else None
 
 
-def check_pdf(pdf: Path, kind: str = "notice"):
-    """The measurable rules as deviations (same type as the .docx checker), for ``layout-check --pdf``."""
+def docx_text(docx: Path) -> str:
+    """The body's characters in reading order (paragraphs and table cells), without whitespace.
+
+    Red runs are left out: the 发文机关标志 of a 联合行文 stands beside the stacked names, so its
+    reading order on the page is not the order in the file (the mark rules check it instead)."""
+    import zipfile
+
+    from lxml import etree
+
+    from generator.layout import W
+
+    with zipfile.ZipFile(docx) as z:
+        root = etree.fromstring(z.read("word/document.xml"))
+    out = []
+    for r in root.iter(f"{W}r"):
+        color = r.find(f"{W}rPr/{W}color")
+        if color is not None and _is_red_hex(color.get(f"{W}val", "")):
+            continue
+        out.extend(t.text or "" for t in r.iter(f"{W}t"))
+    return _squeeze("".join(out))
+
+
+def pdf_text(pdf: Path) -> str:
+    import pdfplumber
+
+    with pdfplumber.open(str(pdf)) as doc:
+        return _squeeze("".join(page.extract_text() or "" for page in doc.pages))
+
+
+def _squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+def _is_red_hex(value: str) -> bool:
+    try:
+        r, g, b = (int(value[i:i + 2], 16) for i in (0, 2, 4))
+    except ValueError:
+        return False
+    return r >= 0xC0 and g <= 0x40 and b <= 0x40
+
+
+@dataclass(frozen=True)
+class Lost:
+    """Characters of the .docx that the PDF does not have, with the text just before them."""
+
+    before: str
+    missing: str
+
+    def __str__(self) -> str:
+        return f"“{self.before}”之后的“{self.missing}”"
+
+
+def lost_characters(docx: Path, pdf: Path) -> list[Lost]:
+    """Every run of .docx characters missing from the PDF text, in order (漏字检查).
+
+    The PDF may hold more (page numbers, a 信函 mark in the header); what a clerk wrote must all
+    be there, in the same order."""
+    import difflib
+
+    a, b = docx_text(docx), pdf_text(pdf)
+    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return [Lost(a[max(0, i1 - 12):i1], a[i1:i2]) for op, i1, i2, _, _ in sm.get_opcodes() if op in ("delete", "replace")]
+
+
+def check_pdf(pdf: Path, kind: str = "notice", docx: Path | None = None):
+    """The measurable rules as deviations (same type as the .docx checker), for ``layout-check --pdf``;
+    with ``docx`` (the file the PDF was made from) also every character it lost."""
     from generator.layout import Deviation
 
     pages = measure(pdf)
     out = []
     add = lambda where, msg: out.append(Deviation("pdf", where, msg))
+    if docx is not None:
+        lost = lost_characters(docx, pdf)
+        if lost:
+            total = sum(len(x.missing) for x in lost)
+            add("全文", f"PDF 比 .docx 少了 {total} 个字符：" + "；".join(map(str, lost[:5]))
+                + ("……" if len(lost) > 5 else "。"))
     char4 = 14 * 25.4 / 72
     if kind in ("notice", "letter") and pages:
         first, want = pages[0], 72.0 if kind == "notice" else 30.0
@@ -115,6 +186,8 @@ def check_pdf(pdf: Path, kind: str = "notice"):
             if p.footer_text:
                 add(where, "信函格式首页不显示页码。")
             continue
+        if kind == "plain" and p.number == 1 and not p.footer_text:
+            continue  # a form (承诺书) leaves its first page unnumbered: a one-page form carries no "— 1 —"
         if p.footer_text.replace(" ", "") != f"—{p.number}—":
             add(where, f"页码应为“— {p.number} —”，实测“{p.footer_text or '无'}”。")
             continue
@@ -151,3 +224,28 @@ def _signature_alone(pdf: Path) -> int | None:
                 if date.match(line):
                     return number if i <= 1 else None
     return None
+
+
+def check_files(files: list[Path], kind: str | None = None) -> dict[Path, list]:
+    """``layout-check --pdf``: each .docx checked, converted and measured against its own PDF.
+
+    Files with the same name (two folders' 高教字〔2022〕8号.docx) go to different LibreOffice runs,
+    so no PDF overwrites another's."""
+    import tempfile
+
+    from generator import pdf as pdfmod
+    from generator.layout import check, guess_kind
+
+    files = [Path(f) for f in files]
+    results = {f: check(f, kind) for f in files}
+    rounds: list[list[Path]] = []
+    for f in files:
+        target = next((r for r in rounds if all(g.stem != f.stem for g in r)), None)
+        if target is None:
+            rounds.append(target := [])
+        target.append(f)
+    with tempfile.TemporaryDirectory(prefix="wenshu-check-") as tmp:
+        for n, group in enumerate(rounds):
+            for f, pdf in zip(group, pdfmod.convert(group, Path(tmp) / str(n))):
+                results[f] += check_pdf(pdf, kind or guess_kind(f), docx=f)
+    return results

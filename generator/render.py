@@ -17,6 +17,8 @@ from pathlib import Path
 from archive.errors import WenshuError
 from archive.fsutil import safe_name
 from generator import pdf as pdfmod
+from generator.fill import keep_tail
+from generator.props import with_properties
 from generator.ooxml import cn_date
 from generator.sandbox import environment as sandbox_environment
 from generator.template import Template
@@ -112,6 +114,7 @@ def render_docx(template: Template, ctx: dict, path: Path) -> None:
     except SecurityError as e:
         raise WenshuError(f"模板 {template.docx.name} 试图访问模板不允许使用的内容（{e}），已拒绝套用。"
                           "请检查模板中的占位符，只使用清单中的字段。") from None
+    data = with_properties(data, template, ctx)  # 标题, 发文机关, 成文日期, 文号, 文种 (generator.props)
     Path(path).write_bytes(data)  # always a temp folder outside the archive; filing makes it durable
 
 
@@ -152,6 +155,8 @@ def to_pdf(template: Template, ctx: dict, docx_path: Path) -> tuple[Path, int]:
     """Convert; if the template has a 版记, pad it down to the 版心 bottom and convert again (two passes)."""
     with tempfile.TemporaryDirectory(prefix="wenshu-pdf-") as tmp:
         (pdf_path,) = pdfmod.convert([docx_path], Path(tmp))
+        ctx, pdf_path = keep_tail(template, ctx, docx_path, pdf_path, lambda c: render_docx(template, c, docx_path),
+                                  lambda: pdfmod.convert([docx_path], Path(tmp))[0])
         if "pad_lines" in template.compiled.variables():
             gap = pdfmod.banji_gap_mm(pdf_path)
             if gap and gap > 1.0:

@@ -21,8 +21,11 @@ from archive.config import Prefix
 from archive.errors import WenshuError
 from archive.filing import OnFiled
 from generator import pdf as pdfmod
+from generator.fields import parse_date
+from generator.lines import fitted_items
+from generator.official import check_dates, official_values
 from generator.render import RenderedDocument, render_document
-from generator.template import Template, load_template
+from generator.template import Template, list_templates, load_template
 
 
 @dataclass
@@ -35,6 +38,22 @@ class Produced:
     dry_run: bool = False
     pdf_note: str = ""  # why there is no PDF, when one was asked for
     index_note: str = ""  # what happened to the full-text index (全文索引)
+
+
+def resolve_template(name: str, archive=None) -> Template:
+    """A template by its name (notice) or its Chinese label (通知, 通知（红头文件）, 督办函)."""
+    try:
+        return load_template(name, archive)
+    except WenshuError as missing:
+        key = "".join(str(name).split())
+        short = lambda label: re.sub(r"[（(].*?[）)]", "", label)
+        found = [t for t in list_templates(archive) if key in (t.label, short(t.label))]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise WenshuError(f"“{name}”对应多个模板：{'、'.join(f'{t.name}（{t.label}）' for t in found)}，"
+                              "请写模板名。") from None
+        raise missing
 
 
 def choose_prefix(archive, template: Template, code: str | None) -> Prefix:
@@ -56,10 +75,18 @@ def prepare(template: Template, data: dict, when: str | None = None, where: str 
     m = template.manifest
     raw = m.normalise_keys(data, where)
     if when and m.field("date"):
+        given = raw.get("date")
+        if given not in (None, "") and parse_date(given, m.field("date").label, where) != parse_date(when, "--date"):
+            raise WenshuError(f"{where}--date（{when}）与数据中的“{m.field('date').label}”（{given}）不一致："
+                              "请只写一处，或改成同一天。")
         raw["date"] = when
     values = m.validate(raw, where)
     if m.field("date") and values.get("date") is None:
         values["date"] = date.today()
+    check_dates(m, values, where)
+    values = official_values(values)
+    if values.get("clauses"):  # the pledge's numbered clauses: no character alone on a last line
+        values["clauses"] = fitted_items(values["clauses"])
     return values
 
 
@@ -113,7 +140,7 @@ def record_fields(template: Template, values: dict, doc: RenderedDocument, confi
         extra[f.label] = v.isoformat() if isinstance(v, date) else v
     if doc.number and m.numbering == "编号":
         extra["编号"] = doc.number
-    title = values.get("title") or m.label
+    title = str(values.get("title") or m.label)
     if m.numbering == "编号" and values.get("name"):  # one form per person: the name tells them apart
         title = f"{title}（{values['name']}）"
     fields = {
@@ -160,7 +187,7 @@ def new_document(archive, template_name: str, data: dict, *, prefix: str | None 
 
     ``on_filed(archive, paths)`` runs once the files are filed (the CLI indexes them) and its
     message is kept in ``index_note``."""
-    template = load_template(template_name, archive)
+    template = resolve_template(template_name, archive)
     values = prepare(template, data, when)
     pdf_note = ""
     if pdf and not pdfmod.available():

@@ -113,3 +113,74 @@ def test_rows_with_the_same_title_do_not_overwrite_each_other(archive, tmp_path)
     report = run_batch(archive, "plain", roster, {}, file=False, out_dir=tmp_path / "out", workers=1)
     names = sorted(f.name for p in report.produced for f in p.files)
     assert report.errors == [] and names == ["同一个标题-第3行.docx", "同一个标题.docx"]
+
+
+# -- rosters as offices keep them (issue 13) ---------------------------------------------------------
+
+
+def _doc_text(path) -> str:
+    import docx
+
+    return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+
+
+def test_roster_with_title_rows_spaced_headers_synonyms_on_the_second_sheet(archive, tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "填表说明"
+    wb.active.append(["请在第二张表中填写"])
+    ws = wb.create_sheet("名单")
+    ws.append(["高平市2022年教师“双减”承诺名单"])
+    ws.append([])
+    ws.append(["序号", "姓 名", "学校", "任教学科", "联系电话"])
+    ws.append([1, "王芳", "高平市第一中学", "数学", "13800000000"])
+    ws.append([2, "李强", "高平市第二中学", "语文", "13900000000"])
+    wb.save(tmp_path / "名册.xlsx")
+    seen = []
+    report = run_batch(archive, "pledge", tmp_path / "名册.xlsx", COMMON, workers=1,
+                       warn=lambda m: seen.append((m, archive.registry.entries(kind="all"))))
+    assert report.errors == [] and len(report.produced) == 2
+    # the unmatched columns were named before any number was taken
+    assert len(seen) == 1 and "序号、联系电话" in seen[0][0] and seen[0][1] == []
+    texts = [_doc_text(p.files[0]) for p in report.produced]
+    assert "任教学科：数学" in texts[0] and "任教学科：语文" in texts[1]
+    assert [e.row for e in report.errors] == []
+
+
+def test_roster_without_a_header_row_lists_what_it_found(archive, tmp_path):
+    roster = write_csv(tmp_path / "r.csv", [["王芳", "一中", "数学"]], header=("教师", "单位名", "课"))
+    with pytest.raises(WenshuError, match="没有找到表头行.*找到的第一行是：教师、单位名、课.*表头应包含：.*姓名"):
+        run_batch(archive, "pledge", roster, COMMON)
+    assert archive.registry.entries(kind="all") == []
+
+
+def test_duplicate_teachers_are_reported_and_issued_only_when_allowed(archive, tmp_path):
+    roster = write_csv(tmp_path / "r.csv", [["王芳", "一中", "数学"], ["李强", "二中", "语文"], ["王 芳", "一中", "数学"]])
+    with pytest.raises(WenshuError, match=r"王芳（一中）在第 2、4 行.*--allow-duplicates.*未占用编号"):
+        run_batch(archive, "pledge", roster, COMMON)
+    assert archive.registry.entries(kind="all") == []
+    report = run_batch(archive, "pledge", roster, COMMON, workers=1, allow_duplicates=True)
+    assert len(report.produced) == 3 and any("第 2、4 行" in w for w in report.warnings)
+    r = CliRunner().invoke(main, ["batch", "pledge", "--rows", str(roster), "--set", "承诺条款=不有偿补课",
+                                  "--set", "日期=2022-09-01", "--archive", str(archive.root)])
+    assert r.exit_code == 1 and "--allow-duplicates" in r.output
+
+
+@pytest.mark.skipif(not __import__("generator.pdf", fromlist=["available"]).available(), reason="LibreOffice（soffice）未安装")
+def test_pdf_batch_writes_one_combined_pdf_per_school_and_one_page_forms_are_unnumbered(archive, tmp_path):
+    import pdfplumber
+    from pypdf import PdfReader
+
+    long_clause = ("不组织不参与有偿补课不向学生推荐校外培训机构严格控制作业总量和时长认真落实课后服务要求关心爱护"
+                   "每一名学生不")  # "2．" + 53 characters: 26 + 28 + one alone at the grid's spacing
+    roster = write_csv(tmp_path / "r.csv", [["王芳", "一中", "数学"], ["李强", "二中", "语文"], ["赵敏", "一中", "物理"]])
+    common = {"承诺条款": ["不组织、不参与有偿补课", long_clause], "日期": "2022-09-01"}
+    report = run_batch(archive, "pledge", roster, common, pdf=True, workers=1, combine_dir=tmp_path / "print")
+    assert sorted(p.name for p in report.combined) == ["一中.pdf", "二中.pdf"]
+    pages = {p.name: len(PdfReader(str(p)).pages) for p in report.combined}
+    assert pages == {"一中.pdf": 2, "二中.pdf": 1}
+    one = next(f for p in report.produced for f in p.files if f.suffix == ".pdf")
+    with pdfplumber.open(str(one)) as pdf:
+        assert len(pdf.pages) == 1
+        lines = [ln for ln in (pdf.pages[0].extract_text() or "").splitlines() if ln.strip()]
+    assert not any("—" in ln for ln in lines), "单页的承诺书不应有页码"
+    assert not [ln for ln in lines if len("".join(ln.split())) == 1], f"单字成行：{lines}"

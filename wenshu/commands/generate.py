@@ -48,9 +48,9 @@ def template():
 def show(name, archive_dir, as_json):
     """列出模板的字段：名称、类型、是否必填、默认值、说明。"""
     from generator.fields import TYPES
-    from generator.template import load_template
+    from generator.service import resolve_template
 
-    t = load_template(name, _archive_or_none(archive_dir))
+    t = resolve_template(name, _archive_or_none(archive_dir))
     if as_json:
         echo_json({"name": t.name, "label": t.label, "purpose": t.manifest.purpose, "kind": t.manifest.kind,
                    "fields": [f.__dict__ for f in t.manifest.fields]})
@@ -117,9 +117,13 @@ def new(template_name, data_file, sets, prefix, when, pdf, dry_run, out_dir, ret
 @click.option("--strict", is_flag=True, help="有任何一行出错就不生成任何文件。")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="写到此目录而不归档。")
 @click.option("--workers", type=int, default=None, help="并行进程数（默认 2）。")
+@click.option("--allow-duplicates", is_flag=True, help="名册中同一人（姓名+学校）出现多次时仍各发一份。")
+@click.option("--combine-by", help="与 --pdf 同用：按此列合并为一个 PDF 便于打印（默认按学校）。")
+@click.option("--combine-dir", type=click.Path(file_okay=False), help="合并 PDF 的存放目录（默认 --out 或当前目录下的“模板名合并打印”）。")
 @archive_option
 @json_option
-def batch(template_name, rows_path, data_file, sets, prefix, when, pdf, strict, out_dir, workers, archive_dir, as_json):
+def batch(template_name, rows_path, data_file, sets, prefix, when, pdf, strict, out_dir, workers, allow_duplicates,
+          combine_by, combine_dir, archive_dir, as_json):
     """按名册批量生成：每行一份，坏行报告行号和原因，其余照常生成。"""
     from rich.progress import Progress
 
@@ -136,11 +140,15 @@ def batch(template_name, rows_path, data_file, sets, prefix, when, pdf, strict, 
 
         report = run_batch(a, template_name, Path(rows_path), _data(data_file, sets), pdf=pdf, strict=strict,
                            prefix=prefix, when=when, file=out_dir is None, out_dir=Path(out_dir) if out_dir else None,
-                           workers=workers, progress=progress, on_filed=index_filed)
+                           workers=workers, progress=progress, on_filed=index_filed,
+                           allow_duplicates=allow_duplicates, combine_by=combine_by,
+                           combine_dir=Path(combine_dir or out_dir or "."),
+                           warn=lambda message: click.echo(f"注意：{message}", err=True))
     if as_json:
         echo_json({"produced": [{"number": p.number, "title": p.title, "archival_code": p.archival_code,
                                  "files": [str(f) for f in p.files], "pages": p.pages} for p in report.produced],
                    "errors": [{"row": e.row, "message": e.message} for e in report.errors],
+                   "warnings": report.warnings, "combined": [str(p) for p in report.combined],
                    "seconds": round(report.seconds, 2)})
     else:
         if report.pdf_note:
@@ -150,6 +158,8 @@ def batch(template_name, rows_path, data_file, sets, prefix, when, pdf, strict, 
         where = report.produced[0].files[0].parent.parent if report.produced and report.produced[0].files else ""
         click.echo(f"完成：生成 {len(report.produced)} 份，出错 {len(report.errors)} 行，用时 {report.seconds:.1f} 秒。"
                    + (f"文件在 {where}" if where else "") + (f"\n{report.index_note}" if report.index_note else ""))
+        for p in report.combined:
+            click.echo(f"合并打印：{p}")
     if report.errors and not report.produced:
         raise SystemExit(1)
 
@@ -161,18 +171,14 @@ def batch(template_name, rows_path, data_file, sets, prefix, when, pdf, strict, 
 @json_option
 def layout_check(files, kind, measure_pdf, as_json):
     """按 GB/T 9704 检查 .docx 的版式，逐条列出不符合之处。"""
-    from generator.layout import check, guess_kind
+    from generator.layout import check
 
-    results = {f: check(Path(f), kind) for f in files}
     if measure_pdf:
-        import tempfile
+        from generator.pdfcheck import check_files
 
-        from generator import pdf as pdfmod
-        from generator.pdfcheck import check_pdf
-
-        with tempfile.TemporaryDirectory(prefix="wenshu-check-") as tmp:
-            for f, pdf in zip(files, pdfmod.convert([Path(f) for f in files], Path(tmp))):
-                results[f] += check_pdf(pdf, kind or guess_kind(Path(f)))
+        results = dict(zip(files, check_files([Path(f) for f in files], kind).values()))
+    else:
+        results = {f: check(Path(f), kind) for f in files}
     if as_json:
         echo_json({f: [{"rule": d.rule, "where": d.where, "message": d.message} for d in devs]
                    for f, devs in results.items()})
