@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-from archive.docnumber import DocNumber
+from archive.docnumber import DocNumber, OrderNumber
 
 _CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "0": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
@@ -153,11 +153,49 @@ def _is_date_line(line: str) -> date | None:
     return parse_date(re.sub(r"\s+", "", line))
 
 
+# The history under a regulation's title, as the 国家法律法规数据库 and the 国务院公报 print it:
+# "1996年2月1日 中华人民共和国国务院令第195号发布", "2011年1月8日 《…决定》第一次修订".
+_HISTORY = re.compile(r"^(?P<date>.{6,20}?日)\s*(?P<what>.*?)(?P<act>发布|公布|修订|修正|通过|批准|施行)$")
+
+
+def _history(lines: list[str]) -> tuple[int, int, DocMeta] | None:
+    """(first line, last line, what they give) of the promulgation history near the top:
+    the 令号 of the last 发布/公布 line is the 文号, the last 发布/公布/修订/修正 date the
+    成文日期 of this version (通过 and 施行 dates are not), the order's issuer the 责任者."""
+    found: list[tuple[int, date, str, str]] = []
+    for i, line in enumerate(lines[:16]):
+        m = _HISTORY.match(line)
+        if m:
+            when = parse_date(re.sub(r"\s+", "", m["date"]))
+            if when:
+                found.append((i, when, m["what"].strip(), m["act"]))
+        elif found:
+            break
+    if not found:
+        return None
+    meta = DocMeta()
+    for _i, when, what, act in found:
+        if act in ("发布", "公布", "修订", "修正"):
+            meta.date = when
+        orders = OrderNumber.locate(what) if act in ("发布", "公布") else []
+        if orders:
+            meta.doc_number, meta.author = str(orders[-1][2]), orders[-1][2].issuer
+        elif act in ("发布", "公布") and re.fullmatch(r"[\u4e00-\u9fff、]{2,30}", what):
+            meta.author = what  # 1990年12月12日 对外经济贸易部发布
+    return found[0][0], found[-1][0], meta
+
+
 def read_metadata(text: str) -> DocMeta:
     """Read 文号, 题名, 发文机关, 成文日期, 主送, 抄送 and 文种 from a 公文's text."""
-    lines = [c for c in (_clean(x) for x in text.splitlines()) if c]
+    lines = [c for c in (_clean(re.sub(r"^\s*#+\s+", "", x)) for x in text.splitlines()) if c]
     meta = DocMeta()
     if not lines:
+        return meta
+    history = _history(lines)
+    if history is not None and history[0] > 0:  # a regulation: title, then its history
+        first, last, meta = history
+        meta.title = _squeeze("".join(lines[:first][-2:]))
+        meta.doc_type = doc_type_of(meta.title) or ("令" if meta.doc_number else "")
         return meta
     head = lines[:20]
 

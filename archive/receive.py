@@ -99,6 +99,8 @@ def receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | N
     note = "自动识别：" + "、".join(_LABEL[k] for k in read) if read else "未能自动识别著录项"
     if overrides:
         note += "；人工指定：" + "、".join(assignments)
+    if not fields.get("date"):
+        note += "；成文日期未能识别（日期待核），年度暂按归档年度"
     files = [(Path(paths[0]), ROLE_MAIN)] + [(Path(p), ROLE_OTHER) for p in paths[1:]]
     return file_record(archive, files, fields, retention=retention, org=org, move=move,
                        action="收文归档", actor=actor or "", note=note)
