@@ -53,8 +53,9 @@ def top_docs(searcher, q, k: int, newest_first: str = "", last: str = "") -> tup
             scores.append(sc)
             if newest_first:
                 keys.append(segment.column_values(newest_first)[ids])
-            if last:
-                tiers.append(segment.column_values(last)[ids] == 1)
+            if last:  # the column holds whoosh's sortable form of the number
+                one = segment.schema[last].to_column_value(1) if last in segment.schema else None
+                tiers.append(segment.column_values(last)[ids] == one)
     except _Unsupported:
         return None
     docnums = np.concatenate(docnums) if docnums else _EMPTY[0]
