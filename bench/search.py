@@ -202,13 +202,17 @@ def clerk_queries(seed: int = 11, regulations: int = 36) -> tuple[list[tuple[str
     queried by that 令号 as printed (中华人民共和国国务院令第195号) and as cited without the
     country (国务院令第195号). Every lawrefbook file is filed, so the sample is found among 700."""
     tmp = Path(tempfile.mkdtemp(prefix="wenshu-clerk-src-"))
-    queries, files = [], []
+    queries, files, others = [], [], []
     for i, line in enumerate((CORPUS / "govcn-policy-2019" / "ge_policy_raw20190217.jsonl").read_text("utf-8").splitlines()):
         d = json.loads(line)
         path = tmp / f"govcn-{i:02d}.txt"
         path.write_text(d["text"], encoding="utf-8")
         files.append(path)
         queries.append((d["doc_number"], path.name))
+        m = re.fullmatch(r"(.+)〔(\d{4})〕(\d+)号", d["doc_number"])
+        if m:  # as clerks also type it: square brackets, and without the year
+            others.append((f"{m[1]}[{m[2]}]{m[3]}号", path.name))
+            others.append((f"{m[1]}{m[3]}号", path.name))
     latest, count = {}, {}
     for p in sorted((CORPUS / "lawrefbook-regulations").rglob("*.md")):
         if p.name == "_index.md":
@@ -225,7 +229,9 @@ def clerk_queries(seed: int = 11, regulations: int = 36) -> tuple[list[tuple[str
     for p in random.Random(seed).sample(unique, min(regulations, len(unique))):
         printed = latest[p]
         queries += [(printed, p.name), (printed.replace("中华人民共和国", ""), p.name)]
-    return queries, files
+        if printed.endswith(tuple(f"国务院令第{n}号" for n in re.findall(r"\d+", printed))):
+            others.append((re.sub(r".*国务院令", "国令", printed), p.name))  # as gov.cn prints it
+    return queries, files, others
 
 
 def clerk(keep: Path | None) -> None:
@@ -238,7 +244,7 @@ def clerk(keep: Path | None) -> None:
     from indexer.search import search
     from tests.conftest import make_config
 
-    queries, files = clerk_queries()
+    queries, files, others = clerk_queries()
     base = keep or Path(tempfile.mkdtemp(prefix="wenshu-clerk-"))
     root = base / "clerk"
     if root.exists():
@@ -255,20 +261,21 @@ def clerk(keep: Path | None) -> None:
           f"in {time.perf_counter() - t0:.0f} s; code from {ROOT} ==")
     ai = ArchiveIndex(archive, notify=lambda m: None)
     ai.rebuild()
-    first = nothing = 0
-    misses = []
-    for q, name in queries:
-        res = search(ai, q, limit=5)
-        names = [Path(h.path).name for h in res.hits]
-        top = bool(names) and (names[0] == name or names[0].startswith(Path(name).stem))
-        first += top
-        nothing += not res.hits
-        if not top:
-            misses.append((q, name, names[:1]))
-    print(f"{len(queries)} queries: {first} at rank 1, {len(queries) - first} miss rank 1, "
-          f"{nothing} of them find nothing")
-    for q, name, got in misses[:15]:
-        print(f"    miss: {q}  (want {name}; first: {got[0] if got else '没有找到'})")
+    for label, mix in (("as printed (the issue's set)", queries), ("other spellings: [年], no year, 国令", others)):
+        first = nothing = 0
+        misses = []
+        for q, name in mix:
+            res = search(ai, q, limit=5)
+            names = [Path(h.path).name for h in res.hits]
+            top = bool(names) and (names[0] == name or names[0].startswith(Path(name).stem))
+            first += top
+            nothing += not res.hits
+            if not top:
+                misses.append((q, name, names[:1]))
+        print(f"{label}: {len(mix)} queries: {first} at rank 1, {len(mix) - first} miss rank 1, "
+              f"{nothing} of them find nothing")
+        for q, name, got in misses[:12]:
+            print(f"    miss: {q}  (want {name}; first: {got[0] if got else '没有找到'})")
     archive.close()
     if not keep:
         shutil.rmtree(base, ignore_errors=True)

@@ -119,6 +119,10 @@ def test_minus_field_is_not_field(clerk):
     assert codes(ai, "住家家教 -类型:承诺书") == [plan]
     assert codes(ai, "住家家教 NOT 类型:承诺书") == [plan]
     assert len(codes(ai, "住家家教 -文种:承诺书 OR 有偿补课")) >= 1
+    archive, _ai, _r = clerk  # and as typed on the command line, where -类型:… looks like an option
+    res = CliRunner().invoke(main, ["search", "住家家教", "-类型:承诺书", "--json", "--archive", str(archive.root)])
+    assert res.exit_code == 0, res.output
+    assert [h["code"] for h in json.loads(res.output)["hits"]] == [plan]
 
 
 def test_a_number_without_its_year_finds_that_number_in_every_year_first(clerk):
