@@ -274,10 +274,16 @@ def word_clause(text: str, numbers: bool = True):
     return _combine(required, _bonus(text, terms))
 
 
+def _number_key(text: str) -> str:
+    """The index term of a number typed in any spelling (numkeys, cites)."""
+    try:
+        return DocNumber.parse_any(text).key
+    except WenshuError:
+        return DocNumber.normalize(text)
+
+
 def _docnum_term(text: str):
-    q = Q.Term("numkeys", DocNumber.normalize(text))
-    q.boost = DOCNUM_BOOST
-    return q
+    return _number_term(_number_key(text))
 
 
 def _number_term(key: str):
@@ -314,10 +320,7 @@ def field_clause(field: str, value: str):
     if not value:
         raise WenshuError(f"检索条件“{_label(field)}:”缺少取值。")
     if field == "docnum":  # the number a document bears, in any spelling, with or without its year
-        try:
-            return Q.Term("numkeys", DocNumber.parse_any(value).key)
-        except WenshuError:
-            return Q.Term("numkeys", DocNumber.normalize(value))
+        return Q.Term("numkeys", _number_key(value))
     if field == "title":
         terms = [t for run in query_grams(value) for t in run]
         return _terms_query("title_gram", terms)
