@@ -254,7 +254,8 @@ def _literals(text: str) -> tuple[list[str], set]:
     return sorted(set(out), key=len, reverse=True), numbers
 
 
-_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+def _cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u4dbf" or "\u4e00" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
 
 
 def _spaced(literal: str) -> re.Pattern:
@@ -262,7 +263,7 @@ def _spaced(literal: str) -> re.Pattern:
     as the index reads it (indexer/analysis.py ``squeeze``)."""
     out = []
     for i, ch in enumerate(literal):
-        if i and _CJK_CHAR.match(ch) and _CJK_CHAR.match(literal[i - 1]):
+        if i and _cjk(ch) and _cjk(literal[i - 1]):
             out.append("[ \t\xa0\u3000]*")
         out.append(re.escape(ch))
     return re.compile("".join(out))
