@@ -21,7 +21,7 @@ from archive.archival_code import ArchivalCode
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
 from archive.extract import CONVERTED_FORMATS, extract_text
-from archive.filing import RECORD_JSON, iter_records, record_folders, staging_leftovers
+from archive.filing import RECORD_JSON, UNDATED, iter_records, record_folders, staging_leftovers
 from archive.record import ISSUED_HERE, Record, sha256_file
 from archive.registry import ISSUED
 from archive.store import Archive
@@ -42,6 +42,7 @@ KINDS = {
     "item_gap": "件号空号未说明",
     "unreadable": "文件无法读取",
     "staging_leftover": "归档中断留下的临时文件夹",
+    "undated": "成文日期待核（归档时未能识别）",
 }
 
 
@@ -131,6 +132,12 @@ def check(archive: Archive, *, read_documents: bool = True, convert: bool = Fals
         for extra in sorted(p.name for p in folder.iterdir()):
             if extra not in listed and extra != RECORD_JSON and not extra.startswith(".tmp-"):
                 problems.append(Problem("unlisted_file", f"{code} 的文件夹中有未登记的文件 {extra}", code))
+
+    for folder, r in records:  # received undated: filed under the filing year, to be checked
+        if r.date is None and UNDATED in r.extra:
+            problems.append(Problem("undated", f"{r.archival_code}（{r.title}）的成文日期未能识别，年度暂按归档年度 "
+                                               f"{r.year}；核实后请用 wenshu edit {r.archival_code} --set 日期=… 补录",
+                                    str(r.archival_code)))
 
     # duplicates
     by_code: dict[str, list[Path]] = defaultdict(list)

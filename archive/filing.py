@@ -24,7 +24,7 @@ from archive.archival_code import ArchivalCode, Retention, item_series
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
 from archive.fsutil import fsync_dir, safe_name
-from archive.record import RECORD_JSON, HistoryEntry, Record, RecordFile
+from archive.record import RECEIVED, RECORD_JSON, HistoryEntry, Record, RecordFile
 from archive.safe_paths import SourceChanged, printable, read_verified, unlink_entry, unsafe_entry
 from archive.store import STATE_DIR, Archive
 
@@ -282,8 +282,27 @@ def build_record(archive: Archive, fields: dict, code: ArchivalCode) -> Record:
     f["title"] = re.sub(r"\s+", " ", str(f.get("title") or "")).strip()
     f.setdefault("classification", archive.config.classification)
     record = Record(archival_code=code, **f)
+    _mark_undated(record)
     record.validate()
     return record
+
+
+UNDATED = "日期待核"  # key in record.json 其他: the 成文日期 could not be read
+
+
+def _mark_undated(record: Record) -> None:
+    """A received document whose 成文日期 could not be read is filed under the year it was
+    filed (its 年度 must be known for the 档号) and says so in record.json (其他 → 日期待核), so
+    ``wenshu check`` lists it until ``wenshu edit 档号 --set 日期=…`` gives the date, which
+    removes the mark. Guessing the year from another date in the text would put a wrong 年度
+    into a 档号 that never changes; an explicit "to be checked" is honest and findable."""
+    extra = dict(record.extra)
+    if record.date is None and record.origin == RECEIVED:
+        extra.setdefault(UNDATED, f"未能从文件中读出成文日期，年度暂按归档年度 {record.archival_code.year}；"
+                                  f"核实后请用 wenshu edit 档号 --set 日期=… 补录")
+    else:
+        extra.pop(UNDATED, None)
+    record.extra = extra
 
 
 def _to_date(text: str, label: str) -> date | None:

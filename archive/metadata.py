@@ -14,7 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-from archive.docnumber import DocNumber
+from archive.docnumber import DocNumber, OrderNumber
+from archive.errors import WenshuError
 
 _CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "0": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
@@ -94,7 +95,6 @@ _SENT_END = re.compile(r"([。；;！!？?]|…|\.\.\.)$")
 _PLACEHOLDER = re.compile(r"^[\[［【〔{].*[\]］】〕}]$|^[×Ｘx]{2,}")
 _HEAD_NOISE = re.compile(r"^(\d{6}|[★\s]*(秘密|机密|绝密)(★.*)?|特急|加急|特提|平急|急件|签发人[:：].*|份号.*)$")
 _MARK = re.compile(r"(文件|令)$")
-_ORDER = re.compile(r"^(?P<mark>.{2,30}令)\s*第\s*(?P<n>\d+)\s*号$")
 _CC = re.compile(r"^\s*抄\s*送\s*[:：]\s*(?P<v>.+)$")
 _TO = re.compile(r"^\s*主\s*送\s*[:：]\s*(?P<v>.+)$")
 _NAME_SPLIT = re.compile(r"[，,；;]\s*|\t+")
@@ -104,7 +104,7 @@ _NAME_SPLIT = re.compile(r"[，,；;]\s*|\t+")
 class DocMeta:
     """What was read from a document; empty where nothing trustworthy was found."""
 
-    doc_number: str = ""  # canonical when of the 代字〔年〕N号 shape, else as printed (国令第707号)
+    doc_number: str = ""  # canonical: 代字〔年〕N号, or a 令号 (国令第707号, OrderNumber)
     title: str = ""
     author: str = ""  # 发文机关 / 责任者
     date: date | None = None  # 成文日期
@@ -149,15 +149,63 @@ def _number_line(line: str) -> str:
     return str(found[0]) if len(rest) <= 2 else ""
 
 
+def _order_line(line: str) -> OrderNumber | None:
+    """The 令号 of a 命令's head line (中华人民共和国国务院令 第195号), written in full."""
+    if not re.search(r"令第\d+号$", _fold_digits(line)):
+        return None
+    try:
+        return OrderNumber.parse(line)
+    except WenshuError:
+        return None
+
+
 def _is_date_line(line: str) -> date | None:
     return parse_date(re.sub(r"\s+", "", line))
 
 
+# The history under a regulation's title, as the 国家法律法规数据库 and the 国务院公报 print it:
+# "1996年2月1日 中华人民共和国国务院令第195号发布", "2011年1月8日 《…决定》第一次修订".
+_HISTORY = re.compile(r"^(?P<date>.{6,20}?日)\s*(?P<what>.*?)(?P<act>发布|公布|修订|修正|通过|批准|施行)$")
+
+
+def _history(lines: list[str]) -> tuple[int, int, DocMeta] | None:
+    """(first line, last line, what they give) of the promulgation history near the top:
+    the 令号 of the last 发布/公布 line is the 文号, the last 发布/公布/修订/修正 date the
+    成文日期 of this version (通过 and 施行 dates are not), the order's issuer the 责任者."""
+    found: list[tuple[int, date, str, str]] = []
+    for i, line in enumerate(lines[:16]):
+        m = _HISTORY.match(line)
+        if m:
+            when = parse_date(re.sub(r"\s+", "", m["date"]))
+            if when:
+                found.append((i, when, m["what"].strip(), m["act"]))
+        elif found:
+            break
+    if not found:
+        return None
+    meta = DocMeta()
+    for _i, when, what, act in found:
+        if act in ("发布", "公布", "修订", "修正"):
+            meta.date = when
+        orders = OrderNumber.locate(what) if act in ("发布", "公布") else []
+        if orders:
+            meta.doc_number, meta.author = str(orders[-1][2]), orders[-1][2].issuer
+        elif act in ("发布", "公布") and re.fullmatch(r"[\u4e00-\u9fff、]{2,30}", what):
+            meta.author = what  # 1990年12月12日 对外经济贸易部发布
+    return found[0][0], found[-1][0], meta
+
+
 def read_metadata(text: str) -> DocMeta:
     """Read 文号, 题名, 发文机关, 成文日期, 主送, 抄送 and 文种 from a 公文's text."""
-    lines = [c for c in (_clean(x) for x in text.splitlines()) if c]
+    lines = [c for c in (_clean(re.sub(r"^\s*#+\s+", "", x)) for x in text.splitlines()) if c]
     meta = DocMeta()
     if not lines:
+        return meta
+    history = _history(lines)
+    if history is not None and history[0] > 0:  # a regulation: title, then its history
+        first, last, meta = history
+        meta.title = _squeeze("".join(lines[:first][-2:]))
+        meta.doc_type = doc_type_of(meta.title) or ("令" if meta.doc_number else "")
         return meta
     head = lines[:20]
 
@@ -171,13 +219,10 @@ def read_metadata(text: str) -> DocMeta:
     order = None
     for i, line in enumerate(head[:6]):
         joined = line + (" " + head[i + 1] if i + 1 < len(head) and re.fullmatch(r"第\s*\d+\s*号", head[i + 1]) else "")
-        m = _ORDER.match(joined.replace(" ", ""))
-        if m and not meta.doc_number:
+        number = _order_line(joined.replace(" ", ""))
+        if number and not meta.doc_number:
             order = i
-            mark = re.sub(r"^中华人民共和国", "", m["mark"])
-            meta.doc_number = f"{'国令' if mark == '国务院令' else mark}第{m['n']}号"
-            meta.doc_type = "令"
-            meta.author = mark[:-1]
+            meta.doc_number, meta.doc_type, meta.author = str(number), "令", number.issuer
             num_at = i + (1 if joined != line else 0)
             break
 

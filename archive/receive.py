@@ -101,6 +101,8 @@ def receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | N
     if overrides:
         note += "；人工指定：" + "、".join(assignments)
     note += "".join(f"；{c}" for c in cut if c)
+    if not fields.get("date"):
+        note += "；成文日期未能识别（日期待核），年度暂按归档年度"
     files = [(Path(paths[0]), ROLE_MAIN)] + [(Path(p), ROLE_OTHER) for p in paths[1:]]
     return file_record(archive, files, fields, retention=retention, org=org, move=move,
                        action="收文归档", actor=actor or "", note=note)

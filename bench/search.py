@@ -4,6 +4,7 @@ of ``wenshu search``.
 
     .venv/bin/python bench/search.py                     # 10,000 and 100,000 records
     .venv/bin/python bench/search.py --records 10000 --chars 3000 --queries 300
+    .venv/bin/python bench/search.py --clerk [--code ../main]   # 文号/令号 as clerks type them
 
 Each record is a folder ``<年度>/<档号> <题名>/`` with record.json and a 正文.txt of about
 ``--chars`` characters drawn from real paragraphs (govcn-policy-2019 and lawrefbook); titles
@@ -28,8 +29,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if "--code" in sys.argv:  # measure another checkout's code with this script (before/after a change)
+    ROOT = Path(sys.argv[sys.argv.index("--code") + 1]).resolve()
 sys.path.insert(0, str(ROOT))
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 PREFIXES = ["国发", "国办发", "国函", "国办函", "高教字", "高教发", "高教督函", "晋教基", "教基", "教督"]
 AUTHORS = ["国务院", "国务院办公厅", "教育部", "高平市教育局", "晋城市教育局", "山西省教育厅", "高平市人民政府"]
@@ -187,6 +190,97 @@ def run(n: int, chars: int, queries: int, keep: Path | None, reuse: str = "") ->
         shutil.rmtree(base, ignore_errors=True)
 
 
+# -- what clerks type: 文号 and 令号 as cited (issue 11) ------------------------------------------
+
+_HEADER_ORDER = re.compile(r"(\d{4}年\d{1,2}月\d{1,2}日)\s*((?:中华人民共和国)?[\u4e00-\u9fff、]+?令第(\d+)号)(?:发布|公布)")
+
+
+def clerk_queries(seed: int = 11, regulations: int = 36) -> tuple[list[tuple[str, str]], list[Path]]:
+    """(query, the file it must find first) and the files to file: all 60 govcn-policy-2019
+    documents, queried by their 文号 as gov.cn prints it; and ``regulations`` lawrefbook
+    regulations (a fixed sample of those whose latest 令号 no other file's header carries),
+    queried by that 令号 as printed (中华人民共和国国务院令第195号) and as cited without the
+    country (国务院令第195号). Every lawrefbook file is filed, so the sample is found among 700."""
+    tmp = Path(tempfile.mkdtemp(prefix="wenshu-clerk-src-"))
+    queries, files, others = [], [], []
+    for i, line in enumerate((CORPUS / "govcn-policy-2019" / "ge_policy_raw20190217.jsonl").read_text("utf-8").splitlines()):
+        d = json.loads(line)
+        path = tmp / f"govcn-{i:02d}.txt"
+        path.write_text(d["text"], encoding="utf-8")
+        files.append(path)
+        queries.append((d["doc_number"], path.name))
+        m = re.fullmatch(r"(.+)〔(\d{4})〕(\d+)号", d["doc_number"])
+        if m:  # as clerks also type it: square brackets, and without the year
+            others.append((f"{m[1]}[{m[2]}]{m[3]}号", path.name))
+            others.append((f"{m[1]}{m[3]}号", path.name))
+    latest, count = {}, {}
+    for p in sorted((CORPUS / "lawrefbook-regulations").rglob("*.md")):
+        if p.name == "_index.md":
+            continue
+        files.append(p)
+        header = p.read_text("utf-8").split("<!-- INFO END -->")[0]
+        orders = _HEADER_ORDER.findall(header)
+        for _d, printed, _n in orders:
+            short = printed.replace("中华人民共和国", "")
+            count[short] = count.get(short, 0) + 1
+        if orders:
+            latest[p] = orders[-1][1]
+    unique = [p for p, printed in latest.items() if count[printed.replace("中华人民共和国", "")] == 1]
+    for p in random.Random(seed).sample(unique, min(regulations, len(unique))):
+        printed = latest[p]
+        queries += [(printed, p.name), (printed.replace("中华人民共和国", ""), p.name)]
+        if printed.endswith(tuple(f"国务院令第{n}号" for n in re.findall(r"\d+", printed))):
+            others.append((re.sub(r".*国务院令", "国令", printed), p.name))  # as gov.cn prints it
+    return queries, files, others
+
+
+def clerk(keep: Path | None) -> None:
+    """File the corpora as received records (``wenshu file``'s library function), index them and
+    count the 文号/令号 queries whose first hit is their document, and those finding nothing."""
+    from archive.errors import WenshuError
+    from archive.receive import receive
+    from archive.store import Archive
+    from indexer.index import ArchiveIndex
+    from indexer.search import search
+    from tests.conftest import make_config
+
+    queries, files, others = clerk_queries()
+    base = keep or Path(tempfile.mkdtemp(prefix="wenshu-clerk-"))
+    root = base / "clerk"
+    if root.exists():
+        shutil.rmtree(root)
+    archive = Archive.init(root, make_config())
+    t0 = time.perf_counter()
+    refused = 0
+    for p in files:
+        try:
+            receive(archive, [p])
+        except WenshuError:
+            refused += 1
+    print(f"\n== 文号/令号 as clerks type them: {len(files)} files filed as 收文 ({refused} refused) "
+          f"in {time.perf_counter() - t0:.0f} s; code from {ROOT} ==")
+    ai = ArchiveIndex(archive, notify=lambda m: None)
+    ai.rebuild()
+    for label, mix in (("as printed (the issue's set)", queries), ("other spellings: [年], no year, 国令", others)):
+        first = nothing = 0
+        misses = []
+        for q, name in mix:
+            res = search(ai, q, limit=5)
+            names = [Path(h.path).name for h in res.hits]
+            top = bool(names) and (names[0] == name or names[0].startswith(Path(name).stem))
+            first += top
+            nothing += not res.hits
+            if not top:
+                misses.append((q, name, names[:1]))
+        print(f"{label}: {len(mix)} queries: {first} at rank 1, {len(mix) - first} miss rank 1, "
+              f"{nothing} of them find nothing")
+        for q, name, got in misses[:12]:
+            print(f"    miss: {q}  (want {name}; first: {got[0] if got else '没有找到'})")
+    archive.close()
+    if not keep:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, action="append", help="archive size (repeatable); default 10000 and 100000")
@@ -195,9 +289,14 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="build the archives here and keep them")
     ap.add_argument("--reuse", choices=["records", "index"], default="",
                     help="with --keep: reuse the kept records (and rebuild), or the kept index too (queries only)")
+    ap.add_argument("--code", type=Path, help="measure the code of another checkout (e.g. the main branch)")
+    ap.add_argument("--clerk", action="store_true", help="only the 文号/令号 queries on the corpora filed as 收文")
     args = ap.parse_args()
     if not (CORPUS / "govcn-policy-2019").exists():
         sys.exit(f"语料不在 {CORPUS}，无法运行基准测试。")
+    if args.clerk:
+        clerk(args.keep)
+        return
     for n in args.records or [10_000, 100_000]:
         run(n, args.chars, args.queries, args.keep, args.reuse)
 

@@ -26,7 +26,7 @@ SKIPPED_DIRS = (STATE_DIR, INBOX)
 
 # The metadata fields a record gives each of its files.
 META_FIELDS = ("record", "code", "docnum", "title", "title_gram", "author", "meta",
-               "date", "year", "doctype", "retention", "classification", "case", "rmtime")
+               "date", "year", "doctype", "retention", "classification", "case", "rmtime", "form")
 _AUTHOR_SPLIT = re.compile(r"[\s、，,;；]+")
 _YEAR = re.compile(r"\d{4}")
 
@@ -75,7 +75,15 @@ def record_meta(record: Record, record_rel: str, rmtime: int) -> dict:
         "classification": record.classification,
         "case": record.case,
         "rmtime": rmtime,
+        "form": int(is_form(record)),
     }
+
+
+def is_form(record: Record) -> bool:
+    """A form of a series (表单: one 承诺书 per teacher, from a template numbered by 编号, no
+    文号), not a 公文: a batch of them must not bury the documents for free text (search ranks
+    forms after documents, indexer/ranking.py)."""
+    return bool(record.template) and not record.doc_number and "编号" in record.extra
 
 
 def loose_meta(rel: PurePosixPath, text: str) -> dict:
@@ -105,21 +113,20 @@ def file_fields(path: Path, rel: PurePosixPath, meta: dict, *, text: str | None 
 
 
 def cites(text: str, own: str) -> str:
-    """The 文号 a text cites, canonical, comma-separated (a cheap exact field for "who cites X")."""
-    found = set()
-    for d in DocNumber.find_all(text) if text else ():
-        # the pattern cannot tell where 机关代字 starts in running text (根据高教督函〔2022〕7号),
-        # so every tail of two or more characters is kept
-        for i in range(max(1, len(d.prefix) - 1)):
-            found.add(f"{d.prefix[i:]}〔{d.year}〕{d.seq}号")
-    found.discard(own)
+    """The 文号 and 令号 a text cites, as index terms (DocNumber.cited_keys), comma-separated:
+    a cheap exact field for "who cites X", with or without the year."""
+    found = DocNumber.cited_keys(text) if text else set()
+    found.difference_update(DocNumber.keys_of(own))
     return ",".join(sorted(found))
 
 
 def clean(doc: dict) -> dict:
     """The document as whoosh takes it: ``gram`` joins 题名, the short fields and the text;
-    None is dropped (whoosh rejects it; an empty string keeps the stored value)."""
+    None is dropped (whoosh rejects it; an empty string keeps the stored value). ``numkeys``
+    (the terms the file's own 文号 is found under, with and without its year) derive from the
+    stored 文号, so every path that writes a document (rebuild, refresh, move) has them."""
     doc = {k: v for k, v in doc.items() if v is not None}
     meta = doc.pop("meta", "")
+    doc["numkeys"] = ",".join(DocNumber.keys_of(doc.get("docnum", "")))
     doc["gram"] = PART_SEP.join((doc.get("title", ""), meta, doc.get("body", "")))
     return doc

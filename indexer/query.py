@@ -12,7 +12,9 @@
 Every word is matched through character grams (DESIGN §7), so recall never depends on jieba
 segmenting the query like the text; its title grams and its words of three or more
 characters are added as optional clauses that only rank. A word that reads as a 文号 in any spelling also matches the
-exact normalised 文号 field, heavily boosted, so that document comes first.
+exact normalised 文号 field, heavily boosted, so that document comes first; so does a 令号
+(国务院令第195号, with or without 中华人民共和国, 第 and 号) and a 文号 without its year (高教字8号,
+any year). ``-字段:值`` is ``NOT 字段:值``.
 """
 
 from __future__ import annotations
@@ -50,8 +52,8 @@ def parse(text: str) -> Q.Query:
     text = (text or "").strip()
     if not text:
         raise WenshuError("检索式为空：请输入要查找的词、文号或条件，如“课后服务 年度:2022”。")
-    try:  # the whole query is one 文号, however spaced and bracketed
-        return docnum_clause(str(DocNumber.parse(text)), text)
+    try:  # the whole query is one 文号 or 令号, however spaced and bracketed
+        return number_clause(DocNumber.parse_any(text), text)
     except WenshuError:
         pass
     tokens = _lex(text)
@@ -85,7 +87,7 @@ def _lex(text: str) -> list[tuple[str, str, str]]:
             j += 1
         chunk = text[i:j]
         try:  # a 文号 written with () or [] is one word, not a group
-            DocNumber.parse(chunk)
+            DocNumber.parse_any(chunk)
             out.append(("word", chunk, ""))
             i = j
             continue
@@ -93,8 +95,11 @@ def _lex(text: str) -> list[tuple[str, str, str]]:
             pass
         closers = len(chunk) - len(chunk.rstrip(")"))
         chunk = chunk.rstrip(")")
-        m = re.match(r"([^:：]+)[:：](.*)", chunk)
-        if m and m.group(1) in FIELDS:
+        m = re.match(r"(-?)([^:：]+)[:：](.*)", chunk)
+        if m and m.group(2) in FIELDS:  # 类型:承诺书, and -类型:承诺书 as NOT 类型:承诺书
+            if m.group(1):
+                out.append(("NOT", "", ""))
+            m = re.match(r"([^:：]+)[:：](.*)", chunk[len(m.group(1)):])
             value = m.group(2)
             if not value and j < n and text[j] in _QUOTES:  # 题名:"…"
                 k = text.find(_QUOTES[text[j]], j + 1)
@@ -115,7 +120,7 @@ def _lex(text: str) -> list[tuple[str, str, str]]:
 def _spaced_docnum(text: str, _start: int, value: str, end: int) -> tuple[str, int]:
     """文号:国发 [2019] 5 号 — a 文号 typed with spaces takes up to three more chunks."""
     try:
-        DocNumber.parse(value)
+        DocNumber.parse_any(value)
         return value, end
     except WenshuError:
         pass
@@ -127,7 +132,7 @@ def _spaced_docnum(text: str, _start: int, value: str, end: int) -> tuple[str, i
         k += m.end()
         candidate = value + text[end:k]
         try:
-            DocNumber.parse(candidate)
+            DocNumber.parse_any(candidate)
             return candidate, k
         except WenshuError:
             continue
@@ -198,7 +203,7 @@ def _atom(tokens, pos):
         return q, pos
     if kind == "word":
         try:
-            return docnum_clause(str(DocNumber.parse(a))), pos + 1
+            return number_clause(DocNumber.parse_any(a), a), pos + 1
         except WenshuError:
             return word_clause(a), pos + 1
     if kind == "phrase":
@@ -259,25 +264,46 @@ def _bonus(text: str, terms: list[str]):
     return Q.Or([_title_bonus(terms), *words]) if words else _title_bonus(terms)
 
 
-def word_clause(text: str):
+def word_clause(text: str, numbers: bool = True):
     terms = [t for run in query_grams(text) for t in run]
     if not terms:
         return None
     required = _terms_query("gram", terms)
-    if re.search(r"\d", text) and re.search(r"[^\x00-\x7f]", text):
+    if numbers and re.search(r"\d", text) and re.search(r"[^\x00-\x7f]", text):
         required = Q.Or([_docnum_term(text), required])
     return _combine(required, _bonus(text, terms))
 
 
+def _number_key(text: str) -> str:
+    """The index term of a number typed in any spelling (numkeys, cites)."""
+    try:
+        return DocNumber.parse_any(text).key
+    except WenshuError:
+        return DocNumber.normalize(text)
+
+
 def _docnum_term(text: str):
-    q = Q.Term("docnum", DocNumber.normalize(text))
+    return _number_term(_number_key(text))
+
+
+def _number_term(key: str):
+    q = Q.Term("numkeys", key)
     q.boost = DOCNUM_BOOST
     return q
 
 
-def docnum_clause(normal: str, typed: str = ""):
-    """A 文号 in any spelling: the document bearing it first, then the documents citing it."""
-    return Q.Or([_docnum_term(normal), Q.Term("cites", normal)])
+def number_clause(number, typed: str = ""):
+    """A 文号 or 令号 in any spelling (DocNumber.parse_any), with or without its year: the
+    documents bearing it first, then the documents citing it (the ``cites`` keys of their text).
+    A 令号 or a 文号 without its year is also looked for in the text as typed, so a citation
+    spelled in a way the number reader does not know is still found, below those."""
+    key = number.key
+    parts = [_number_term(key), Q.Term("cites", key)]
+    if not isinstance(number, DocNumber) and typed:
+        text = word_clause(typed, numbers=False)
+        if text is not None:
+            parts.append(text)
+    return Q.Or(parts)
 
 
 def phrase_clause(text: str):
@@ -293,8 +319,8 @@ def field_clause(field: str, value: str):
     value = value.strip()
     if not value:
         raise WenshuError(f"检索条件“{_label(field)}:”缺少取值。")
-    if field == "docnum":
-        return Q.Term("docnum", DocNumber.normalize(value))
+    if field == "docnum":  # the number a document bears, in any spelling, with or without its year
+        return Q.Term("numkeys", _number_key(value))
     if field == "title":
         terms = [t for run in query_grams(value) for t in run]
         return _terms_query("title_gram", terms)

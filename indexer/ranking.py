@@ -31,18 +31,20 @@ class _Unsupported(Exception):
     pass
 
 
-def top_docs(searcher, q, k: int, newest_first: str = "") -> tuple[list[tuple[float, int]], np.ndarray] | None:
+def top_docs(searcher, q, k: int, newest_first: str = "", last: str = "") -> tuple[list[tuple[float, int]], np.ndarray] | None:
     """The ``k`` best (score, docnum) in whoosh's order, and every matching document number;
     None when the query or the index has a part this does not rank.
 
     ``newest_first`` names a numeric column (``date``) to order by instead, descending, with
     the documents that have no value last and the better score first on the same day —
-    unlike whoosh's sort, which puts a missing value (its maximum) first."""
+    unlike whoosh's sort, which puts a missing value (its maximum) first.
+    ``last`` names a numeric column (``form``): the documents where it is 1 rank after all the
+    others, each group in score order (forms of a series after 公文)."""
     weighting = searcher.weighting
     if type(weighting) is not BM25F or weighting._field_B:
         return None
     try:
-        scores, docnums, keys = [], [], []
+        scores, docnums, keys, tiers = [], [], [], []
         avgfl: dict[str, float] = {}  # whole-index statistics, once per query
         for sub, offset in searcher.leaf_searchers():
             segment = _Segment(searcher, sub.reader(), weighting, avgfl)
@@ -51,20 +53,36 @@ def top_docs(searcher, q, k: int, newest_first: str = "") -> tuple[list[tuple[fl
             scores.append(sc)
             if newest_first:
                 keys.append(segment.column_values(newest_first)[ids])
+            if last:  # the column holds whoosh's sortable form of the number
+                one = segment.schema[last].to_column_value(1) if last in segment.schema else None
+                tiers.append(segment.column_values(last)[ids] == one)
     except _Unsupported:
         return None
     docnums = np.concatenate(docnums) if docnums else _EMPTY[0]
     scores = np.concatenate(scores) if scores else _EMPTY[1]
-    matched, total = docnums, len(docnums)
+    matched = docnums
     if newest_first:
         order = np.lexsort((docnums, -scores, -np.concatenate(keys)))[:k]
         return [(float(scores[i]), int(docnums[i])) for i in order], matched
+    if last and tiers:
+        back = np.concatenate(tiers)
+        if back.any():
+            front = _best(scores[~back], docnums[~back], k)
+            return front + _best(scores[back], docnums[back], k - len(front)), matched
+    return _best(scores, docnums, k), matched
+
+
+def _best(scores: np.ndarray, docnums: np.ndarray, k: int) -> list[tuple[float, int]]:
+    """The ``k`` best (score, docnum), better score first, then the lower document number."""
+    total = len(docnums)
+    if k <= 0 or not total:
+        return []
     if total > k:  # every document scoring at least the k-th best, ties included
         kth = np.partition(scores, total - k)[total - k]
         keep = scores >= kth
         docnums, scores = docnums[keep], scores[keep]
     order = np.lexsort((docnums, -scores))[:k]
-    return [(float(scores[i]), int(docnums[i])) for i in order], matched
+    return [(float(scores[i]), int(docnums[i])) for i in order]
 
 
 class _Segment:

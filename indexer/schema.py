@@ -17,7 +17,7 @@ from indexer.analysis import GRAMS
 
 postings.install()  # every process that writes an index imports the schema first
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 # Fields the searcher shows for a hit (stored).
 SHOWN = ("path", "record", "code", "docnum", "title", "author", "date", "year", "doctype",
@@ -37,7 +37,9 @@ def make_schema() -> Schema:
         # record metadata
         code=ID(stored=True, sortable=True),  # 档号; a column so hits collapse to one per record
         docnum=ID(stored=True),  # 文号, normalised (DocNumber.normalize)
-        cites=KEYWORD(commas=True),  # the 文号 the text cites (依据, 转发), normalised
+        numkeys=KEYWORD(commas=True),  # the terms its own 文号 is found under: 国令第195号, 高教字〔〕8号
+        cites=KEYWORD(commas=True),  # the 文号/令号 the text cites (依据, 转发), as numkeys
+        form=NUMERIC(int, stored=True, sortable=True),  # 1: a form of a series (承诺书), ranked after 公文
         title=STORED(),  # 题名 (searched through title_gram)
         title_gram=GRAMS(),
         author=KEYWORD(stored=True, commas=True, scorable=False, sortable=True),  # 责任者 / 机关

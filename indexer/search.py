@@ -143,7 +143,7 @@ def _best_per_record(searcher, q, want: int, sort: str, record_of):
     fetch = max(2 * want, 20)
     while True:
         matched = results = None
-        ranked = top_docs(searcher, q, fetch, newest_first="date" if sort == "date" else "")
+        ranked = top_docs(searcher, q, fetch, newest_first="date" if sort == "date" else "", last="form")
         if ranked is not None:
             hits, matched = ranked
         else:
@@ -227,7 +227,7 @@ def _literals(text: str) -> tuple[list[str], set]:
 
     def docnum(s: str):
         try:
-            return DocNumber.parse(s)
+            return DocNumber.parse_any(s)
         except WenshuError:
             return None
 
@@ -254,17 +254,32 @@ def _literals(text: str) -> tuple[list[str], set]:
     return sorted(set(out), key=len, reverse=True), numbers
 
 
+def _cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u4dbf" or "\u4e00" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+def _spaced(literal: str) -> re.Pattern:
+    """The literal, also where the text pads it with spaces between Chinese characters (李 斌),
+    as the index reads it (indexer/analysis.py ``squeeze``)."""
+    out = []
+    for i, ch in enumerate(literal):
+        if i and _cjk(ch) and _cjk(literal[i - 1]):
+            out.append("[ \t\xa0\u3000]*")
+        out.append(re.escape(ch))
+    return re.compile("".join(out))
+
+
 def literal_snippet(body: str, literals: list[str], width: int = 80, numbers=frozenset()) -> str:
     """``width`` characters of ``body`` around the first 文号 of ``numbers`` it holds, else the
     first place of the longest literal; in that window the 文号 and every literal are marked
     (longer ones first, no overlaps)."""
     low = fold(body)
     spans = sorted(span for dn in numbers for span in dn.spans_in(body))
+    patterns = [_spaced(lit) for lit in literals]
     if spans:
         anchor = spans[0][0]
     else:
-        found = [(len(lit), low.find(lit)) for lit in literals]
-        found = [(n, p) for n, p in found if p >= 0]
+        found = [(len(lit), m.start()) for lit, pat in zip(literals, patterns) if (m := pat.search(low))]
         if not found:
             return body[:width]
         longest = max(n for n, _ in found)
@@ -273,8 +288,8 @@ def literal_snippet(body: str, literals: list[str], width: int = 80, numbers=fro
     end = min(len(body), start + width)
     marks = [(max(a, start) - start, min(b, end) - start) for a, b in spans if a < end and b > start]
     low_piece = low[start:end]
-    for lit in literals:
-        for m in re.finditer(re.escape(lit), low_piece):
+    for pat in patterns:
+        for m in pat.finditer(low_piece):
             if not any(a < m.end() and m.start() < b for a, b in marks):
                 marks.append((m.start(), m.end()))
     piece = body[start:end]

@@ -85,3 +85,41 @@ def test_spans_in_text_however_spelled():
     assert [text[a:b] for a, b in DocNumber.parse("晋市教字(2022)15").spans_in(text)] == ["晋市教字［２０２２］第１５号"]
     assert DocNumber.parse("教督函〔2022〕7号").spans_in(text) == [(3, 14)]
     assert DocNumber.parse("高教督函〔2021〕7号").spans_in(text) == []
+
+
+@pytest.mark.parametrize("typed", ["国务院令第195号", "中华人民共和国国务院令第195号", "国令第195号", "国令195",
+                                   "国务院令 第 １９５ 号", "国务院令195号"])
+def test_an_order_number_in_every_spelling_is_one_number(typed):
+    from archive.docnumber import OrderNumber
+
+    assert DocNumber.parse_any(typed) == OrderNumber("国务院", 195)
+    assert DocNumber.normalize(typed) == "国令第195号"  # as gov.cn and the 国务院公报 print it
+
+
+def test_order_numbers_of_other_organs_and_joint_orders():
+    from archive.docnumber import OrderNumber
+
+    joint = DocNumber.parse_any("中华人民共和国国务院、中华人民共和国中央军事委员会第14号令")
+    assert joint == OrderNumber("国务院、中央军事委员会", 14)
+    assert str(joint) == "国务院、中央军事委员会令第14号"
+    assert str(DocNumber.parse_any("公安部令第5号")) == "公安部令第5号"
+
+
+def test_a_number_without_its_year_asks_for_every_year():
+    from archive.docnumber import YearlessNumber, matches
+
+    assert DocNumber.parse_any("高教字8号") == YearlessNumber("高教字", 8) == DocNumber.parse_any("高教字第８号")
+    assert matches("高教字8号", DocNumber("高教字", 2021, 8)) and matches("高教字8号", DocNumber("高教字", 2022, 8))
+    assert not matches("高教字8号", DocNumber("高教字", 2022, 18))
+    assert matches("国务院令第707号", "国令第707号") and not matches("国务院令第70号", "国令第707号")
+    for not_a_number in ("第3号", "195号", "8号", "高教字8"):
+        with pytest.raises(WenshuError):
+            DocNumber.parse_any(not_a_number)
+
+
+def test_cited_numbers_in_running_text():
+    text = ("1996年2月1日 中华人民共和国国务院令第195号发布；根据高教督函〔2022〕7号要求；"
+            "1998年原国家工商行政管理局令第5号公布；法令2022年修订")
+    keys = DocNumber.cited_keys(text)
+    assert {"国令第195号", "高教督函〔2022〕7号", "高教督函〔〕7号", "国家工商行政管理局令第5号"} <= keys
+    assert not any(k.startswith("法令") or k.endswith("令第2022号") for k in keys)  # 令 + a bare number is no 令号

@@ -120,3 +120,24 @@ def test_deadline_of_a_rectification_notice():
     assert limited.doc_type == "通知" and limited.deadline == date(2022, 4, 30)
     # an ordinary notice's "于…前报送" is not a 整改时限
     assert read_metadata(COUNTY_NOTICE).deadline is None
+
+
+def _regulation(name):
+    from tests.conftest import corpus_path
+
+    return read_metadata(corpus_path("lawrefbook-regulations", "行政法规", name).read_text(encoding="utf-8"))
+
+
+def test_the_promulgation_line_of_a_regulation_gives_its_order_number_and_date():
+    m = _regulation("计算机信息网络国际联网管理暂行规定(1997-05-20).md")  # 1996年2月1日 中华人民共和国国务院令第195号发布
+    assert (m.doc_number, m.date, m.author) == ("国令第195号", date(1996, 2, 1), "国务院")
+    assert m.title == "中华人民共和国计算机信息网络国际联网管理暂行规定" and m.doc_type == "规定"
+
+
+def test_a_revised_regulation_is_the_version_of_its_last_order():
+    m = _regulation("公安机关督察条例(2011-08-31).md")  # 1997 令第220号发布 … 2011年8月31日 令第603号公布, 施行 later
+    assert (m.doc_number, m.date, m.title) == ("国令第603号", date(2011, 8, 31), "公安机关督察条例")
+    joint = _regulation("民兵工作条例(2011-01-08).md")
+    assert joint.doc_number == "国务院、中央军事委员会令第71号" and joint.author == "国务院、中央军事委员会"
+    unnumbered = _regulation("外资企业法实施细则(2014-02-19).md")  # 发布 by a ministry, no 令号, then 修订
+    assert (unnumbered.doc_number, unnumbered.author, unnumbered.date) == ("", "对外经济贸易部", date(2001, 4, 12))

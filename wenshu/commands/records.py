@@ -70,16 +70,32 @@ def file_(paths, retention, org, case_id, one, move, assignments, as_json, archi
 @archive_option
 def show(key, as_json, archive_dir):
     """查看一件档案（按档号或文号，文号写法不限）。"""
-    from archive.filing import find_record
-
     a = open_archive(archive_dir)
-    folder, r = find_record(a, key)
+    folder, r = _lookup(a, key)
     if as_json:
         data = r.to_json()
         data["路径"] = str(folder)
         echo_json(data)
         return
     click.echo(summary(r, folder))
+
+
+def _lookup(archive, key):
+    """The record with this 档号 or 文号, the 文号 in any spelling the search takes (one parser:
+    DocNumber.parse_any) — also a 令号 (国务院令第195号) or a 文号 without its year (高教字8号)."""
+    from archive.docnumber import matches
+    from archive.filing import find_record, iter_records
+
+    try:
+        return find_record(archive, key)
+    except WenshuError as missing:
+        found = [(f, r) for f, r in iter_records(archive) if matches(key, r.doc_number)]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise missing from None
+        codes = "、".join(f"{r.archival_code}（{r.doc_number}）" for _, r in found)
+        raise WenshuError(f"“{key}”对应多份文件：{codes}，请改用档号或带年份的文号指定。") from None
 
 
 def summary(r, folder: Path) -> str:
