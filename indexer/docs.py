@@ -9,7 +9,6 @@ lets ``refresh_record`` and ``move_file`` re-use stored text without reading the
 from __future__ import annotations
 
 import re
-from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
 from archive.config import CONFIG_NAME
@@ -18,10 +17,8 @@ from archive.errors import WenshuError
 from archive.record import RECORD_JSON, Record, sha256_file
 from archive.store import INBOX, STATE_DIR
 from indexer.analysis import PART_SEP
+from indexer.ignore import is_junk_name
 
-# Editor lock files, temp files and OS junk (DESIGN §8): never documents.
-JUNK_PATTERNS = ("~$*", ".~lock.*#", "~WRL*.tmp", "*.tmp", "*.part", ".DS_Store", "Thumbs.db",
-                 "desktop.ini")
 SKIPPED_DIRS = (STATE_DIR, INBOX)
 
 # The metadata fields a record gives each of its files.
@@ -35,9 +32,8 @@ def is_indexable_rel(rel: PurePosixPath) -> bool:
     parts = rel.parts
     if not parts or parts[0] in SKIPPED_DIRS or rel.name == RECORD_JSON or parts == (CONFIG_NAME,):
         return False
-    if any(p.startswith(".") for p in parts):
-        return False
-    return not any(fnmatch(rel.name, pat) for pat in JUNK_PATTERNS)
+    # one junk rule for the watcher, rebuild and reconcile (indexer.ignore): hidden names included
+    return not any(is_junk_name(p) for p in parts)
 
 
 def read_text(path: Path) -> tuple[str, str]:
