@@ -149,3 +149,134 @@ def test_final_record_refuses_a_change_keeps_it_aside_and_restores(archive, file
     assert changed, "the refused change is kept aside"
     ok(archive, "check")
     assert found(archive, "下午五点半") and not found(archive, "延长到下午六点")
+
+
+# -- withdraw -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def twice(archive, tmp_path):
+    """The same 督办函 issued twice by mistake (高教督函〔2022〕1号 and 2号), both filed."""
+    out = []
+    for i in (1, 2):
+        n = archive.registry.issue(archive.prefix("高教督函"), 2022, "关于某培训机构违规办学的督办函")
+        p = write_docx(tmp_path / f"督办函{i}.docx", ["高平市教育局", str(n), "关于某培训机构违规办学的督办函",
+                                                      "某培训机构：", f"{['首次发出', '误发副本'][i - 1]}：请于7月15日前完成整改，逾期将依法处理。",
+                                                      "高平市教育局", "2022年7月1日"])
+        ok(archive, "file", str(p), "--set", "来源=发文")
+        out.append(n)
+    return out
+
+
+def test_withdraw_keeps_the_record_voids_its_number_hides_it_from_search_and_check_is_clean(archive, twice):
+    first, second = twice
+    # voiding a number that a record holds is refused, pointing to withdraw
+    res = run(archive, "number", "void", str(second), "--reason", "重复生成")
+    assert res.exit_code != 0 and "wenshu withdraw" in res.output and "不能直接作废" in res.output
+    assert archive.registry.find(second).status == "issued"
+
+    out = ok(archive, "withdraw", str(second), "--reason", "重复生成", "--by", "李四")
+    assert "已撤销" in out and f"文号 {second} 已在登记簿中作废（重复生成）" in out
+    folder, r = find_record(archive, str(second))
+    assert folder.is_dir() and r.withdrawn and r.withdrawal["原因"] == "重复生成"
+    assert r.history[-1].action == "撤销" and r.history[-1].actor == "李四"
+    e = archive.registry.find(second)
+    assert (e.status, e.reason) == ("void", "重复生成")
+    assert "未发现问题" in ok(archive, "check")
+    # out of search by default, found with 状态:撤销; the other copy still found
+    assert [h.docnum for h in found(archive, "误发副本")] == []
+    assert [h.code for h in found(archive, "首次发出")] == [str(find_record(archive, str(first))[1].archival_code)]
+    assert [h.code for h in found(archive, "状态:撤销")] == [str(r.archival_code)]
+    assert [h.code for h in found(archive, "误发副本 状态:撤销")] == [str(r.archival_code)]
+    # the library function export can use
+    from archive.record import is_withdrawn
+    assert is_withdrawn(r) and not is_withdrawn(find_record(archive, str(first))[1])
+    # withdrawing again changes nothing
+    assert "已于" in run(archive, "withdraw", str(r.archival_code), "--reason", "再次").output
+    assert "未发现问题" in ok(archive, "check")
+
+
+def test_withdraw_needs_a_reason_and_changes_nothing_without_one(archive, twice):
+    res = run(archive, "withdraw", str(twice[1]), "--reason", "  ")
+    assert res.exit_code != 0 and "撤销必须说明原因" in res.output
+    assert not find_record(archive, str(twice[1]))[1].withdrawn
+    assert archive.registry.find(twice[1]).status == "issued"
+
+
+# -- attach ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["附件", "签字扫描件", "定稿", "正本", "其他"])
+def test_attach_each_role_hashed_in_history_and_searchable_without_watcher(archive, filed, tmp_path, role):
+    folder, r, _ = filed
+    extra = write_docx(tmp_path / "整改报告附件.docx", ["整改照片说明", f"操场围栏已修复（{role}）。"])
+    out = ok(archive, "attach", str(r.archival_code), str(extra), "--role", role)
+    assert f"已附加：{r.archival_code}　整改报告附件.docx（{role}" in out
+    rec = Record.load(folder)
+    f = rec.files[-1]
+    assert (f.name, f.role, f.sha256) == ("整改报告附件.docx", role, sha256_file(folder / f.name))
+    assert rec.history[-1].action == "附加" and role in rec.history[-1].detail
+    assert "未发现问题" in ok(archive, "check")
+    hits = found(archive, "操场围栏已修复")
+    assert [(h.code, h.path) for h in hits] == [(str(r.archival_code), f"{folder.relative_to(archive.root).as_posix()}/整改报告附件.docx")]
+
+
+def test_attach_refuses_bad_role_duplicate_and_a_file_already_filed(archive, filed, tmp_path):
+    folder, r, doc = filed
+    extra = write_docx(tmp_path / "照片.docx", ["照片"])
+    before = (folder / "record.json").read_bytes()
+    res = run(archive, "attach", str(r.archival_code), str(extra), "--role", "照片")
+    assert res.exit_code != 0 and "角色“照片”不正确" in res.output
+    copy = tmp_path / "copy.docx"
+    copy.write_bytes(doc.read_bytes())
+    res = run(archive, "attach", str(r.archival_code), str(copy))
+    assert res.exit_code != 0 and "已在档案库中" in res.output
+    assert (folder / "record.json").read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == sorted([doc.name, "record.json"])
+
+
+# -- the one change path: search right after a command, no watcher ----------------------------
+
+
+def test_search_right_after_edit_moving_the_folder_returns_the_new_code_and_path(archive, filed):
+    folder, r, _ = filed
+    ok(archive, "edit", str(r.archival_code), "--set", "保管期限=永久")
+    new_folder, new = find_record(archive, "高教字〔2022〕9号")
+    assert new_folder != folder and not folder.exists()
+    hits = found(archive, "下午五点半")
+    assert [(h.code, h.path.rsplit("/", 1)[0]) for h in hits] == [
+        (str(new.archival_code), new_folder.relative_to(archive.root).as_posix())]
+    assert [h.code for h in found(archive, "保管期限:永久")] == [str(new.archival_code)]
+    assert "未发现问题" in ok(archive, "check")
+
+
+# -- one junk rule ----------------------------------------------------------------------------
+
+JUNK = ["2022/@eaDir/a.pdf", "2022/x.swp", "2022/a.docx~", "2022/b.crdownload", "__MACOSX/2022/._a.docx",
+        "__MACOSX/2022/a.docx", "2022/~$通知.docx", "2022/.~lock.通知.docx#", "2022/~WRL0001.tmp",
+        "2022/Thumbs.db", "2022/desktop.ini", "2022/.DS_Store", "2022/.hidden/a.docx", "2022/c.part"]
+
+
+def test_watcher_rule_and_rebuild_agree_on_junk(archive):
+    from pathlib import PurePosixPath
+
+    from indexer.docs import is_indexable_rel
+    from indexer.ignore import is_ignored
+
+    for rel in JUNK:
+        p = archive.root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        write_docx(p, ["通知", "正文"]) if p.suffix == ".docx" else p.write_bytes(b"%PDF-1.4 junk")
+    real = write_docx(archive.root / "2022" / "真文件.docx", ["关于课后服务的通知", "正文"])
+    for rel in JUNK:
+        assert is_ignored(str(archive.root), str(archive.root / rel)), rel
+        assert not is_indexable_rel(PurePosixPath(rel)), rel
+    assert not is_ignored(str(archive.root), str(real)) and is_indexable_rel(PurePosixPath("2022/真文件.docx"))
+    idx = ArchiveIndex(archive, notify=lambda m: None)
+    try:
+        idx.rebuild()
+        assert sorted(indexed(archive)) == ["2022/真文件.docx"]
+        idx.reconcile()
+        assert sorted(indexed(archive)) == ["2022/真文件.docx"]
+    finally:
+        idx.close()

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from wenshu.commands.common import archive_option, echo_json, json_option, open_archive
@@ -74,3 +76,34 @@ def versions(key, as_json, archive_dir):
         for v in versions_of(f):
             click.echo(f"  第 {v['版本']} 版　{v['时间'] or '—'}　{v['大小']:,} 字节　sha256 {v['sha256'][:12]}…"
                        f"　{v['来源']}{'（' + v['操作人'] + '）' if v.get('操作人') else ''}")
+
+
+@click.command()
+@click.argument("key")
+@click.option("--reason", required=True, help="撤销原因（同时作为文号作废的原因），如“重复生成”。")
+@_by
+@archive_option
+def withdraw(key, reason, actor, archive_dir):
+    """撤销一件档案（按档号或文号）：档案保留并注明原因，文号随之作废，默认不再被检索和导出。"""
+    from archive.lifecycle import withdraw as run
+
+    r, ledger, notes = run(open_archive(archive_dir), key, reason, actor=actor)
+    click.echo(f"已撤销：{r.archival_code}　{r.title}（{reason}）")
+    _echo([ledger, *notes])
+
+
+@click.command()
+@click.argument("key")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--role", default="附件", show_default=True,
+              help="文件的角色：附件、签字扫描件、定稿、正本、原件、文字版、其他。")
+@_by
+@archive_option
+def attach(key, paths, role, actor, archive_dir):
+    """把文件附加到一件已归档的档案（计算 sha256，记入历史，编入全文索引）。"""
+    from archive.lifecycle import attach as run
+
+    r, added, notes = run(open_archive(archive_dir), key, list(paths), role=role, actor=actor)
+    for f in added:
+        click.echo(f"已附加：{r.archival_code}　{f.name}（{role}，{f.size:,} 字节，sha256 {f.sha256[:12]}…）")
+    _echo(notes)
