@@ -16,6 +16,7 @@ aside here, the final bytes are put back.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
@@ -44,16 +45,19 @@ def blob_path(archive: Archive, sha: str) -> Path:
 def keep(archive: Archive, path: Path, sha: str) -> Path:
     """Copy ``path`` (whose sha256 is ``sha``) into the store once; the copy is verified."""
     dst = blob_path(archive, sha)
-    if dst.is_file() and sha256_file(dst) == sha:
+    if dst.is_file() and dst.stat().st_size == os.lstat(path).st_size:  # content-addressed: same bytes
         return dst
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.parent / f".tmp-{uuid.uuid4().hex}"
     try:
+        h = hashlib.sha256()
         with open(path, "rb", opener=_nofollow) as src, open(tmp, "wb") as out:
-            shutil.copyfileobj(src, out, 1 << 20)
+            while block := src.read(1 << 20):  # hashed as copied: the copy is what was recorded
+                h.update(block)
+                out.write(block)
             out.flush()
             os.fsync(out.fileno())
-        if sha256_file(tmp) != sha:
+        if h.hexdigest() != sha:
             raise WenshuError(f"保存 {path.name} 的版本时内容发生变化（文件正在被修改？），稍后重试。")
         os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP)
         os.replace(tmp, dst)
