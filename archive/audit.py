@@ -42,6 +42,7 @@ KINDS = {
     "item_gap": "件号空号未说明",
     "unreadable": "文件无法读取",
     "staging_leftover": "归档中断留下的临时文件夹",
+    "version_missing": "文件旧版本的副本缺失",
 }
 
 

@@ -230,4 +230,28 @@ def mark_final(archive: Archive, key: str, actor: str = "") -> Record:
     return record
 
 
-__all__ = ["blob_path", "keep", "start", "versions_of", "record_change", "revise", "restore", "mark_final"]
+def check_versions(archive: Archive) -> list:
+    """For ``wenshu check``: every recorded version must still be restorable (its copy present,
+    of the recorded size). A record filed before versions existed lists none and is skipped."""
+    from archive.audit import Problem
+    from archive.filing import iter_records
+
+    problems = []
+    for _, record in iter_records(archive):
+        for f in record.files:
+            for v in f.versions:
+                blob = blob_path(archive, v["sha256"])
+                try:
+                    present = blob.stat().st_size == v["大小"]
+                except OSError:
+                    present = False
+                if not present:
+                    problems.append(Problem("version_missing", f"{record.archival_code} 的 {f.name} 第 {v['版本']} 版"
+                                                               f"（sha256 {v['sha256'][:12]}…）的副本不在 "
+                                                               f"{blob.relative_to(archive.root)}，无法恢复；"
+                                                               "请从备份恢复 .wenshu/versions/", str(record.archival_code)))
+    return problems
+
+
+__all__ = ["blob_path", "keep", "start", "versions_of", "record_change", "revise", "restore", "mark_final",
+           "check_versions"]

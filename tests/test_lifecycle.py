@@ -280,3 +280,15 @@ def test_watcher_rule_and_rebuild_agree_on_junk(archive):
         assert sorted(indexed(archive)) == ["2022/真文件.docx"]
     finally:
         idx.close()
+
+
+def test_check_reports_a_lost_version_copy(archive, filed):
+    folder, r, doc = filed
+    write_docx(doc, SECOND)
+    ok(archive, "revise", str(r.archival_code), doc.name)
+    blob = blob_path(archive, r.files[0].sha256)
+    os.chmod(blob, 0o600)
+    blob.unlink()
+    res = run(archive, "check")
+    assert res.exit_code == 1 and "第 1 版" in res.output and "无法恢复" in res.output
+    assert "的内容不在档案库中" in run(archive, "restore", str(r.archival_code), doc.name, "--version", "1").output

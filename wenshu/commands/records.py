@@ -241,7 +241,9 @@ def check(quick, fix, as_json, archive_dir):
     if fix:
         for line in repair(a) or ["没有需要修复的中断归档。"]:
             click.echo(line, err=as_json)
-    report = run_check(a, read_documents=not quick, extra_checks=[check_index])
+    from archive.versions import check_versions
+
+    report = run_check(a, read_documents=not quick, extra_checks=[check_index, check_versions])
     if as_json:
         echo_json(report.as_dict())
     else:
