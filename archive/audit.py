@@ -23,7 +23,7 @@ from archive.errors import WenshuError
 from archive.extract import CONVERTED_FORMATS, extract_text
 from archive.filing import RECORD_JSON, UNDATED, iter_records, record_folders, staging_leftovers
 from archive.record import ISSUED_HERE, Record, sha256_file
-from archive.registry import ISSUED
+from archive.registry import ISSUED, VOID
 from archive.store import Archive
 
 # kinds, and the heading each is reported under
@@ -43,6 +43,7 @@ KINDS = {
     "unreadable": "文件无法读取",
     "staging_leftover": "归档中断留下的临时文件夹",
     "undated": "成文日期待核（归档时未能识别）",
+    "version_missing": "文件旧版本的副本缺失",
 }
 
 
@@ -121,8 +122,10 @@ def check(archive: Archive, *, read_documents: bool = True, convert: bool = Fals
                 problems.append(Problem("missing_file", f"{code}（{r.title}）缺少文件 {f.name}", code))
                 continue
             if path.stat().st_size != f.size or sha256_file(path) != f.sha256:
-                problems.append(Problem("changed_file", f"{code}（{r.title}）的文件 {f.name} 与归档时不同"
-                                                        "（sha256 不符），请从备份恢复或核实改动", code))
+                problems.append(Problem("changed_file", f"{code}（{r.title}）的文件 {f.name} 与登记的版本不同"
+                                                        f"（sha256 不符，改动时没有监视程序在运行）。接受为新版本："
+                                                        f"wenshu revise {code} {f.name}；恢复登记的版本："
+                                                        f"wenshu restore {code} {f.name}", code))
                 continue
             if read_documents and (convert or f.format not in CONVERTED_FORMATS):
                 try:
@@ -174,7 +177,7 @@ def check(archive: Archive, *, read_documents: bool = True, convert: bool = Fals
                 problems.append(Problem("number_unknown", f"{r.archival_code}（{r.title}）的文号 {r.doc_number} "
                                                           "未在编号登记簿中登记（可用 wenshu number offline 补登）",
                                         str(r.archival_code)))
-            elif entry.status != ISSUED:
+            elif entry.status != ISSUED and not (r.withdrawn and entry.status == VOID):  # 撤销: voided with it
                 problems.append(Problem("number_unknown", f"{r.archival_code} 的文号 {r.doc_number} 在登记簿中的状态是"
                                                           f"“{entry.as_dict()['status_label']}”，不是已发文",
                                         str(r.archival_code)))

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date
 
 from archive.archival_code import ArchivalCode, Retention, item_series
+from archive.changes import Change, report
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
 from archive.fields import LABELS, to_attributes
@@ -99,6 +100,8 @@ def _edit_locked(archive: Archive, key: str, assignments: dict[str, str], actor:
     if new_dn and (new_dn != old_dn or seq is not None):
         if registry.find(new_dn):
             registry.attach_record(new_dn, str(new.archival_code))
+    # The index follows through the one change path: the folder moved, its metadata changed.
+    report(archive, Change(moved=[(folder, target)] if target != folder else [], records=[target]))
     return new
 
 

@@ -27,6 +27,7 @@ from archive.fsutil import fsync_dir, safe_name
 from archive.record import RECEIVED, RECORD_JSON, HistoryEntry, Record, RecordFile
 from archive.safe_paths import SourceChanged, printable, read_verified, unlink_entry, unsafe_entry
 from archive.store import STATE_DIR, Archive
+from archive.versions import start as keep_version
 
 try:
     import fcntl
@@ -391,6 +392,7 @@ def _file_locked(archive, sources, digests, idents, fields, retention, org, move
             if copied.sha256 != sha:
                 raise SourceChanged(f"复制 {printable(src.name)} 时内容发生变化（文件正在被修改？），"
                                     "本次未归档也未删除，稍后重试。")
+            keep_version(archive, target, copied, action, actor)  # version 1, restorable (archive.versions)
             record.files.append(copied)
         if not record.pages:
             record.pages = _count_pages(staging, record.files)

@@ -32,6 +32,11 @@ _LINE_FIELDS = ("title", "author", "doc_type", "classification", "case", "origin
 ISSUED_HERE, RECEIVED, IMPORTED = "发文", "收文", "移交接收"
 
 
+def is_withdrawn(record: "Record") -> bool:
+    """For export and search: a withdrawn (撤销) record is left out unless asked for."""
+    return record.withdrawn
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -49,6 +54,7 @@ class RecordFile:
     sha256: str
     format: str  # lower-case extension without dot: docx, pdf, txt, ofd …
     role: str = ""  # 正本 / 版式文件 / 原件 / 附件
+    versions: list[dict] = field(default_factory=list)  # 版本 (archive.versions): the last is current
 
     @classmethod
     def of(cls, path: Path, role: str = "") -> "RecordFile":
@@ -56,11 +62,15 @@ class RecordFile:
         return cls(path.name, path.stat().st_size, sha256_file(path), path.suffix.lower().lstrip("."), role)
 
     def to_json(self) -> dict:
-        return {"名称": self.name, "大小": self.size, "sha256": self.sha256, "格式": self.format, "角色": self.role}
+        out = {"名称": self.name, "大小": self.size, "sha256": self.sha256, "格式": self.format, "角色": self.role}
+        if self.versions:
+            out["版本"] = [dict(v) for v in self.versions]
+        return out
 
     @classmethod
     def from_json(cls, d: dict) -> "RecordFile":
-        return cls(d["名称"], int(d["大小"]), d["sha256"], d.get("格式", ""), d.get("角色", ""))
+        return cls(d["名称"], int(d["大小"]), d["sha256"], d.get("格式", ""), d.get("角色", ""),
+                   [dict(v) for v in d.get("版本", [])])
 
 
 @dataclass
@@ -107,6 +117,8 @@ class Record:
     extra: dict = field(default_factory=dict)  # other fields of the template (承诺人, 学校 …)
     files: list[RecordFile] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
+    final: bool = False  # 印发定稿: a change to its files is refused (archive.versions)
+    withdrawal: dict = field(default_factory=dict)  # 撤销: {"原因", "时间", "操作人"} (archive.lifecycle)
 
     def __post_init__(self):
         """Metadata enters a Record only without control and bidi characters (archive.cleaning):
@@ -135,6 +147,11 @@ class Record:
             self.extra = clean_tree(self.extra, multiline=True)
 
     # -- derived --------------------------------------------------------------------------
+
+    @property
+    def withdrawn(self) -> bool:
+        """撤销: kept in the archive, out of search and export unless asked for."""
+        return bool(self.withdrawal)
 
     @property
     def year(self) -> int:
@@ -207,6 +224,10 @@ class Record:
         # names are not touched here: they name files on disk (made safe by fsutil.safe_name).
         files = out.pop("文件")
         multi = {k: clean_tree(out.pop(k), multiline=True) for k in ("历史", "其他")}
+        if self.final:
+            out["印发定稿"] = True
+        if self.withdrawal:
+            out["撤销"] = dict(self.withdrawal)
         out = clean_tree(out)
         out.update(multi)
         out["文件"] = files
@@ -247,6 +268,8 @@ class Record:
                 extra=dict(d.get("其他", {})),
                 files=[RecordFile.from_json(f) for f in d.get("文件", [])],
                 history=[HistoryEntry.from_json(h) for h in d.get("历史", [])],
+                final=bool(d.get("印发定稿", False)),
+                withdrawal=dict(d.get("撤销") or {}),
             )
         except KeyError as e:
             raise WenshuError(f"{source} 缺少必填项 {e.args[0]}。") from None

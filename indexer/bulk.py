@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 from archive.fsutil import atomic_write_text
 from archive.record import RECORD_JSON
 from indexer.docs import SKIPPED_DIRS, file_fields, is_indexable_rel
+from indexer.ignore import is_junk_name
 from indexer.schema import SCHEMA_VERSION, make_schema
 
 PARALLEL_FROM = 2000  # below this many files a single process is faster than forking
@@ -41,7 +42,7 @@ def walk(root) -> list[PurePosixPath]:
         for e in entries:
             try:
                 if e.is_dir(follow_symlinks=False):
-                    if not e.name.startswith(".") and not (not rel and e.name in SKIPPED_DIRS):
+                    if not is_junk_name(e.name) and not (not rel and e.name in SKIPPED_DIRS):
                         dirs.append(e)
                 elif e.is_file(follow_symlinks=False):
                     path = PurePosixPath(rel, e.name) if rel else PurePosixPath(e.name)

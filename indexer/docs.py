@@ -9,7 +9,6 @@ lets ``refresh_record`` and ``move_file`` re-use stored text without reading the
 from __future__ import annotations
 
 import re
-from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
 from archive.config import CONFIG_NAME
@@ -18,15 +17,13 @@ from archive.errors import WenshuError
 from archive.record import RECORD_JSON, Record, sha256_file
 from archive.store import INBOX, STATE_DIR
 from indexer.analysis import PART_SEP
+from indexer.ignore import is_junk_name
 
-# Editor lock files, temp files and OS junk (DESIGN §8): never documents.
-JUNK_PATTERNS = ("~$*", ".~lock.*#", "~WRL*.tmp", "*.tmp", "*.part", ".DS_Store", "Thumbs.db",
-                 "desktop.ini")
 SKIPPED_DIRS = (STATE_DIR, INBOX)
 
 # The metadata fields a record gives each of its files.
 META_FIELDS = ("record", "code", "docnum", "title", "title_gram", "author", "meta",
-               "date", "year", "doctype", "retention", "classification", "case", "rmtime", "form")
+               "date", "year", "doctype", "retention", "classification", "case", "status", "rmtime", "form")
 _AUTHOR_SPLIT = re.compile(r"[\s、，,;；]+")
 _YEAR = re.compile(r"\d{4}")
 
@@ -35,9 +32,8 @@ def is_indexable_rel(rel: PurePosixPath) -> bool:
     parts = rel.parts
     if not parts or parts[0] in SKIPPED_DIRS or rel.name == RECORD_JSON or parts == (CONFIG_NAME,):
         return False
-    if any(p.startswith(".") for p in parts):
-        return False
-    return not any(fnmatch(rel.name, pat) for pat in JUNK_PATTERNS)
+    # one junk rule for the watcher, rebuild and reconcile (indexer.ignore): hidden names included
+    return not any(is_junk_name(p) for p in parts)
 
 
 def read_text(path: Path) -> tuple[str, str]:
@@ -74,6 +70,7 @@ def record_meta(record: Record, record_rel: str, rmtime: int) -> dict:
         "retention": record.retention.value,
         "classification": record.classification,
         "case": record.case,
+        "status": "撤销" if record.withdrawn else "",
         "rmtime": rmtime,
         "form": int(is_form(record)),
     }
@@ -93,7 +90,7 @@ def loose_meta(rel: PurePosixPath, text: str) -> dict:
         "record": "", "code": "", "docnum": str(numbers[0]) if numbers else "",
         "title": rel.stem, "title_gram": rel.stem, "author": "", "meta": "",
         "date": None, "year": year, "doctype": "", "retention": "", "classification": "",
-        "case": "", "rmtime": 0,
+        "case": "", "status": "", "rmtime": 0,
     }
 
 

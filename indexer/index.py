@@ -440,6 +440,25 @@ class ArchiveIndex:
             res["status"] = "none"
         return res
 
+    def apply_change(self, change) -> list[Outcome]:
+        """One ``archive.changes.Change``: moves first (no re-reading), then removals, record.json
+        refreshes, and the files written. What a move leaves unindexed (a folder never indexed)
+        is picked up as added."""
+        out: list[Outcome] = []
+        for src, dst in change.moved:
+            if not self.move_file(src, dst, merge=False) and Path(dst).exists():
+                dst = Path(dst)
+                out += self.upsert_files(sorted(p for p in dst.rglob("*") if p.is_file()) if dst.is_dir()
+                                         else [dst], merge=False)
+        if change.removed:
+            self.remove_files(change.removed, merge=False)
+        for folder in change.records:
+            if Path(folder).is_dir():
+                self.refresh_record(folder, merge=False)
+        if change.added:
+            out += self.upsert_files(change.added, merge=False)
+        return out
+
     def file_state(self, path) -> tuple[int, float, str] | None:
         with self.searcher() as s:
             d = s.document(path=str(self.rel(path)))

@@ -40,6 +40,7 @@ FIELDS = {
     "密级": "classification", "classification": "classification", "secret": "classification",
     "案件": "case", "case": "case",
     "档号": "code", "code": "code",
+    "状态": "status", "status": "status",
     "正文": "body", "body": "body",
 }
 TITLE_BOOST, DOCNUM_BOOST = 4.0, 50.0
@@ -329,7 +330,7 @@ def field_clause(field: str, value: str):
         return _terms_query("gram", terms)
     if field == "author":
         return Q.Term("author", value)
-    if field in ("doctype", "classification"):
+    if field in ("doctype", "classification", "status"):
         return Q.Term(field, value)
     if field == "case":
         terms = [t for run in query_grams(value) for t in run]

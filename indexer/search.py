@@ -75,6 +75,8 @@ def search(index, text: str, *, doctype: str | None = None, year: int | None = N
         filters.append(date_range(date_from, date_to))
     if filters:
         q = Q.And([q, *filters])
+    if not any(f == "status" for f, _ in q.iter_all_terms()):  # 撤销 records only when asked (状态:撤销)
+        q = Q.AndNot(q, Q.Term("status", "撤销"))
     try:
         return _run(index, q, text, sort, page, limit, facets, snippet_chars)
     except WenshuError:

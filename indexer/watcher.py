@@ -27,6 +27,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
+from archive import versions
+from archive.errors import WenshuError
 from archive.record import RECORD_JSON
 from archive.store import Archive
 from indexer import inbox
@@ -372,6 +374,7 @@ class Watcher:
             if path not in pending_srcs:  # else its rename target decides (moved, or removed then)
                 removes.append(path)
         if upserts:
+            self._record_versions(upserts)
             self._upsert(upserts)
         if removes:
             self._remove(removes)
@@ -471,6 +474,27 @@ class Watcher:
             elif o.status == "failed":
                 self.stats.failed += 1
                 log.warning("无法读取 %s：%s（已记入索引，wenshu check 会列出）", o.path, o.reason)
+
+    def _record_versions(self, paths: list[str]) -> None:
+        """A filed file that changed (Word's save, a copy over it) becomes its record's next version
+        — or, the record being final, is put back — before the index reads it (archive.versions)."""
+        for path in paths:
+            p = Path(path)
+            if p.name == RECORD_JSON or not (p.parent / RECORD_JSON).is_file():
+                continue
+            if self._filing_archive is None:
+                self._filing_archive = Archive(self.archive.root)
+            try:
+                o = versions.record_change(self._filing_archive, p.parent, p.name, source=versions.WATCHER)
+            except WenshuError:
+                continue  # not a file of the record (wenshu check lists it), or a broken record.json
+            except Exception as e:
+                self._error(f"记录 {self._rel(path)} 的新版本失败：{why(e)}")
+                continue
+            if o.status == "revised":
+                log.info("%s", o.message)
+            elif o.status == "refused":
+                log.warning("%s", o.message)
 
     def _remove(self, paths: list[str]) -> None:
         try:

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+import wenshu.indexing  # noqa: F401  registers the index as the archive's one change subscriber
 from archive.errors import WenshuError
 from wenshu import __version__, click_zh
 
@@ -25,6 +26,12 @@ COMMANDS = {
     "list": "wenshu.commands.records:list_",
     "edit": "wenshu.commands.records:edit",
     "case": "wenshu.commands.records:case",
+    "revise": "wenshu.commands.lifecycle:revise",
+    "restore": "wenshu.commands.lifecycle:restore",
+    "versions": "wenshu.commands.lifecycle:versions",
+    "final": "wenshu.commands.lifecycle:final",
+    "withdraw": "wenshu.commands.lifecycle:withdraw",
+    "attach": "wenshu.commands.lifecycle:attach",
     "check": "wenshu.commands.records:check",
     "watch": "wenshu.commands.watch:watch",
     "search": "wenshu.commands.search:search",

@@ -69,7 +69,9 @@ def void(docnumber, reason, archive_dir):
     """作废一个文号（作废的号永不再用）。"""
     a = open_archive(archive_dir)
     n = DocNumber.parse(docnumber)
-    a.registry.void(n, reason)
+    from archive.lifecycle import void_number
+
+    void_number(a, n, reason)  # a number a record holds: withdraw the record instead
     click.echo(f"已作废：{n}（{reason}）")
 
 

@@ -108,10 +108,13 @@ def summary(r, folder: Path) -> str:
             ("主送", j(r.recipients)), ("抄送", j(r.cc)), ("关键词", j(r.keywords)), ("案件", r.case),
             ("时限", r.deadline.isoformat() if r.deadline else ""), ("来源", r.origin),
             ("关联", "；".join(" ".join(f"{k}:{v}" for k, v in rel.items()) for rel in r.relations)),
+            ("状态", (f"已撤销（{r.withdrawal.get('原因', '')}，{r.withdrawal.get('时间', '')}）" if r.withdrawn else "")
+             + ("印发定稿" if r.final else "")),
             ("位置", str(folder))]
     lines = [f"{k}：{v}" for k, v in rows if v]
     lines.append("文件：")
-    lines += [f"  {f.name}（{f.role or '—'}，{f.size:,} 字节，sha256 {f.sha256[:12]}…）" for f in r.files]
+    lines += [f"  {f.name}（{f.role or '—'}，{f.size:,} 字节，sha256 {f.sha256[:12]}…"
+              + (f"，第 {f.versions[-1]['版本']} 版" if len(f.versions) > 1 else "") + "）" for f in r.files]
     lines.append("历史：")
     lines += [f"  {h.at} {h.action}{'（' + h.actor + '）' if h.actor else ''}：{h.detail}" for h in r.history]
     return "\n".join(lines)
@@ -143,7 +146,7 @@ def list_(year, doc_type, retention, case_id, origin, as_json, archive_dir):
         click.echo("没有符合条件的档案。")
         return
     print_table(["档号", "文号", "题名", "责任者", "日期", "文种", "案件"],
-                [[str(r.archival_code), str(r.doc_number or ""), r.title, r.author,
+                [[str(r.archival_code), str(r.doc_number or ""), r.title + ("（已撤销）" if r.withdrawn else ""), r.author,
                   r.date.strftime("%Y%m%d") if r.date else "", r.doc_type, r.case] for r in rows],
                 title=f"共 {len(rows)} 件")
 
@@ -254,7 +257,9 @@ def check(quick, fix, as_json, archive_dir):
     if fix:
         for line in repair(a) or ["没有需要修复的中断归档。"]:
             click.echo(line, err=as_json)
-    report = run_check(a, read_documents=not quick, extra_checks=[check_index])
+    from archive.versions import check_versions
+
+    report = run_check(a, read_documents=not quick, extra_checks=[check_index, check_versions])
     if as_json:
         echo_json(report.as_dict())
     else:

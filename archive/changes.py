@@ -1,0 +1,66 @@
+"""The one change path (变更通知): every write to the archive says here what it added, removed
+or moved, and the subscribers keep what is derived from the archive right (DESIGN §2).
+
+The archive sits below the indexer and never imports it; the shell registers the index as the
+subscriber (``wenshu.indexing``), as paperless-ngx has one indexing consumer. So a command that
+edits, revises, withdraws or attaches leaves search right with no watcher running, and no caller
+indexes by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from archive.store import Archive
+
+
+@dataclass
+class Change:
+    """What one write did. Paths are absolute, inside ``archive.root``.
+
+    ``added``: files written or rewritten (indexed again); ``removed``: files or folders gone;
+    ``moved``: (old, new) of a file or a folder; ``records``: record folders whose record.json
+    changed (their files take the new metadata without being read again)."""
+
+    added: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    moved: list[tuple[Path, Path]] = field(default_factory=list)
+    records: list[Path] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.moved or self.records)
+
+
+Subscriber = Callable[[Archive, Change], str]
+_subscribers: list[Subscriber] = []
+
+
+def subscribe(fn: Subscriber) -> None:
+    if fn not in _subscribers:
+        _subscribers.append(fn)
+
+
+def unsubscribe(fn: Subscriber) -> None:
+    if fn in _subscribers:
+        _subscribers.remove(fn)
+
+
+def report(archive: Archive, change: Change) -> list[str]:
+    """Tell every subscriber; returns their lines for the user (e.g. 已编入全文索引…).
+    A subscriber's failure is its own line: the write itself has already happened."""
+    if not change:
+        return []
+    lines = []
+    for fn in list(_subscribers):
+        try:
+            line = fn(archive, change)
+        except Exception as e:  # the archive is right; what is derived can be rebuilt
+            line = f"档案已更新，但后续更新失败：{type(e).__name__}: {e}"
+        if line:
+            lines.append(line)
+    return lines
+
+
+__all__ = ["Change", "report", "subscribe", "unsubscribe"]
