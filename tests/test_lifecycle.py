@@ -292,3 +292,24 @@ def test_check_reports_a_lost_version_copy(archive, filed):
     res = run(archive, "check")
     assert res.exit_code == 1 and "第 1 版" in res.output and "无法恢复" in res.output
     assert "的内容不在档案库中" in run(archive, "restore", str(r.archival_code), doc.name, "--version", "1").output
+
+
+
+def test_a_withdrawn_record_stays_out_of_export_unless_asked(archive, tmp_path):
+    """撤销: the record is kept in the archive but not transferred; the gaps file says why its 件号 is missing."""
+    from archive.transfer.export import Selection, export_package, select_records
+
+    for i in (1, 2, 3):
+        src = write_docx(tmp_path / f"高教字〔2022〕{i}号.docx",
+                         ["高平市教育局文件", f"高教字〔2022〕{i}号", f"关于第{i}件事的通知", "各中小学：",
+                          f"第{i}件事的正文。", "高平市教育局", "2022年6月30日"])
+        ok(archive, "file", str(src))
+    ok(archive, "withdraw", "高教字〔2022〕2号", "--reason", "重复生成")
+    chosen, _, _ = select_records(archive, Selection(year=2022))
+    assert sorted(r.doc_number.seq for _, r in chosen) == [1, 3]
+    chosen, _, _ = select_records(archive, Selection(year=2022, include_withdrawn=True))
+    assert len(chosen) == 3
+    result = export_package(archive, tmp_path / "p", Selection(year=2022))
+    assert result.records == 2 and not result.unexplained_gaps
+    gaps = next((tmp_path / "p").rglob("缺号说明.xml")).read_text(encoding="utf-8")
+    assert "已撤销（重复生成）" in gaps

@@ -62,6 +62,7 @@ class Selection:
     case: str | None = None
     query: str | None = None
     include_classified: bool = False
+    include_withdrawn: bool = False  # 撤销 records stay in the archive, out of a transfer unless asked
 
     def describe(self) -> str:
         parts = []
@@ -76,6 +77,8 @@ class Selection:
         if self.query:
             parts.append(f"检索“{self.query}”")
         parts.append("含密级文件" if self.include_classified else "不含密级文件")
+        if self.include_withdrawn:
+            parts.append("含已撤销文件")
         return "，".join(parts)
 
 
@@ -144,6 +147,8 @@ def select_records(archive: Archive, sel: Selection, query_codes: QueryCodes | N
                 or (sel.org and c.org != sel.org) or (sel.case and rec.case != sel.case)
                 or (codes is not None and str(c) not in codes)):
             continue
+        if rec.withdrawn and not sel.include_withdrawn:
+            continue  # explained in the gaps file as 已撤销
         if rec.classification and not sel.include_classified:
             skipped += 1
             continue
@@ -186,7 +191,9 @@ def _gaps(archive: Archive, chosen: list[Record], everything: list[Record], sel:
             code = str(ArchivalCode(fonds, year, retention, org, item))
             rec = by_code.get(code)
             entry = ledger.get(item)
-            if rec is not None and rec.classification and not sel.include_classified:
+            if rec is not None and rec.withdrawn and not sel.include_withdrawn:
+                explained.append((code, f"已撤销（{rec.withdrawal.get('原因') or '未写原因'}），未随本数据包移交"))
+            elif rec is not None and rec.classification and not sel.include_classified:
                 explained.append((code, f"密级文件（{rec.classification}），未随本数据包移交"))
             elif rec is not None:
                 explained.append((code, f"不在本次导出范围（{sel.describe()}）"))

@@ -24,6 +24,7 @@ def _progress(stage: str, done: int, total: int) -> None:
 @click.option("--case", "case", help="案件编号：只导出该案件的文件。")
 @click.option("--query", help="全文检索条件（需要检索模块）。")
 @click.option("--include-classified", is_flag=True, help="包括有密级的文件（默认不导出）。")
+@click.option("--include-withdrawn", is_flag=True, help="包括已撤销的文件（默认不导出）。")
 @click.option("--digest", type=click.Choice(["sha256", "sm3"]), default="sha256", show_default=True,
               help="摘要算法：sha256，或 sm3（另加 SM3 清单）。")
 @click.option("--encoding", type=click.Choice(["utf-8", "gb18030"]), default="utf-8", show_default=True,
@@ -33,7 +34,7 @@ def _progress(stage: str, done: int, total: int) -> None:
 @click.option("--volume-size", help="分载体：每个载体不超过此大小，如 4.7G（DVD）、700M（CD）；只用于文件夹输出。")
 @click.option("-o", "--output", required=True, type=click.Path(), help="输出的文件夹，或 .zip 文件。")
 @json_option
-def export(archive_dir, year, retention, org, case, query, include_classified, digest, encoding, as_zip, bagit,
+def export(archive_dir, year, retention, org, case, query, include_classified, include_withdrawn, digest, encoding, as_zip, bagit,
            volume_size, output, as_json):
     """导出移交载体（档发〔2012〕7号）：说明文件.TXT、文件目录.XML、电子档案/、其他/（含登记表与四性检测报告）。"""
     from archive.transfer.export import Selection, export_package
@@ -41,7 +42,7 @@ def export(archive_dir, year, retention, org, case, query, include_classified, d
 
     archive = open_archive(archive_dir)
     sel = Selection(year=year, retention=retention, org=org, case=case, query=query,
-                    include_classified=include_classified)
+                    include_classified=include_classified, include_withdrawn=include_withdrawn)
     result = export_package(archive, Path(output), sel, digest=digest, progress=None if as_json else _progress,
                             query_codes=query_codes, bagit=bagit, zip_output=True if as_zip else None,
                             volume_size=volume_size, encoding=encoding)
