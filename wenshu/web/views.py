@@ -172,28 +172,27 @@ def _send(request, path, entry, as_attachment):
     return resp
 
 
-@require_GET
-@require("download")
-def file_by_index(request, code, index_):
+def _download(request, code, which):
+    """A file of a record the user may see, by its position or its exact name in record.json."""
     folder, rec = _record_for(request, code)
     try:
-        path, entry = records.file_of(folder, rec, index_)
+        path, entry = records.file_of(folder, rec, which)
     except records.NotFound:
         raise Http404("没有这个文件。") from None
     log(request, "download", f"{rec.archival_code}/{entry.name}", entry.sha256)
     return _send(request, path, entry, True)
+
+
+@require_GET
+@require("download")
+def file_by_index(request, code, index_):
+    return _download(request, code, index_)
 
 
 @require_GET
 @require("download")
 def file_by_name(request, code, name):
-    folder, rec = _record_for(request, code)
-    try:
-        path, entry = records.file_of(folder, rec, name)
-    except records.NotFound:
-        raise Http404("没有这个文件。") from None
-    log(request, "download", f"{rec.archival_code}/{entry.name}", entry.sha256)
-    return _send(request, path, entry, True)
+    return _download(request, code, name)
 
 
 @require_GET
