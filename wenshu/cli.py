@@ -26,6 +26,7 @@ COMMANDS = {
     "edit": "wenshu.commands.records:edit",
     "case": "wenshu.commands.records:case",
     "check": "wenshu.commands.records:check",
+    "ocr": "wenshu.commands.ocr:ocr",
     "watch": "wenshu.commands.watch:watch",
     "search": "wenshu.commands.search:search",
     "index": "wenshu.commands.search:index",
