@@ -331,9 +331,16 @@ def pdf_text(path: Path, limits: Limits | None = None) -> Text:
                 ok = 0
             if not ok:
                 raise WenshuError(f"{path.name} 是加密的 PDF（需要密码才能打开），无法读取。请提供未加密的版本。")
-        pages = _layout_text(path, budget)
+        # The text layer OCRmyPDF wrote is in reading order already, word by word; placed by position
+        # (pdfplumber) the evenly spread glyphs of neighbouring words interleave (2022年 → 202年2).
+        ocr_made = "ocrmypdf" in str((reader.metadata or {}).get("/Creator", "")).lower()
+        pages = None if ocr_made else _layout_text(path, budget)
         if pages is None:
             pages = _until(((page.extract_text() or "").strip() for page in reader.pages), budget)
+        if ocr_made:
+            from archive.ocr import clean_ocr_text  # its spaces between Chinese words and its quotes mended
+
+            pages = [clean_ocr_text(p) for p in pages]
     except WenshuError:
         raise
     except FileNotDecryptedError:

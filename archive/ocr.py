@@ -38,7 +38,9 @@ MIN_CHARS = 10  # fewer recognised CJK characters than this: nothing was read (b
 _PAGE_TIMEOUT = 600  # seconds per page; two shared cores can take minutes for one page
 _A4_WIDTH_IN = 8.27
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\u3000-\u303f\uff00-\uffef"
-_CJK_GAP = re.compile(rf"(?<=[{_CJK}]) +(?=[{_CJK}])")
+_NEAR = rf"{_CJK}0-9\[\]()“”\"'"  # what sits next to Chinese without a space: digits, brackets, quotes
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}]) +(?=[{_NEAR}])|(?<=[{_NEAR}]) +(?=[{_CJK}])")
+_BRACKET_RUN = re.compile(r"([\]】〕）)］])[\]】〕）)］]+|([\[【〔（(［])[\[【〔（(［]+")  # 2022]】: one bracket read twice
 
 
 # -- what needs OCR ---------------------------------------------------------------------------
@@ -61,9 +63,10 @@ def image_frames(path: Path) -> int:
         raise WenshuError(f"{Path(path).name} 不是有效的图像文件（已损坏或格式不对：{e}）。") from None
 
 
-def scanned_pages(path: Path) -> list[int]:
-    """0-based numbers of the PDF's pages that are images without text — the pages OCR is for.
-    A page with neither (a deliberate blank page of a born-digital PDF) is not a scan."""
+def scanned_pages(path: Path, first: bool = False) -> list[int]:
+    """0-based numbers of the PDF's pages that are images without text — the pages OCR is for
+    (``first``: stop at the first one). A page with neither (a deliberate blank page of a
+    born-digital PDF) is not a scan."""
     from pypdf import PdfReader
 
     try:
@@ -76,6 +79,8 @@ def scanned_pages(path: Path) -> list[int]:
                 continue
             if _has_image(page):
                 out.append(i)
+                if first:
+                    break
         return out
     except Exception:  # an unreadable PDF is reported by extract_text, not here
         return []
@@ -99,7 +104,7 @@ def needs_ocr(path: Path) -> bool:
     path = Path(path)
     if is_image(path):
         return True
-    return path.suffix.lower() == ".pdf" and bool(scanned_pages(path))
+    return path.suffix.lower() == ".pdf" and bool(scanned_pages(path, first=True))
 
 
 def tools_missing() -> str:
@@ -131,6 +136,7 @@ def text_name(original: Path) -> str:
 def ocr_to_pdf(src: Path, dest: Path) -> None:
     """OCR ``src`` (scanned PDF or image) into the PDF/A ``dest``; WenshuError with the reason."""
     src, dest = Path(src), Path(dest)
+    name = src.name
     missing = tools_missing()
     if missing:
         raise WenshuError(missing)
@@ -153,9 +159,12 @@ def ocr_to_pdf(src: Path, dest: Path) -> None:
             run = subprocess.run([*args, str(src), str(dest)], capture_output=True, text=True, timeout=timeout,
                                  env={**os.environ, "TMPDIR": tmp})
         except subprocess.TimeoutExpired:
-            raise WenshuError(f"识别 {src.name} 的文字超时（{timeout} 秒），文件可能过大或已损坏。") from None
+            raise WenshuError(f"识别 {name} 的文字超时（{timeout} 秒），文件可能过大或已损坏。") from None
+    if "took too long" in (run.stderr or ""):  # OCRmyPDF then writes the page without text, exit code 0
+        raise WenshuError(f"识别 {name} 的文字超时（Tesseract 每页超过 {_PAGE_TIMEOUT} 秒），"
+                          "本机可能过于繁忙，请稍后重试。")
     if run.returncode != 0 or not dest.is_file():
-        raise WenshuError(f"OCRmyPDF 无法识别 {Path(src).name}：{_reason(run.returncode, run.stderr)}")
+        raise WenshuError(f"OCRmyPDF 无法识别 {name}：{_reason(run.returncode, run.stderr)}")
 
 
 _EXIT = {2: "输入文件不是有效的 PDF 或图像", 4: "生成的 PDF 无效", 5: "无法写入输出文件",
@@ -186,9 +195,50 @@ def _image_input(src: Path, tmp: Path) -> tuple[Path, int]:
 
 
 def clean_ocr_text(text: str) -> str:
-    """Tesseract's chi_sim puts spaces between characters it read as separate words; Chinese has
-    none, and a 题名 with spaces would not match what a clerk types."""
-    return _CJK_GAP.sub("", text)
+    """What OCR gets wrong where the structure tells the right answer. Tesseract's chi_sim puts
+    spaces between characters it read as separate words (Chinese has none, and a 题名 with spaces
+    would not match what a clerk types); it reads the closing ” as “ or as a straight quote —
+    in a line of Chinese, double quotes come in pairs, opening then closing."""
+    text = _BRACKET_RUN.sub(lambda m: m.group(1) or m.group(2), text)
+    return "\n".join(_pair_quotes(_CJK_GAP.sub("", line.strip())) for line in text.split("\n"))
+
+
+_DQ = re.compile(r'[“”"]')
+
+
+def _pair_quotes(line: str) -> str:
+    found = _DQ.findall(line)
+    if not found or len(found) % 2 or not re.search(r"[\u4e00-\u9fff]", line):
+        return line
+    marks = iter("“”" * (len(found) // 2))
+    return _DQ.sub(lambda m: next(marks), line)
+
+
+def read_scan_metadata(text: str):
+    """archive.metadata's reading of the OCR text, mended where OCR lost what the reader keys
+    on: a 主送 line whose final colon was not read runs into the 题名 (关于…的通知各中小学…);
+    the title then ends at the line that closes with its 文种, and the rest is the 主送."""
+    from archive.metadata import _names, doc_type_of, read_metadata
+
+    meta = read_metadata(text)
+    title = meta.title
+    if not title or doc_type_of(title):
+        return meta
+    acc = ""
+    for line in (ln for ln in text.split("\n") if ln.strip()):
+        if acc:
+            acc += line
+        elif title.startswith(line):
+            acc = line
+        else:
+            continue
+        if not title.startswith(acc) or acc == title:
+            break
+        if doc_type_of(acc):
+            meta.title, meta.doc_type = acc, doc_type_of(acc)
+            meta.recipients = meta.recipients or _names(title[len(acc):])
+            break
+    return meta
 
 
 def read_text_layer(pdf: Path, name: str) -> Text:
@@ -306,7 +356,6 @@ def complete(archive, key: str, actor: str = "") -> tuple[object, list[Path]]:
     from archive.editing import edit_record
     from archive.filing import filing_lock, find_record
     from archive.fsutil import fsync_dir
-    from archive.metadata import read_metadata
     from archive.record import HistoryEntry, Record, RecordFile
 
     folder, record = find_record(archive, key)
@@ -336,7 +385,7 @@ def complete(archive, key: str, actor: str = "") -> tuple[object, list[Path]]:
             except BaseException:
                 target.unlink(missing_ok=True)
                 raise
-    sets = missing_fields(record, read_metadata(text))
+    sets = missing_fields(record, read_scan_metadata(text))
     if sets:
         try:
             record = edit_record(archive, code, sets, actor=actor or "wenshu ocr")

@@ -91,7 +91,7 @@ def receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | N
 def _receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | None, scan: ocr.Scan | None, *,
              retention=None, org: str = "", case: str = "", move: bool = False, actor: str = "") -> Record:
     assignments = dict(assignments or {})
-    text, meta = (scan.text, read_metadata(scan.text)) if scan else read_document(Path(paths[0]))
+    text, meta = (scan.text, ocr.read_scan_metadata(scan.text)) if scan else read_document(Path(paths[0]))
     # every file of the record must be readable, not just the first; text cut at
     # limits.max_text_chars is said so in the record's history
     cut = [getattr(t, "note", "") for t in (text, *(extract_text(Path(p)) for p in paths[1:]))]
