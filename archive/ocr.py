@@ -350,9 +350,10 @@ def check_pending(archive) -> list:
 
 def complete(archive, key: str, actor: str = "") -> tuple[object, list[Path]]:
     """OCR a record waiting for it: the 文字版 is added beside the original, and the metadata
-    fields the record does not have yet are read from the OCR text through ``wenshu edit``'s
-    path (validation, registry link, folder name, history with old → new); what the clerk or the
-    first reading set is kept. Returns the record and its files, to re-index."""
+    fields the record does not have yet are read from the OCR text — what the clerk or the first
+    reading set is kept. 题名 and 文号 go through ``wenshu edit``'s path (the folder is named by
+    the 题名, the registry links the 文号; history with old → new). Returns the record and its
+    files, to re-index."""
     from archive.editing import edit_record
     from archive.filing import filing_lock, find_record
     from archive.fsutil import fsync_dir
@@ -367,6 +368,7 @@ def complete(archive, key: str, actor: str = "") -> tuple[object, list[Path]]:
         out = Path(tmp) / text_name(original)
         ocr_to_pdf(original, out)
         text = read_text_layer(out, original.name)
+        meta = read_scan_metadata(text)
         with filing_lock(archive):
             folder, _ = find_record(archive, code)
             record = Record.load(folder)  # as it is now, not as before the minutes of OCR
@@ -378,34 +380,45 @@ def complete(archive, key: str, actor: str = "") -> tuple[object, list[Path]]:
             shutil.copyfile(out, target)
             try:
                 record.files.append(RecordFile.of(target, ROLE_TEXT))
-                record.history.append(HistoryEntry("文字识别", f"已进行文字识别（OCR，{LANG}），文字版：{target.name}"
-                                                   + (f"；{text.note}" if text.note else ""), actor=actor))
+                filled = []
+                for attr, value in direct_fields(record, meta).items():
+                    setattr(record, attr, value)
+                    filled.append(LABELS[attr])
+                detail = f"已进行文字识别（OCR，{LANG}），文字版：{target.name}"
+                detail += (f"；补充著录项：{'、'.join(filled)}" if filled else "") + (f"；{text.note}" if text.note else "")
+                record.history.append(HistoryEntry("文字识别", detail, actor=actor))
+                record.validate()
                 record.save(folder)
                 fsync_dir(folder)
             except BaseException:
                 target.unlink(missing_ok=True)
                 raise
-    sets = missing_fields(record, read_scan_metadata(text))
+    sets = edited_fields(record, meta)
     if sets:
         try:
-            record = edit_record(archive, code, sets, actor=actor or "wenshu ocr")
+            edit_record(archive, code, sets, actor=actor or "wenshu ocr")
         except WenshuError:
             pass  # e.g. the 文号 read belongs to another record: the 文字版 is in, the clerk decides
     folder, record = find_record(archive, code)
     return record, [folder / f.name for f in record.files]
 
 
-def missing_fields(record, meta) -> dict[str, str]:
-    """``--set`` assignments for the fields the record lacks, from what OCR read. A 题名 that is
-    only the file's name (set at filing because nothing was read) counts as lacking."""
+LABELS = {"author": "责任者", "date": "日期", "doc_type": "文种", "deadline": "时限", "recipients": "主送", "cc": "抄送"}
+
+
+def direct_fields(record, meta) -> dict:
+    """Fields the record lacks that OCR read and that nothing else depends on (set as read)."""
+    return {attr: getattr(meta, attr) for attr in LABELS
+            if getattr(meta, attr, None) and not getattr(record, attr)}
+
+
+def edited_fields(record, meta) -> dict[str, str]:
+    """``--set`` assignments for a missing 题名 or 文号. A 题名 that is only the file's name (set
+    at filing because nothing was read) counts as missing."""
     out: dict[str, str] = {}
     stems = {Path(f.name).stem for f in record.files}
     if meta.title and (not record.title or record.title in stems):
         out["题名"] = meta.title
-    for attr, label in (("doc_number", "文号"), ("author", "责任者"), ("date", "日期"), ("doc_type", "文种"),
-                        ("deadline", "时限"), ("recipients", "主送"), ("cc", "抄送")):
-        value = getattr(meta, attr, None)
-        if value and not getattr(record, attr):
-            out[label] = "、".join(value) if isinstance(value, list) else (
-                value.isoformat() if hasattr(value, "isoformat") else str(value))
+    if meta.doc_number and not record.doc_number:
+        out["文号"] = str(meta.doc_number)
     return out
