@@ -1,10 +1,11 @@
 """OCR of real scans: per-field accuracy and pages per minute (issue 17, "must show").
 
-    .venv/bin/python bench/ocr.py [--count 30] [--dpi 110] [--keep DIR]
+    .venv/bin/python bench/ocr.py [--count 30] [--start 0] [--dpi 110] [--keep DIR]
 
 Takes ``count`` documents of ../shared/corpus/govcn-policy-2019 (文号, 题名, 成文日期 and body
-from the State Council's own pages) plus the gaoping 红头 sample, sets each as a one-page 公文
-(red-header line, 文号, 题名, body, 发文机关, 成文日期) in a PDF through LibreOffice, renders it
+from the State Council's own pages; tests/test_ocr.py covers the gaoping 红头 sample), sets
+each as a one-page 公文 (red-header line, 文号, 题名, body, 发文机关, 成文日期) in a PDF through
+LibreOffice, renders it
 with pdftoppm and makes it look scanned (rotation of 2–3°, blur, noise, grey paper, JPEG; every
 7th upside down, every 5th with a phone photo's perspective). Each is then filed with
 ``wenshu file``'s library path (OCRmyPDF chi_sim + metadata reading) and indexed; reported: the
@@ -33,7 +34,7 @@ from tests.conftest import CORPUS, make_config  # noqa: E402
 from tests.ocr_helpers import render_pages, scanned_jpeg, text_pdf  # noqa: E402
 
 
-def documents(count: int) -> list[dict]:
+def documents(count: int, start: int = 0) -> list[dict]:
     out = []
     path = CORPUS / "govcn-policy-2019" / "ge_policy_raw20190217.jsonl"
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -47,9 +48,9 @@ def documents(count: int) -> list[dict]:
         body = [p[:110] for p in body]
         out.append({"title": d["title"], "docnum": str(dn), "author": d["issuing_body"], "date": date(y, m, dd),
                     "body": body})
-        if len(out) >= count:
+        if len(out) >= start + count:
             break
-    return out
+    return out[start:]
 
 
 def phrase(body: list[str]) -> str:
@@ -63,16 +64,17 @@ def phrase(body: list[str]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=30)
+    ap.add_argument("--start", type=int, default=0, help="skip this many documents (to split a run)")
     ap.add_argument("--dpi", type=int, default=110)
     ap.add_argument("--keep", type=Path)
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="wenshu-bench-ocr-"))
     work.mkdir(parents=True, exist_ok=True)
     archive = Archive.init(work / "档案库", make_config())
-    docs = documents(args.count)
+    docs = documents(args.count, args.start)
     right = {"文号": 0, "题名": 0, "成文日期": 0, "检索": 0}
     pages, seconds, failed = 0, 0.0, []
-    for i, d in enumerate(docs):
+    for i, d in enumerate(docs, start=args.start):
         lines = [f"{d['author']}文件", d["docnum"], d["title"], *d["body"], d["author"],
                  f"{d['date'].year}年{d['date'].month}月{d['date'].day}日"]
         pdf = text_pdf(lines, work / f"doc{i}.pdf")
