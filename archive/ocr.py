@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -265,7 +265,6 @@ class Scan:
     text: str
     note: str
     pending: bool = False
-    meta_text: str = field(default="", repr=False)
 
 
 @contextmanager

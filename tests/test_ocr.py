@@ -51,7 +51,7 @@ def pages(tmp_path_factory):
     return pdf, pngs
 
 
-def _file(root: Path, *paths: Path, env=None) -> dict:
+def _file(root: Path, *paths: Path) -> dict:
     r = CliRunner().invoke(main, ["file", *map(str, paths), "--json", "--archive", str(root)])
     assert r.exit_code == 0, r.output
     return json.loads(r.output[r.output.index("["):])[0]
