@@ -133,7 +133,7 @@ def text_name(original: Path) -> str:
     return f"{Path(original).stem}（{ROLE_TEXT}）.pdf"
 
 
-def ocr_to_pdf(src: Path, dest: Path) -> None:
+def ocr_to_pdf(src: Path, dest: Path, rotate: bool = True) -> None:
     """OCR ``src`` (scanned PDF or image) into the PDF/A ``dest``; WenshuError with the reason."""
     src, dest = Path(src), Path(dest)
     name = src.name
@@ -141,8 +141,8 @@ def ocr_to_pdf(src: Path, dest: Path) -> None:
     if missing:
         raise WenshuError(missing)
     check_size(src)
-    args = ["ocrmypdf", "-l", LANG, "--rotate-pages", "--deskew", "--skip-text", "--output-type", "pdfa",
-            "--optimize", "0", "--tesseract-timeout", str(_PAGE_TIMEOUT), "--quiet"]
+    args = ["ocrmypdf", "-l", LANG, *(["--rotate-pages"] if rotate else []), "--deskew", "--skip-text",
+            "--output-type", "pdfa", "--optimize", "0", "--tesseract-timeout", str(_PAGE_TIMEOUT), "--quiet"]
     with tempfile.TemporaryDirectory(prefix="wenshu-ocr-") as tmp:
         pages = 1
         if is_image(src):
@@ -241,6 +241,52 @@ def read_scan_metadata(text: str):
     return meta
 
 
+def ocr_scan(src: Path, dest: Path) -> Text:
+    """OCR ``src`` into ``dest`` and return its text. Tesseract's orientation detection is made
+    for Latin script and often is not sure of a Chinese page: a photo read upside down gives
+    Latin-looking garbage, so an image whose text is mostly not Chinese is read once more turned
+    by 180°, and the reading with more Chinese is kept."""
+    src, dest = Path(src), Path(dest)
+    ocr_to_pdf(src, dest)
+    text = pdf_text(dest, active_limits())
+    if is_image(src) and _chinese_share(text) < 0.5:
+        with tempfile.TemporaryDirectory(prefix="wenshu-ocr-turned-") as tmp:
+            turned = _turned(src, Path(tmp))
+            again = Path(tmp) / dest.name
+            ocr_to_pdf(turned, again, rotate=False)  # turned by us: OSD, unsure, must not turn it back
+            second = pdf_text(again, active_limits())
+            if _chinese_count(second) > _chinese_count(text):
+                shutil.copyfile(again, dest)
+    return read_text_layer(dest, src.name)
+
+
+def _chinese_count(text: str) -> int:
+    return len(re.findall(r"[\u4e00-\u9fff]", text))
+
+
+def _chinese_share(text: str) -> float:
+    letters = re.findall(r"[\u4e00-\u9fffA-Za-z0-9]", text)
+    return _chinese_count(text) / len(letters) if letters else 0.0
+
+
+def _turned(src: Path, tmp: Path) -> Path:
+    """The image (every page of a TIFF) turned by 180°, with its resolution."""
+    from PIL import Image, ImageSequence
+
+    out = tmp / ("turned" + src.suffix.lower())
+    with Image.open(src) as im:
+        dpi = im.info.get("dpi")
+        frames = [f.copy().rotate(180) for f in ImageSequence.Iterator(im)]
+    extra = {"dpi": dpi} if dpi else {}
+    if out.suffix in (".jpg", ".jpeg"):
+        extra["quality"] = 95  # one more JPEG generation, as little loss as it takes
+    if len(frames) > 1:
+        frames[0].save(out, save_all=True, append_images=frames[1:], **extra)
+    else:
+        frames[0].save(out, **extra)
+    return out
+
+
 def read_text_layer(pdf: Path, name: str) -> Text:
     """The OCR'd PDF's text; WenshuError when OCR read (almost) nothing — a blank page, a photo
     of something that is not a document — so it is set aside rather than filed without content."""
@@ -286,8 +332,7 @@ def prepared(path: Path) -> Iterator[Scan | None]:
         return
     with tempfile.TemporaryDirectory(prefix="wenshu-ocr-out-") as tmp:
         out = Path(tmp) / text_name(path)
-        ocr_to_pdf(path, out)
-        text = read_text_layer(out, path.name)
+        text = ocr_scan(path, out)
         note = f"已对扫描件进行文字识别（OCR，{LANG}），文字版：{out.name}"
         yield Scan([(path, ROLE_ORIGINAL), (out, ROLE_TEXT)], text, note)
 
@@ -365,8 +410,7 @@ def complete(archive, key: str, actor: str = "") -> tuple[object, list[Path]]:
         raise WenshuError(f"{code}（{record.title}）不需要文字识别：它不是扫描件，或已有文字版。")
     with tempfile.TemporaryDirectory(prefix="wenshu-ocr-out-") as tmp:
         out = Path(tmp) / text_name(original)
-        ocr_to_pdf(original, out)
-        text = read_text_layer(out, original.name)
+        text = ocr_scan(original, out)
         meta = read_scan_metadata(text)
         with filing_lock(archive):
             folder, _ = find_record(archive, code)
