@@ -243,19 +243,19 @@ def read_scan_metadata(text: str):
 
 def ocr_scan(src: Path, dest: Path) -> Text:
     """OCR ``src`` into ``dest`` and return its text. Tesseract's orientation detection is made
-    for Latin script and often is not sure of a Chinese page: a photo read upside down gives
-    Latin-looking garbage, so an image whose text is mostly not Chinese is read once more turned
-    by 180°, and the reading with more Chinese is kept."""
+    for Latin script and is often unsure of a Chinese page; a photo read upside down gives
+    characters, but no 文号, no 成文日期, no title. An image whose reading has none of them is
+    read once more turned by 180° (without orientation detection), and the better reading kept."""
     src, dest = Path(src), Path(dest)
     ocr_to_pdf(src, dest)
     text = pdf_text(dest, active_limits())
-    if is_image(src) and _chinese_share(text) < 0.5:
+    if is_image(src) and not _score(text)[0]:
         with tempfile.TemporaryDirectory(prefix="wenshu-ocr-turned-") as tmp:
             turned = _turned(src, Path(tmp))
             again = Path(tmp) / dest.name
             ocr_to_pdf(turned, again, rotate=False)  # turned by us: OSD, unsure, must not turn it back
             second = pdf_text(again, active_limits())
-            if _chinese_count(second) > _chinese_count(text):
+            if _score(second) > _score(text):
                 shutil.copyfile(again, dest)
     return read_text_layer(dest, src.name)
 
@@ -264,9 +264,13 @@ def _chinese_count(text: str) -> int:
     return len(re.findall(r"[\u4e00-\u9fff]", text))
 
 
-def _chinese_share(text: str) -> float:
-    letters = re.findall(r"[\u4e00-\u9fffA-Za-z0-9]", text)
-    return _chinese_count(text) / len(letters) if letters else 0.0
+def _score(text: str) -> tuple[int, int]:
+    """(metadata fields a reading gives — 文号, 成文日期, a title ending in its 文种 —, Chinese characters)."""
+    from archive.metadata import doc_type_of
+
+    meta = read_scan_metadata(clean_ocr_text(text))
+    return (bool(meta.doc_number) + bool(meta.date) + bool(meta.title and doc_type_of(meta.title)),
+            _chinese_count(text))
 
 
 def _turned(src: Path, tmp: Path) -> Path:
