@@ -3,8 +3,9 @@
 One function, ``extract_text``, for every format an office hands around: .docx (the body in
 reading order — paragraphs, tables and text boxes, without headers and footers, whose page
 numbers would only add noise), .pdf (the text layer, via pypdf), .txt/.md (UTF-8, else the
-GB18030 that Chinese Windows still writes), .ofd (the national fixed-layout format: a ZIP of
-XML pages, read directly), and .doc/.wps via LibreOffice when it is installed.
+GB18030 that Chinese Windows still writes), .ofd (the national fixed-layout format, archive.ofd,
+recognised by its structure whatever its name), .doc/.wps via LibreOffice when it is installed,
+and scans (.jpg .png .tif …), which have no text of their own until OCR (archive.ocr).
 
 Anything unreadable — a broken ZIP, an empty file, an encrypted PDF, an unknown extension —
 raises WenshuError naming the file, so callers never file or index a document they could not read.
@@ -26,7 +27,7 @@ import subprocess
 import tempfile
 import zipfile
 import zlib
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 
 class _LazyEtree:
@@ -46,7 +47,8 @@ from archive.limits import MB, Limits
 
 TEXT_FORMATS = {"txt", "md"}
 CONVERTED_FORMATS = {"doc", "wps", "rtf", "odt"}
-SUPPORTED_FORMATS = {"docx", "pdf", "ofd"} | TEXT_FORMATS | CONVERTED_FORMATS
+IMAGE_FORMATS = {"jpg", "jpeg", "png", "tif", "tiff"}  # scans, OCR'd by archive.ocr
+SUPPORTED_FORMATS = {"docx", "pdf", "ofd"} | TEXT_FORMATS | CONVERTED_FORMATS | IMAGE_FORMATS
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
@@ -117,6 +119,11 @@ def extract_text(path: Path, limits: Limits | None = None) -> Text:
         raise WenshuError(f"找不到文件 {path}。")
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in SUPPORTED_FORMATS:
+        from archive.ofd import is_ofd
+
+        if is_ofd(path):  # an OFD is known by its structure: 通知.zip, attachment.bin
+            check_size(path, limits)
+            return ofd_text(path, limits)
         known = "、".join(sorted(SUPPORTED_FORMATS))
         raise WenshuError(f"不支持的文件类型“{path.suffix or '（无扩展名）'}”：{path.name}。可识别的类型：{known}。")
     if check_size(path, limits) == 0:
@@ -127,6 +134,8 @@ def extract_text(path: Path, limits: Limits | None = None) -> Text:
         return pdf_text(path, limits)
     if fmt == "ofd":
         return ofd_text(path, limits)
+    if fmt in IMAGE_FORMATS:
+        return image_text(path, limits)
     if fmt in TEXT_FORMATS:
         return plain_text(path, limits)
     return converted_text(path, limits)
@@ -322,9 +331,16 @@ def pdf_text(path: Path, limits: Limits | None = None) -> Text:
                 ok = 0
             if not ok:
                 raise WenshuError(f"{path.name} 是加密的 PDF（需要密码才能打开），无法读取。请提供未加密的版本。")
-        pages = _layout_text(path, budget)
+        # The text layer OCRmyPDF wrote is in reading order already, word by word; placed by position
+        # (pdfplumber) the evenly spread glyphs of neighbouring words interleave (2022年 → 202年2).
+        ocr_made = "ocrmypdf" in str((reader.metadata or {}).get("/Creator", "")).lower()
+        pages = None if ocr_made else _layout_text(path, budget)
         if pages is None:
             pages = _until(((page.extract_text() or "").strip() for page in reader.pages), budget)
+        if ocr_made:
+            from archive.ocr import clean_ocr_text  # its spaces between Chinese words and its quotes mended
+
+            pages = [clean_ocr_text(p) for p in pages]
     except WenshuError:
         raise
     except FileNotDecryptedError:
@@ -408,45 +424,25 @@ def _decode_stream(path: Path, encoding: str, cap: int) -> tuple[str | None, boo
     return "".join(parts) + tail, False
 
 
-# -- .ofd (GB/T 33190) -----------------------------------------------------------------------
+# -- .ofd (GB/T 33190): archive.ofd ------------------------------------------------------------
 
 
 def ofd_text(path: Path, limits: Limits | None = None) -> Text:
-    """OFD is a ZIP of XML: OFD.xml → DocRoot (Document.xml) → pages → TextObject/TextCode."""
-    limits = active_limits(limits)
-    chars = 0
-    try:
-        with zipfile.ZipFile(path) as z:
-            names = set(z.namelist())
+    from archive.ofd import ofd_text as read
 
-            def load(name: str):
-                return parse_part(z, name, path, limits)
-
-            root = load("OFD.xml")
-            doc_roots = [e.text.strip().lstrip("/") for e in root.iter() if _local(e.tag) == "DocRoot" and e.text]
-            lines: list[str] = []
-            for doc_root in doc_roots:
-                doc = load(doc_root)
-                base = PurePosixPath(doc_root).parent
-                for page in (e for e in doc.iter() if _local(e.tag) == "Page"):
-                    loc = (page.get("BaseLoc") or "").lstrip("/")
-                    name = loc if loc in names else str(base / loc)
-                    if name not in names:
-                        continue
-                    for obj in (e for e in load(name).iter() if _local(e.tag) == "TextObject"):
-                        text = "".join(c.text or "" for c in obj.iter() if _local(c.tag) == "TextCode").strip()
-                        if text:
-                            lines.append(text)
-                            chars += len(text) + 1
-                    if chars > limits.max_text_chars:
-                        break
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError, etree.XMLSyntaxError, zlib.error) as e:
-        raise WenshuError(f"{path.name} 不是有效的 OFD 文件（已损坏或格式不对：{e}）。") from None
-    return _text("\n".join(lines), limits, path)
+    return read(path, limits)
 
 
-def _local(tag) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+# -- images: scans without a text layer of their own ------------------------------------------
+
+
+def image_text(path: Path, limits: Limits | None = None) -> Text:
+    """A scan or photo has no text of its own (its OCR'd 文字版 PDF carries it, archive.ocr);
+    it is read only to tell a good image from a broken one."""
+    from archive.ocr import image_frames
+
+    image_frames(path)
+    return Text("")
 
 
 # -- .doc / .wps via LibreOffice -------------------------------------------------------------

@@ -12,11 +12,13 @@ from pathlib import Path
 
 from lxml import etree
 
+from archive import ocr
 from archive.errors import WenshuError
 from archive.extract import body_blocks, extract_text
 from archive.fields import to_attributes
 from archive.filing import check_source, file_record
 from archive.metadata import _TITLE_HINT, DocMeta, doc_type_of, read_metadata
+from archive.ofd import is_ofd, with_doc_info
 from archive.record import RECEIVED, Record
 from archive.store import Archive
 
@@ -28,6 +30,8 @@ def read_document(path: Path) -> tuple[str, DocMeta]:
     to its largest-type line (the 标题 is set in 2号, larger than anything else on the page)."""
     text = extract_text(path)
     meta = read_metadata(text)
+    if is_ofd(path):  # 题名/责任者 the producer stored in DocInfo, where the body gave none
+        meta = with_doc_info(path, meta)
     if Path(path).suffix.lower() == ".docx" and not looks_like_title(meta.title):
         title = largest_type_line(path)
         if title and title != meta.title:
@@ -72,15 +76,22 @@ def largest_type_line(path: Path, scan: int = 15) -> str:
     return "".join(out)[:500]
 
 
-def receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | None = None, *,
-            retention=None, org: str = "", case: str = "", move: bool = False, actor: str = "") -> Record:
-    """File ``paths`` as one record (the first is the document whose metadata is read)."""
-    assignments = dict(assignments or {})
+def receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | None = None, **options) -> Record:
+    """File ``paths`` as one record (the first is the document whose metadata is read). A scan
+    (image, or PDF with pages that are only images) is OCR'd first (archive.ocr): the record then
+    holds the original (原件) and its 文字版, and the metadata is read from the OCR text."""
     if not paths:
         raise WenshuError("没有要归档的文件。")
     for p in paths:
         check_source(archive, p)
-    text, meta = read_document(Path(paths[0]))
+    with ocr.prepared(Path(paths[0])) as scan:
+        return _receive(archive, paths, assignments, scan, **options)
+
+
+def _receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | None, scan: ocr.Scan | None, *,
+             retention=None, org: str = "", case: str = "", move: bool = False, actor: str = "") -> Record:
+    assignments = dict(assignments or {})
+    text, meta = (scan.text, ocr.read_scan_metadata(scan.text)) if scan else read_document(Path(paths[0]))
     # every file of the record must be readable, not just the first; text cut at
     # limits.max_text_chars is said so in the record's history
     cut = [getattr(t, "note", "") for t in (text, *(extract_text(Path(p)) for p in paths[1:]))]
@@ -100,10 +111,11 @@ def receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | N
     note = "自动识别：" + "、".join(_LABEL[k] for k in read) if read else "未能自动识别著录项"
     if overrides:
         note += "；人工指定：" + "、".join(assignments)
-    note += "".join(f"；{c}" for c in cut if c)
+    note += "".join(f"；{c}" for c in cut if c) + (f"；{scan.note}" if scan else "")
     if not fields.get("date"):
         note += "；成文日期未能识别（日期待核），年度暂按归档年度"
-    files = [(Path(paths[0]), ROLE_MAIN)] + [(Path(p), ROLE_OTHER) for p in paths[1:]]
+    first = scan.files if scan else [(Path(paths[0]), ROLE_MAIN)]
+    files = first + [(Path(p), ROLE_OTHER) for p in paths[1:]]
     return file_record(archive, files, fields, retention=retention, org=org, move=move,
                        action="收文归档", actor=actor or "", note=note)
 

@@ -144,9 +144,10 @@ def test_ofd_text_objects(tmp_path):
         z.writestr("Doc_0/Document.xml", f'<ofd:Document {ns}><ofd:Pages><ofd:Page ID="1" '
                                          'BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages></ofd:Document>')
         z.writestr("Doc_0/Pages/Page_0/Content.xml",
-                   f'<ofd:Page {ns}><ofd:Content><ofd:Layer><ofd:TextObject><ofd:TextCode X="0" Y="0">'
-                   '晋教发〔2022〕3号</ofd:TextCode></ofd:TextObject><ofd:TextObject><ofd:TextCode>关于</ofd:TextCode>'
-                   '<ofd:TextCode>的通知</ofd:TextCode></ofd:TextObject></ofd:Layer></ofd:Content></ofd:Page>')
+                   f'<ofd:Page {ns}><ofd:Content><ofd:Layer><ofd:TextObject Boundary="20 30 100 10" Size="5">'
+                   '<ofd:TextCode X="0" Y="5">晋教发〔2022〕3号</ofd:TextCode></ofd:TextObject>'
+                   '<ofd:TextObject Boundary="20 50 100 10" Size="5"><ofd:TextCode X="0" Y="5">关于</ofd:TextCode>'
+                   '<ofd:TextCode X="10" Y="5">的通知</ofd:TextCode></ofd:TextObject></ofd:Layer></ofd:Content></ofd:Page>')
     assert extract_text(p) == "晋教发〔2022〕3号\n关于的通知"
 
 

@@ -33,6 +33,7 @@ COMMANDS = {
     "withdraw": "wenshu.commands.lifecycle:withdraw",
     "attach": "wenshu.commands.lifecycle:attach",
     "check": "wenshu.commands.records:check",
+    "ocr": "wenshu.commands.ocr:ocr",
     "watch": "wenshu.commands.watch:watch",
     "search": "wenshu.commands.search:search",
     "index": "wenshu.commands.search:index",

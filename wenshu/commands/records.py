@@ -47,6 +47,10 @@ def file_(paths, retention, org, case_id, one, move, assignments, as_json, archi
             click.echo(f"已归档：{r.archival_code}　{r.title}" + (f"　{r.doc_number}" if r.doc_number else "")
                        + (f"（{'，'.join(x for x in (r.author, r.date.isoformat() if r.date else '') if x)}）"
                           if r.author or r.date else ""))
+            from archive.ocr import pending_message
+
+            if waiting := pending_message(a, r):
+                click.echo(f"　　{waiting}")
             missing = [label for label, v in (("文号", r.doc_number), ("责任者", r.author), ("日期", r.date)) if not v]
             if missing:
                 click.echo(f"　　未能从文件中读出{'、'.join(missing)}；如需补充：wenshu edit {r.archival_code} "
@@ -257,9 +261,10 @@ def check(quick, fix, as_json, archive_dir):
     if fix:
         for line in repair(a) or ["没有需要修复的中断归档。"]:
             click.echo(line, err=as_json)
+    from archive.ocr import check_pending
     from archive.versions import check_versions
 
-    report = run_check(a, read_documents=not quick, extra_checks=[check_index, check_versions])
+    report = run_check(a, read_documents=not quick, extra_checks=[check_index, check_versions, check_pending])
     if as_json:
         echo_json(report.as_dict())
     else:
