@@ -40,9 +40,10 @@ def read_text(path: Path) -> tuple[str, str]:
     """(text, error). A format wenshu cannot read is indexed by its metadata alone, no error;
     a readable format that fails (corrupt, encrypted, empty) keeps its reason for ``wenshu check``."""
     from archive.extract import SUPPORTED_FORMATS, extract_text
+    from archive.ofd import is_ofd
 
-    if path.suffix.lower().lstrip(".") not in SUPPORTED_FORMATS:
-        return "", ""
+    if path.suffix.lower().lstrip(".") not in SUPPORTED_FORMATS and not is_ofd(path):
+        return "", ""  # an OFD is known by its structure (a ZIP with OFD.xml), whatever it is called
     try:
         return extract_text(path), ""
     except WenshuError as e:
