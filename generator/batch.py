@@ -220,6 +220,9 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
             valid.append((n, prepare(template, data, when, where)))
         except WenshuError as e:
             report.errors.append(RowError(n, str(e)))
+    if any(a.get("file") for _, values in valid for a in values.get("attachments") or []):
+        raise WenshuError("批量生成不能以已有文件作附件（同一个文件不能归入每一份文件）：请在附件中写标题和正文，"
+                          "或逐份用 wenshu new --attach，或归档后用 wenshu attach。未生成任何文件，未占用编号。")
     if strict and report.errors:
         e = report.errors[0]
         raise WenshuError(f"第 {e.row} 行：{e.message.removeprefix(f'第 {e.row} 行：')}（--strict：未生成任何文件，未占用编号）")

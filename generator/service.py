@@ -20,7 +20,7 @@ from typing import Iterator
 from archive.config import Prefix
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
-from archive.filing import OnFiled
+from archive.filing import OnFiled, check_source
 from archive.registry import RESERVED, STATUS_LABELS
 from generator import pdf as pdfmod
 from generator.fields import parse_date
@@ -208,14 +208,52 @@ def record_fields(template: Template, values: dict, doc: RenderedDocument, confi
     return fields
 
 
+def attachment_files(archive, template: Template, values: dict, extra: list[Path] = (),
+                     base: Path | None = None) -> dict:
+    """The 附件 that are existing files (``附件: [督查方案.docx]`` or ``--attach``), checked before a
+    number is taken: each must exist and be a .docx/.xlsx/.pdf. A relative path is read from
+    ``base`` (the data file's folder), else the current folder. Values gain the --attach files."""
+    from generator.fields import ATTACH_SUFFIXES
+
+    m = template.manifest
+    att = next((f for f in m.fields if f.type == "attachments"), None)
+    if extra and att is None:
+        raise WenshuError(f"--attach：模板 {m.name}（{m.label}）没有附件，不能附加文件。未做任何更改。")
+    if extra:
+        values = dict(values, **{att.name: [*values.get(att.name, []),
+                                            *({"title": Path(p).stem, "blocks": [], "file": str(p)} for p in extra)]})
+    if att is None:
+        return values
+    items = []
+    for i, item in enumerate(values.get(att.name) or [], 1):
+        if item.get("file"):
+            path = Path(item["file"]).expanduser()
+            if not path.is_absolute():
+                path = (base / path) if base and (base / path).exists() else Path.cwd() / path
+            if path.suffix.lower() not in ATTACH_SUFFIXES:
+                raise WenshuError(f"附件 {item['file']}：只能附 {'/'.join(ATTACH_SUFFIXES)} 文件。未做任何更改。")
+            if not path.exists():
+                raise WenshuError(f"找不到“{att.label}”第 {i} 项的文件 {item['file']}（{path}）。未做任何更改。")
+            check_source(archive, path)  # a plain file, not a link, not empty, not already in the archive
+            item = dict(item, file=str(path))
+        items.append(item)
+    return dict(values, **{att.name: items})
+
+
+def _attached(values: dict) -> list[dict]:
+    return [a for a in values.get("attachments") or [] if a.get("file")]
+
+
 def file_rendered(archive, template: Template, values: dict, doc: RenderedDocument, *,
-                  retention=None, org: str = "") -> tuple[str, list[Path]]:
+                  retention=None, org: str = "", attachments: list[Path] = ()) -> tuple[str, list[Path]]:
+    """``attachments`` are copies (in the temp folder) of the 附件 files, filed as role 附件."""
     from archive.filing import file_record
 
-    files = [(doc.docx, "正本")] + ([(doc.pdf, "版式文件")] if doc.pdf else [])
+    files = ([(doc.docx, "正本")] + ([(doc.pdf, "版式文件")] if doc.pdf else [])
+             + [(p, "附件") for p in attachments])
+    note = f"由模板 {template.name} 生成" + (f"；附件：{'、'.join(p.name for p in attachments)}" if attachments else "")
     record = file_record(archive, files, record_fields(template, values, doc, archive.config),
-                         retention=retention, org=org, move=True, action="生成并归档",
-                         note=f"由模板 {template.name} 生成")
+                         retention=retention, org=org, move=True, action="生成并归档", note=note)
     folder = archive.root / str(record.archival_code.year) / record.folder_name
     return str(record.archival_code), [folder / f.name for f in record.files]
 
@@ -223,13 +261,14 @@ def file_rendered(archive, template: Template, values: dict, doc: RenderedDocume
 def new_document(archive, template_name: str, data: dict, *, prefix: str | None = None, when: str | None = None,
                  pdf: bool = False, dry_run: bool = False, out_dir: Path | None = None,
                  retention=None, org: str = "", on_filed: OnFiled | None = None,
-                 number: str | None = None) -> Produced:
+                 number: str | None = None, attach: list[Path] = (), data_dir: Path | None = None) -> Produced:
     """``wenshu new``: one document, numbered and filed (or, with ``dry_run``, only previewed).
 
     ``on_filed(archive, paths)`` runs once the files are filed (the CLI indexes them) and its
-    message is kept in ``index_note``. ``number`` (--number) is a reserved 文号 to use."""
+    message is kept in ``index_note``. ``number`` (--number) is a reserved 文号 to use; ``attach``
+    (--attach) are files to carry as 附件, like file items of 附件 in the data (read from ``data_dir``)."""
     template = resolve_template(template_name, archive)
-    values = prepare(template, data, when)
+    values = attachment_files(archive, template, prepare(template, data, when), list(attach), data_dir)
     pdf_note = ""
     if pdf and not pdfmod.available():
         pdf, pdf_note = False, pdfmod.INSTALL_HINT
@@ -244,8 +283,13 @@ def new_document(archive, template_name: str, data: dict, *, prefix: str | None 
                 target.mkdir(parents=True, exist_ok=True)
                 produced.files = [Path(shutil.copy2(p, target / p.name)) for p in rendered]
                 return produced
+            copies = []
+            for i, a in enumerate(_attached(values), 1):  # filing moves what it files: never the clerk's own
+                folder = Path(tmp) / "附件" / str(i)
+                folder.mkdir(parents=True)
+                copies.append(Path(shutil.copy2(a["file"], folder / Path(a["file"]).name)))
             produced.archival_code, produced.files = file_rendered(archive, template, values, doc,
-                                                                   retention=retention, org=org)
+                                                                   retention=retention, org=org, attachments=copies)
     if on_filed:
         produced.index_note = on_filed(archive, produced.files)
     if out_dir:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from archive.record import Record
 from archive.store import Archive
 from tests.generator_helpers import NOTICE
 from tests.test_generator_batch import COMMON, write_csv
@@ -146,3 +147,66 @@ def _counts(line: str) -> tuple[int, int]:
 
     produced, voided = re.fullmatch(r"已中断：已生成 (\d+) 份，未生成的 (\d+) 个编号已作废（用户中断）", line).groups()
     return int(produced), int(voided)
+
+
+# -- existing files as 附件 of a new document ------------------------------------------------------------
+
+
+def _attachment_files(tmp_path):
+    import openpyxl
+
+    from tests.conftest import write_docx
+
+    folder = tmp_path / "材料"
+    plan = write_docx(folder / "督查方案.docx", ["督查方案", "一、督查范围：全市各类校外培训机构。"])
+    wb = openpyxl.Workbook()
+    wb.active.append(["学校", "问题数"])
+    wb.active.append(["一中", 3])
+    wb.save(folder / "问题清单.xlsx")
+    return folder, plan, folder / "问题清单.xlsx"
+
+
+def test_new_takes_existing_files_as_attachments(archive, tmp_path):
+    import json
+
+    import yaml
+    from docx import Document
+
+    folder, plan, sheet = _attachment_files(tmp_path)
+    data = {k: v for k, v in NOTICE.items() if k != "附件"}
+    data["附件"] = ["督查方案.docx", {"标题": "整改要求", "正文": "各校立即整改。"}]
+    yaml_path = folder / "通知.yaml"
+    yaml_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    r = CliRunner().invoke(main, ["new", "notice", "--data", str(yaml_path), "--attach", str(sheet),
+                                  "--archive", str(archive.root)])
+    assert r.exit_code == 0, r.output
+    docx = next(p for p in archive.root.glob("2022/*/高教字〔2022〕1号.docx"))
+    text = "\n".join(p.text for p in Document(str(docx)).paragraphs)
+    assert "附件：1．督查方案" in text and "2．整改要求" in text and "3．问题清单" in text
+    assert "各校立即整改。" in text  # the written 附件 is printed; the files are filed beside it
+    record = Record.from_json(json.loads((docx.parent / "record.json").read_text(encoding="utf-8")))
+    roles = {f.name: f.role for f in record.files}
+    names = sorted(p.name for p in docx.parent.iterdir())
+    assert "督查方案.docx" in names and "问题清单.xlsx" in names
+    assert plan.exists() and sheet.exists()  # the clerk's own files are copied, never moved
+    assert (docx.parent / "督查方案.docx").read_bytes() == plan.read_bytes()
+    assert roles.get("督查方案.docx") == "附件" and roles.get("问题清单.xlsx") == "附件", record
+    r = CliRunner().invoke(main, ["search", "督查范围", "--archive", str(archive.root)])
+    assert r.exit_code == 0 and "高教字〔2022〕1号" in r.output  # the 附件's text is found with the record
+
+
+def test_attachment_files_that_cannot_be_used_are_refused_before_a_number(archive, tmp_path):
+    folder, plan, _ = _attachment_files(tmp_path)
+    (folder / "说明.txt").write_text("x", encoding="utf-8")
+    data = {k: v for k, v in NOTICE.items() if k != "附件"}
+    cases = [(["--attach", str(folder / "没有.docx")], "找不到“附件”第 1 项的文件"),
+             (["--attach", str(folder / "说明.txt")], "只能附 .docx/.xlsx/.pdf 文件"),
+             (["--set", "附件=说明.txt"], "第 1 项应包含 标题（title）和 正文（body），或是一个 .docx/.xlsx/.pdf 文件")]
+    for extra, message in cases:
+        sets = [x for k, v in data.items() if isinstance(v, str) for x in ("--set", f"{k}={v}")]
+        r = CliRunner().invoke(main, ["new", "notice", *sets, *extra, "--archive", str(archive.root)])
+        assert r.exit_code != 0 and message in r.output, (extra, r.output)
+    r = CliRunner().invoke(main, ["new", "pledge", "--set", "姓名=王芳", "--set", "学校=一中", "--set", "承诺条款=不有偿补课",
+                                  "--attach", str(plan), "--archive", str(archive.root)])
+    assert r.exit_code != 0 and "没有附件，不能附加文件" in r.output
+    assert archive.registry.entries(kind="all") == [] and not list(archive.root.rglob("record.json"))

@@ -77,6 +77,8 @@ def _data(data_file, sets) -> dict:
 @click.option("--prefix", help="机关代字（默认按模板选择 wenshu.toml 中的代字）。")
 @click.option("--date", "when", help="成文日期，如 2022-03-25；文号年份取自它。")
 @click.option("--number", "reserved", help="使用一个已预留的文号（wenshu number reserve），如 高教字〔2022〕5号。")
+@click.option("--attach", "attach", multiple=True, type=click.Path(dir_okay=False),
+              help="附件：已有的 .docx/.xlsx/.pdf 文件（可多次），列入附件说明并随文件归档。")
 @click.option("--pdf", is_flag=True, help="同时生成 PDF（需要 LibreOffice）。")
 @click.option("--dry-run", is_flag=True, help="只预览：用下一个文号生成到 --out 目录，不占用编号、不归档。")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="另存一份到此目录（预览时为输出目录）。")
@@ -84,14 +86,15 @@ def _data(data_file, sets) -> dict:
 @click.option("--org", default="", help="机构（问题）代码，如 BGS。")
 @archive_option
 @json_option
-def new(template_name, data_file, sets, prefix, when, reserved, pdf, dry_run, out_dir, retention, org, archive_dir, as_json):
+def new(template_name, data_file, sets, prefix, when, reserved, attach, pdf, dry_run, out_dir, retention, org, archive_dir, as_json):
     """按模板生成一份文件：校验字段、编发文字号、生成 .docx（和 PDF）并归档。"""
     from generator.service import new_document
 
     a = open_archive(archive_dir)
     p = new_document(a, template_name, _data(data_file, sets), prefix=prefix, when=when, pdf=pdf,
                      dry_run=dry_run, out_dir=Path(out_dir) if out_dir else None, retention=retention, org=org,
-                     on_filed=index_filed, number=reserved)
+                     on_filed=index_filed, number=reserved, attach=[Path(f).absolute() for f in attach],
+                     data_dir=Path(data_file).absolute().parent if data_file else None)
     if as_json:
         echo_json({"number": p.number, "title": p.title, "files": [str(f) for f in p.files],
                    "archival_code": p.archival_code, "pages": p.pages, "dry_run": p.dry_run})
