@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from archive.record import Record
@@ -106,7 +107,8 @@ def test_previews_take_no_number_and_no_serial(archive, tmp_path):
     assert serials == [1, 2, 3]
 
 
-def test_sigint_stops_a_real_batch_and_voids_the_rest_as_user_interrupt(archive, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_a_real_batch_and_voids_the_rest_as_user_interrupt(archive, tmp_path, sig):
     rows = [[f"教师{i:04d}", f"第{i % 7}中学", "数学"] for i in range(600)]
     roster = write_csv(tmp_path / "名册.csv", rows)
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -121,7 +123,7 @@ def test_sigint_stops_a_real_batch_and_voids_the_rest_as_user_interrupt(archive,
             break
         time.sleep(0.05)
     assert proc.poll() is None, "名册太小：批量生成在发送中断前已经结束"
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, (out, err)
     assert "Traceback" not in err and "LibreOffice" not in err
