@@ -176,7 +176,8 @@ def _report_batch(report, as_json):
             click.echo(report.pdf_note, err=True)
         for e in report.errors:
             click.echo(f"第 {e.row} 行：{e.message.removeprefix(f'第 {e.row} 行：')}", err=True)
-        where = report.produced[0].files[0].parent.parent if report.produced and report.produced[0].files else ""
+        first = report.produced[0].files[0] if report.produced and report.produced[0].files else None
+        where = (first.parent if report.preview else first.parent.parent) if first else ""  # --out, or the year
         click.echo(("预览（未占用编号、未归档）" if report.preview else "")
                    + f"完成：生成 {len(report.produced)} 份，出错 {len(report.errors)} 行，用时 {report.seconds:.1f} 秒。"
                    + (f"文件在 {where}" if where else "") + (f"\n{report.index_note}" if report.index_note else ""))
