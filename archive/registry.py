@@ -232,13 +232,21 @@ class Registry:
 
     def peek(self, prefix: Prefix, year: int) -> DocNumber:
         """The number ``issue`` would hand out next; allocates nothing."""
-        rows = self._query("SELECT last FROM counters WHERE series = ? AND year = ?", (prefix.series, year))
+        return DocNumber(prefix.code, year, self.peek_items(prefix.series, year)[0])
+
+    def peek_items(self, series: str, year: int, count: int = 1) -> list[int]:
+        """The next ``count`` values ``allocate_item`` (or ``issue``) would hand out in ``series``,
+        skipping what the ledger already holds; allocates nothing (a preview's 编号)."""
+        rows = self._query("SELECT last FROM counters WHERE series = ? AND year = ?", (series, year))
         seq = (rows[0][0] if rows else 0) + 1
         taken = {s for (s,) in self._query(
-            "SELECT seq FROM ledger WHERE series = ? AND year = ? AND seq >= ?", (prefix.series, year, seq))}
-        while seq in taken:
+            "SELECT seq FROM ledger WHERE series = ? AND year = ? AND seq >= ?", (series, year, seq))}
+        out: list[int] = []
+        while len(out) < count:
+            if seq not in taken:
+                out.append(seq)
             seq += 1
-        return DocNumber(prefix.code, year, seq)
+        return out
 
     def issue(self, prefix: Prefix, year: int, title: str, record: str = "") -> DocNumber:
         with self._tx() as c:

@@ -10,18 +10,22 @@ because the registry and the archive folders are written here.
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from archive.docnumber import DocNumber
 from archive.errors import WenshuError
 from archive.filing import OnFiled
 from generator import pdf as pdfmod
 from generator.render import RenderedDocument, build_context, file_stem, padding, render_docx
-from generator.service import Produced, choose_prefix, file_rendered, format_serial, prepare, resolve_template
+from generator.service import (Produced, choose_prefix, file_rendered, format_serial, prepare, resolve_template,
+                               serial_series)
 from generator.roster import Roster, duplicates, read_roster
 from generator.template import Template, load_template
 
@@ -41,6 +45,51 @@ class BatchReport:
     index_note: str = ""
     warnings: list[str] = field(default_factory=list)
     combined: list[Path] = field(default_factory=list)  # one PDF per 学校 for printing
+    preview: bool = False  # --out without filing: the numbers shown were not taken
+
+
+USER_STOP = "用户中断"
+
+
+class BatchInterrupted(WenshuError):
+    """Ctrl-C or SIGTERM: what was filed stays filed, every number taken for the rest is voided
+    with the reason 用户中断 (never the error a dying LibreOffice or worker reported)."""
+
+    exit_code = 130
+
+    def __init__(self, report: "BatchReport", voided: int):
+        self.report, self.voided = report, voided
+        super().__init__(f"已中断：已生成 {len(report.produced)} 份，未生成的 {voided} 个编号已作废（{USER_STOP}）")
+
+
+class _Stop:
+    """SIGINT/SIGTERM while a batch runs. The handler raises KeyboardInterrupt at once, except while
+    a record is being filed (``critical``): then the record is finished and the batch stops after it,
+    so no filed record ever holds a voided number."""
+
+    def __init__(self):
+        self.requested = ""
+        self.critical = False
+        self._old: dict = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():  # the web server's threads cannot
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+    def _handle(self, signum, frame):
+        self.requested = signal.Signals(signum).name
+        if not self.critical:
+            raise KeyboardInterrupt(self.requested)
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt(self.requested)
 
 
 def read_rows(path: Path, template: Template | None = None, given: set[str] = frozenset()) -> list[tuple[int, dict]]:
@@ -112,11 +161,19 @@ def render_many(template: Template, config, jobs: list[tuple], out_dir: Path, wo
     if workers <= 1 or len(jobs) < 20:
         yield from _render_chunk(template, config, jobs, str(out_dir))
         return
-    with ProcessPoolExecutor(workers) as pool:
+    pool = ProcessPoolExecutor(workers, initializer=_ignore_interrupts)
+    try:
         futures = [pool.submit(_render_chunk, template, config, c, str(out_dir))
                    for c in _chunks(jobs, max(workers * 4, len(jobs) // 25))]
         for f in futures:
             yield from f.result()
+    finally:  # interrupted: drop the chunks not started instead of rendering them all first
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C (sent to the whole process group) to the parent, which stops the batch."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def convert_many(files: list[Path], out_dir: Path, workers: int) -> list[Path]:
@@ -163,6 +220,9 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
             valid.append((n, prepare(template, data, when, where)))
         except WenshuError as e:
             report.errors.append(RowError(n, str(e)))
+    if any(a.get("file") for _, values in valid for a in values.get("attachments") or []):
+        raise WenshuError("批量生成不能以已有文件作附件（同一个文件不能归入每一份文件）：请在附件中写标题和正文，"
+                          "或逐份用 wenshu new --attach，或归档后用 wenshu attach。未生成任何文件，未占用编号。")
     if strict and report.errors:
         e = report.errors[0]
         raise WenshuError(f"第 {e.row} 行：{e.message.removeprefix(f'第 {e.row} 行：')}（--strict：未生成任何文件，未占用编号）")
@@ -170,33 +230,26 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
     reg = archive.registry
     numbers: list[tuple[str, str]] = []
     settled: set[int] = set()
+    report.preview = not file
 
     def void(i: int, reason: str) -> None:
         settled.add(i)
         n, (number, serial) = valid[i][0], numbers[i]
-        if number:
-            from archive.docnumber import DocNumber
-
-            reg.void(DocNumber.parse(number), f"批量生成第 {n} 行失败，自动作废：{reason}")
+        if not file:  # a preview took no number
+            pass
+        elif number:
+            reg.void(DocNumber.parse(number), reason if reason == USER_STOP else f"批量生成第 {n} 行失败，自动作废：{reason}")
         elif serial:
             year, seq = serial.split("-")
-            reg.void_item(m.serial_series or f"{m.name}编号", int(year), int(seq), f"批量生成第 {n} 行失败，自动作废：{reason}")
-        report.errors.append(RowError(n, reason))
+            reg.void_item(serial_series(template), int(year), int(seq),
+                          reason if reason == USER_STOP else f"批量生成第 {n} 行失败，自动作废：{reason}")
+        if reason != USER_STOP:
+            report.errors.append(RowError(n, reason))
 
+    stop = _Stop()
     try:
-        for n, values in valid:  # numbers only for rows that will be produced
-            year = values["date"].year
-            title = values.get("title") or m.label
-            if m.numbering == "文号":
-                numbers.append((str(reg.issue(choose_prefix(archive, template, prefix), year, title)), ""))
-            elif m.numbering == "编号":
-                series = m.serial_series or f"{m.name}编号"
-                seq = reg.allocate_item(series, year, title=f"{title}（{values.get('name') or ''}）")
-                numbers.append(("", format_serial(year, seq)))
-            else:
-                numbers.append(("", ""))
-            tick("编号", len(numbers), len(valid))
-
+        stop.__enter__()
+        _numbers(archive, template, valid, prefix, numbers, take=file, tick=tick)
         with tempfile.TemporaryDirectory(prefix="wenshu-batch-") as tmp:
             tmp = Path(tmp)
             stems: dict[str, int] = {}
@@ -213,7 +266,9 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
             printed: dict[str, list[tuple[int, Path]]] = {}
 
             def deliver(i: int, doc: RenderedDocument) -> None:
+                stop.check()
                 produced = Produced(doc.number, doc.title, pages=doc.pages)
+                stop.critical = True  # a record half filed is finished before the batch stops
                 try:
                     if file:
                         produced.archival_code, produced.files = file_rendered(
@@ -225,17 +280,20 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
                             if p:
                                 os.replace(p, target / p.name)
                                 produced.files.append(target / p.name)
+                    settled.add(i)
+                    report.produced.append(produced)
                 except WenshuError as e:
                     void(i, str(e))
                     return
-                settled.add(i)
-                report.produced.append(produced)
+                finally:
+                    stop.critical = False
                 pdfs = [(i, f) for f in produced.files if f.suffix == ".pdf"]
                 if group_by and pdfs:
                     printed.setdefault(str(valid[i][1].get(group_by) or "未填写"), []).extend(pdfs)
                 tick("归档" if file else "保存", len(report.produced), len(valid))
 
             for i, path, err in render_many(template, archive.config, jobs, tmp, workers):
+                stop.check()
                 if err:
                     void(i, err)
                     continue
@@ -253,14 +311,24 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
                 tick("PDF", len(docs), len(valid))
             for i in sorted(docs):
                 deliver(i, docs[i])
+            stop.check()  # a signal that came while the last record was being filed
     except BaseException as e:  # interrupted or a bug: no number taken for this batch stays unexplained
-        for i in range(len(numbers)):
-            if i not in settled:
-                try:
-                    void(i, f"批量生成中断（{type(e).__name__}: {e}）")
-                except WenshuError:
-                    pass
-        raise
+        stop.critical = True  # a second Ctrl-C does not cut the voiding short
+        why = USER_STOP if stop.requested or isinstance(e, KeyboardInterrupt) else f"批量生成中断（{type(e).__name__}: {e}）"
+        left = [i for i in range(len(numbers)) if i not in settled]
+        for i in left:
+            try:
+                void(i, why)
+            except WenshuError:
+                pass
+        stop.__exit__()
+        if why != USER_STOP:
+            raise
+        if file and on_filed and report.produced:  # what was filed is searchable
+            report.index_note = on_filed(archive, [f for p in report.produced for f in p.files])
+        report.seconds = time.perf_counter() - start
+        raise BatchInterrupted(report, len(left) if file else 0) from None
+    stop.__exit__()
     if printed:
         report.combined = combine_pdfs(printed, Path(combine_dir or out_dir or ".") / f"{template.label}合并打印")
     if file and on_filed and report.produced:  # one index writer for the whole batch
@@ -270,6 +338,39 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
     report.errors.sort(key=lambda e: e.row)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _numbers(archive, template: Template, valid: list, prefix: str | None, out: list[tuple[str, str]], *,
+             take: bool, tick: Callable[[str, int, int], None]) -> None:
+    """(文号, 编号) per valid row, appended to ``out`` as each is taken (so an interrupt voids them all).
+    ``take`` issues them; otherwise (a preview, --out without filing) they are the numbers the rows
+    would get, read with ``peek_items`` and taken from nobody."""
+    m, reg = template.manifest, archive.registry
+    if m.numbering not in ("文号", "编号"):
+        out.extend([("", "")] * len(valid))
+        return
+    if not take:
+        wanted: dict[tuple, int] = {}
+        keys = []
+        for _, values in valid:
+            p = choose_prefix(archive, template, prefix) if m.numbering == "文号" else None
+            key = (p.series if p else serial_series(template), values["date"].year, p.code if p else "")
+            wanted[key] = wanted.get(key, 0) + 1
+            keys.append(key)
+        free = {key: iter(reg.peek_items(key[0], key[1], count)) for key, count in wanted.items()}
+        for series, year, code in keys:
+            seq = next(free[(series, year, code)])
+            out.append((str(DocNumber(code, year, seq)), "") if code else ("", format_serial(year, seq)))
+        return
+    for _, values in valid:  # numbers only for rows that will be produced
+        year = values["date"].year
+        title = values.get("title") or m.label
+        if m.numbering == "文号":
+            out.append((str(reg.issue(choose_prefix(archive, template, prefix), year, title)), ""))
+        else:
+            seq = reg.allocate_item(serial_series(template), year, title=f"{title}（{values.get('name') or ''}）")
+            out.append(("", format_serial(year, seq)))
+        tick("编号", len(out), len(valid))
 
 
 def _group_field(manifest, combine_by: str | None) -> str | None:

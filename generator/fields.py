@@ -215,15 +215,28 @@ def convert(f: Field, value, where: str = ""):
     raise AssertionError(f.type)
 
 
+ATTACH_SUFFIXES = (".docx", ".xlsx", ".pdf")  # existing files a document can carry as 附件
+
+
 def _attachments(f: Field, value, where: str) -> list[dict]:
+    """Each 附件 is written out (标题 + 正文, printed after the document) or an existing file
+    (``督查方案.docx``, or ``{文件: …, 标题: …}``): listed in 附件说明 by its title (the file's stem
+    unless given) and filed with the record as 附件. The file's path is resolved by the caller."""
     items = value if isinstance(value, list) else [value]
     out = []
     for i, item in enumerate(items, 1):
+        if isinstance(item, str) and item.strip().lower().endswith(ATTACH_SUFFIXES):
+            item = {"file": item}
         if not isinstance(item, dict):
-            raise WenshuError(f"{where}“{f.label}”第 {i} 项应包含 标题（title）和 正文（body）。")
+            raise WenshuError(f"{where}“{f.label}”第 {i} 项应包含 标题（title）和 正文（body），"
+                              f"或是一个 {'/'.join(ATTACH_SUFFIXES)} 文件（如 督查方案.docx）。")
+        file = item.get("file", item.get("文件"))
         title = item.get("title", item.get("标题"))
-        body = item.get("body", item.get("正文"))
         tf = Field("title", f"{f.label}{i}的标题", required=True, max_length=100)
+        if not _is_empty(file):
+            out.append(_attachment_file(f, i, str(file).strip(), title, tf, where))
+            continue
+        body = item.get("body", item.get("正文"))
         bf = Field("body", f"{f.label}{i}的正文", "body", required=True)
         if _is_empty(title):
             raise WenshuError(f"{where}缺少“{tf.label}”。")
@@ -231,6 +244,14 @@ def _attachments(f: Field, value, where: str) -> list[dict]:
             raise WenshuError(f"{where}“{bf.label}”是空的。")
         out.append({"title": convert(tf, title, where), "blocks": convert(bf, body, where)})
     return out
+
+
+def _attachment_file(f: Field, i: int, file: str, title, tf: Field, where: str) -> dict:
+    path = Path(file)
+    if path.suffix.lower() not in ATTACH_SUFFIXES:
+        raise WenshuError(f"{where}“{f.label}”第 {i} 项 {file}：只能附 {'/'.join(ATTACH_SUFFIXES)} 文件。")
+    title = path.stem if _is_empty(title) else title
+    return {"title": convert(tf, title, where), "blocks": [], "file": file}
 
 
 def read_data_file(path: Path) -> dict:

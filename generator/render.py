@@ -82,7 +82,8 @@ def build_context(template: Template, values: dict, config, number: str = "", se
     if isinstance(values.get("cc"), list):
         ctx["cc"] = "，".join(values["cc"]) + "。" if values["cc"] else ""
     atts = values.get("attachments") or []
-    ctx["attachments"] = [{"label": "附件" if len(atts) == 1 else f"附件{i}", **a} for i, a in enumerate(atts, 1)]
+    ctx["attachments"] = [{"label": "附件" if len(atts) == 1 else f"附件{i}", **a} for i, a in enumerate(atts, 1)
+                          if not a.get("file")]  # a 附件 that is a file is filed with the record, not retyped
     if len(atts) == 1:
         ctx["attach_lines"] = [f"附件：{atts[0]['title']}"]
     else:

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Iterator
 
 from archive.config import Prefix
+from archive.docnumber import DocNumber
 from archive.errors import WenshuError
-from archive.filing import OnFiled
+from archive.filing import OnFiled, check_source
+from archive.registry import RESERVED, STATUS_LABELS
 from generator import pdf as pdfmod
 from generator.fields import parse_date
 from generator.lines import fitted_items
@@ -90,18 +92,56 @@ def prepare(template: Template, data: dict, when: str | None = None, where: str 
     return values
 
 
-def serial_prefix(series: str) -> Prefix:
-    return Prefix(code="编号", counter=series)
+def serial_series(template: Template) -> str:
+    """The item series a form's 编号 is drawn from (e.g. 承诺书编号), on the same ledger as 文号."""
+    return template.manifest.serial_series or f"{template.manifest.name}编号"
+
+
+def reserved_number(archive, template: Template, values: dict, text: str, prefix: str | None) -> DocNumber:
+    """``--number``: a 预留 文号 for this document, checked before anything is rendered or written.
+    Refused (nothing changes) when the template has no 文号, when the number is not reserved, or
+    when it belongs to another 机关代字 or year than this document."""
+    m = template.manifest
+    if m.numbering != "文号":
+        raise WenshuError(f"--number：模板 {m.name}（{m.label}）不编发文字号，不能指定文号。")
+    number = DocNumber.parse(text)
+    if prefix and archive.config.prefix(prefix).code != number.prefix:
+        raise WenshuError(f"--number：{number} 的机关代字是“{number.prefix}”，与 --prefix {prefix} 不一致，未做任何更改。")
+    archive.config.prefix(number.prefix)  # a 代字 wenshu.toml does not know is refused here
+    year = (values.get("date") or date.today()).year
+    if number.year != year:
+        raise WenshuError(f"--number：{number} 是 {number.year} 年的文号，而成文日期是 {year} 年，未做任何更改。"
+                          "请用 --date 写明成文日期，或改用该年预留的文号。")
+    entry = archive.registry.find(number)
+    if entry is None or entry.status != RESERVED:
+        state = STATUS_LABELS[entry.status] if entry else "未登记"
+        raise WenshuError(f"--number：{number} 不是预留文号（当前状态：{state}），未做任何更改。"
+                          "可用 wenshu number list 查看预留的文号，或用 wenshu number reserve 预留。")
+    return number
 
 
 @contextmanager
-def numbered(archive, template: Template, values: dict, prefix: str | None, dry_run: bool) -> Iterator[tuple[str, str]]:
-    """Yields (文号, 编号) for the document; on failure the number is voided with the reason."""
+def numbered(archive, template: Template, values: dict, prefix: str | None, dry_run: bool,
+             reserved: str | None = None) -> Iterator[tuple[str, str]]:
+    """Yields (文号, 编号) for the document; on failure the number is voided with the reason.
+    A preview (``dry_run``) shows the number it would get and takes nothing from the registry."""
     m = template.manifest
     year = (values.get("date") or date.today()).year
     title = values.get("title") or m.label
     reg = archive.registry
-    if m.numbering == "文号":
+    if reserved:
+        number = reserved_number(archive, template, values, reserved, prefix)
+        if dry_run:
+            yield str(number), ""
+            return
+        reg.issue_reserved(number, title)
+        try:
+            yield str(number), ""
+        except BaseException as e:
+            reg.void(number, f"生成或归档失败，自动作废：{e}" if str(e) else
+                     f"生成或归档中断（{type(e).__name__}），自动作废")
+            raise
+    elif m.numbering == "文号":
         p = choose_prefix(archive, template, prefix)
         if dry_run:
             yield str(reg.peek(p, year)), ""
@@ -109,9 +149,9 @@ def numbered(archive, template: Template, values: dict, prefix: str | None, dry_
         with reg.issuing(p, year, title) as number:
             yield str(number), ""
     elif m.numbering == "编号":
-        series = m.serial_series or f"{m.name}编号"
+        series = serial_series(template)
         if dry_run:
-            yield "", format_serial(year, reg.peek(serial_prefix(series), year).seq)
+            yield "", format_serial(year, reg.peek_items(series, year)[0])
             return
         seq = reg.allocate_item(series, year, title=f"{title}（{values.get('name') or ''}）")
         try:
@@ -168,32 +208,72 @@ def record_fields(template: Template, values: dict, doc: RenderedDocument, confi
     return fields
 
 
+def attachment_files(archive, template: Template, values: dict, extra: list[Path] = (),
+                     base: Path | None = None) -> dict:
+    """The 附件 that are existing files (``附件: [督查方案.docx]`` or ``--attach``), checked before a
+    number is taken: each must exist and be a .docx/.xlsx/.pdf. A relative path is read from
+    ``base`` (the data file's folder), else the current folder. Values gain the --attach files."""
+    from generator.fields import ATTACH_SUFFIXES
+
+    m = template.manifest
+    att = next((f for f in m.fields if f.type == "attachments"), None)
+    if extra and att is None:
+        raise WenshuError(f"--attach：模板 {m.name}（{m.label}）没有附件，不能附加文件。未做任何更改。")
+    if extra:
+        values = dict(values, **{att.name: [*values.get(att.name, []),
+                                            *({"title": Path(p).stem, "blocks": [], "file": str(p)} for p in extra)]})
+    if att is None:
+        return values
+    items = []
+    for i, item in enumerate(values.get(att.name) or [], 1):
+        if item.get("file"):
+            path = Path(item["file"]).expanduser()
+            if not path.is_absolute():
+                path = (base / path) if base and (base / path).exists() else Path.cwd() / path
+            if path.suffix.lower() not in ATTACH_SUFFIXES:
+                raise WenshuError(f"附件 {item['file']}：只能附 {'/'.join(ATTACH_SUFFIXES)} 文件。未做任何更改。")
+            if not path.exists():
+                raise WenshuError(f"找不到“{att.label}”第 {i} 项的文件 {item['file']}（{path}）。未做任何更改。")
+            check_source(archive, path)  # a plain file, not a link, not empty, not already in the archive
+            item = dict(item, file=str(path))
+        items.append(item)
+    return dict(values, **{att.name: items})
+
+
+def _attached(values: dict) -> list[dict]:
+    return [a for a in values.get("attachments") or [] if a.get("file")]
+
+
 def file_rendered(archive, template: Template, values: dict, doc: RenderedDocument, *,
-                  retention=None, org: str = "") -> tuple[str, list[Path]]:
+                  retention=None, org: str = "", attachments: list[Path] = ()) -> tuple[str, list[Path]]:
+    """``attachments`` are copies (in the temp folder) of the 附件 files, filed as role 附件."""
     from archive.filing import file_record
 
-    files = [(doc.docx, "正本")] + ([(doc.pdf, "版式文件")] if doc.pdf else [])
+    files = ([(doc.docx, "正本")] + ([(doc.pdf, "版式文件")] if doc.pdf else [])
+             + [(p, "附件") for p in attachments])
+    note = f"由模板 {template.name} 生成" + (f"；附件：{'、'.join(p.name for p in attachments)}" if attachments else "")
     record = file_record(archive, files, record_fields(template, values, doc, archive.config),
-                         retention=retention, org=org, move=True, action="生成并归档",
-                         note=f"由模板 {template.name} 生成")
+                         retention=retention, org=org, move=True, action="生成并归档", note=note)
     folder = archive.root / str(record.archival_code.year) / record.folder_name
     return str(record.archival_code), [folder / f.name for f in record.files]
 
 
 def new_document(archive, template_name: str, data: dict, *, prefix: str | None = None, when: str | None = None,
                  pdf: bool = False, dry_run: bool = False, out_dir: Path | None = None,
-                 retention=None, org: str = "", on_filed: OnFiled | None = None) -> Produced:
+                 retention=None, org: str = "", on_filed: OnFiled | None = None,
+                 number: str | None = None, attach: list[Path] = (), data_dir: Path | None = None) -> Produced:
     """``wenshu new``: one document, numbered and filed (or, with ``dry_run``, only previewed).
 
     ``on_filed(archive, paths)`` runs once the files are filed (the CLI indexes them) and its
-    message is kept in ``index_note``."""
+    message is kept in ``index_note``. ``number`` (--number) is a reserved 文号 to use; ``attach``
+    (--attach) are files to carry as 附件, like file items of 附件 in the data (read from ``data_dir``)."""
     template = resolve_template(template_name, archive)
-    values = prepare(template, data, when)
+    values = attachment_files(archive, template, prepare(template, data, when), list(attach), data_dir)
     pdf_note = ""
     if pdf and not pdfmod.available():
         pdf, pdf_note = False, pdfmod.INSTALL_HINT
     with tempfile.TemporaryDirectory(prefix="wenshu-new-") as tmp:
-        with numbered(archive, template, values, prefix, dry_run) as (number, serial):
+        with numbered(archive, template, values, prefix, dry_run, number) as (number, serial):
             doc = render_document(template, values, number, Path(tmp), config=archive.config,
                                   serial=serial, pdf=pdf)
             produced = Produced(number or serial, doc.title, pages=doc.pages, dry_run=dry_run, pdf_note=pdf_note)
@@ -203,8 +283,13 @@ def new_document(archive, template_name: str, data: dict, *, prefix: str | None 
                 target.mkdir(parents=True, exist_ok=True)
                 produced.files = [Path(shutil.copy2(p, target / p.name)) for p in rendered]
                 return produced
+            copies = []
+            for i, a in enumerate(_attached(values), 1):  # filing moves what it files: never the clerk's own
+                folder = Path(tmp) / "附件" / str(i)
+                folder.mkdir(parents=True)
+                copies.append(Path(shutil.copy2(a["file"], folder / Path(a["file"]).name)))
             produced.archival_code, produced.files = file_rendered(archive, template, values, doc,
-                                                                   retention=retention, org=org)
+                                                                   retention=retention, org=org, attachments=copies)
     if on_filed:
         produced.index_note = on_filed(archive, produced.files)
     if out_dir:

@@ -76,6 +76,9 @@ def _data(data_file, sets) -> dict:
 @click.option("--set", "sets", multiple=True, metavar="字段=值", help="单个字段的值（可多次）；字段可写中文名。")
 @click.option("--prefix", help="机关代字（默认按模板选择 wenshu.toml 中的代字）。")
 @click.option("--date", "when", help="成文日期，如 2022-03-25；文号年份取自它。")
+@click.option("--number", "reserved", help="使用一个已预留的文号（wenshu number reserve），如 高教字〔2022〕5号。")
+@click.option("--attach", "attach", multiple=True, type=click.Path(dir_okay=False),
+              help="附件：已有的 .docx/.xlsx/.pdf 文件（可多次），列入附件说明并随文件归档。")
 @click.option("--pdf", is_flag=True, help="同时生成 PDF（需要 LibreOffice）。")
 @click.option("--dry-run", is_flag=True, help="只预览：用下一个文号生成到 --out 目录，不占用编号、不归档。")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="另存一份到此目录（预览时为输出目录）。")
@@ -83,14 +86,15 @@ def _data(data_file, sets) -> dict:
 @click.option("--org", default="", help="机构（问题）代码，如 BGS。")
 @archive_option
 @json_option
-def new(template_name, data_file, sets, prefix, when, pdf, dry_run, out_dir, retention, org, archive_dir, as_json):
+def new(template_name, data_file, sets, prefix, when, reserved, attach, pdf, dry_run, out_dir, retention, org, archive_dir, as_json):
     """按模板生成一份文件：校验字段、编发文字号、生成 .docx（和 PDF）并归档。"""
     from generator.service import new_document
 
     a = open_archive(archive_dir)
     p = new_document(a, template_name, _data(data_file, sets), prefix=prefix, when=when, pdf=pdf,
                      dry_run=dry_run, out_dir=Path(out_dir) if out_dir else None, retention=retention, org=org,
-                     on_filed=index_filed)
+                     on_filed=index_filed, number=reserved, attach=[Path(f).absolute() for f in attach],
+                     data_dir=Path(data_file).absolute().parent if data_file else None)
     if as_json:
         echo_json({"number": p.number, "title": p.title, "files": [str(f) for f in p.files],
                    "archival_code": p.archival_code, "pages": p.pages, "dry_run": p.dry_run})
@@ -115,7 +119,7 @@ def new(template_name, data_file, sets, prefix, when, pdf, dry_run, out_dir, ret
 @click.option("--date", "when", help="成文日期（各行相同）。")
 @click.option("--pdf", is_flag=True, help="同时生成 PDF。")
 @click.option("--strict", is_flag=True, help="有任何一行出错就不生成任何文件。")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="写到此目录而不归档。")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="写到此目录而不归档（预览：不占用编号）。")
 @click.option("--workers", type=int, default=None, help="并行进程数（默认 2）。")
 @click.option("--allow-duplicates", is_flag=True, help="名册中同一人（姓名+学校）出现多次时仍各发一份。")
 @click.option("--combine-by", help="与 --pdf 同用：按此列合并为一个 PDF 便于打印（默认按学校）。")
@@ -125,11 +129,24 @@ def new(template_name, data_file, sets, prefix, when, pdf, dry_run, out_dir, ret
 def batch(template_name, rows_path, data_file, sets, prefix, when, pdf, strict, out_dir, workers, allow_duplicates,
           combine_by, combine_dir, archive_dir, as_json):
     """按名册批量生成：每行一份，坏行报告行号和原因，其余照常生成。"""
-    from rich.progress import Progress
-
-    from generator.batch import run_batch
+    from generator.batch import BatchInterrupted, run_batch
 
     a = open_archive(archive_dir)
+    try:
+        report = _run_batch(a, run_batch, template_name, rows_path, data_file, sets, prefix, when, pdf, strict,
+                            out_dir, workers, allow_duplicates, combine_by, combine_dir, as_json)
+    except BatchInterrupted as stop:  # Ctrl-C / SIGTERM: said plainly, not as an error of the batch
+        if stop.report.index_note:
+            click.echo(stop.report.index_note)
+        click.echo(str(stop), err=True)
+        raise SystemExit(stop.exit_code) from None
+    _report_batch(report, as_json)
+
+
+def _run_batch(a, run_batch, template_name, rows_path, data_file, sets, prefix, when, pdf, strict, out_dir, workers,
+               allow_duplicates, combine_by, combine_dir, as_json):
+    from rich.progress import Progress
+
     with Progress(transient=True, disable=as_json) as bar:
         tasks: dict = {}
 
@@ -144,6 +161,10 @@ def batch(template_name, rows_path, data_file, sets, prefix, when, pdf, strict, 
                            allow_duplicates=allow_duplicates, combine_by=combine_by,
                            combine_dir=Path(combine_dir or out_dir or "."),
                            warn=lambda message: click.echo(f"注意：{message}", err=True))
+    return report
+
+
+def _report_batch(report, as_json):
     if as_json:
         echo_json({"produced": [{"number": p.number, "title": p.title, "archival_code": p.archival_code,
                                  "files": [str(f) for f in p.files], "pages": p.pages} for p in report.produced],
@@ -155,8 +176,10 @@ def batch(template_name, rows_path, data_file, sets, prefix, when, pdf, strict, 
             click.echo(report.pdf_note, err=True)
         for e in report.errors:
             click.echo(f"第 {e.row} 行：{e.message.removeprefix(f'第 {e.row} 行：')}", err=True)
-        where = report.produced[0].files[0].parent.parent if report.produced and report.produced[0].files else ""
-        click.echo(f"完成：生成 {len(report.produced)} 份，出错 {len(report.errors)} 行，用时 {report.seconds:.1f} 秒。"
+        first = report.produced[0].files[0] if report.produced and report.produced[0].files else None
+        where = (first.parent if report.preview else first.parent.parent) if first else ""  # --out, or the year
+        click.echo(("预览（未占用编号、未归档）" if report.preview else "")
+                   + f"完成：生成 {len(report.produced)} 份，出错 {len(report.errors)} 行，用时 {report.seconds:.1f} 秒。"
                    + (f"文件在 {where}" if where else "") + (f"\n{report.index_note}" if report.index_note else ""))
         for p in report.combined:
             click.echo(f"合并打印：{p}")
