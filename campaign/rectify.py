@@ -128,6 +128,14 @@ def get_item(store: CampaignStore, item_id: str) -> Item:
     return Item(*rows[0])
 
 
+def clue_items(store: CampaignStore, clue_id: str) -> list[Item]:
+    """The 整改 items a clue's 核查 gave."""
+    rows = store.query(
+        f"SELECT {', '.join(_ITEM_COLUMNS)}, (SELECT count(*) FROM campaign_events e WHERE e.subject = i.id"
+        " AND e.action = '催办') FROM rectify_items i WHERE i.clue = ? ORDER BY i.id", (clue_id,))
+    return [Item(*r) for r in rows]
+
+
 def cases(store: CampaignStore, campaign: Campaign) -> list[Case]:
     return [Case(*r) for r in store.query(
         "SELECT id, unit, opened, status, closed FROM rectify_cases WHERE campaign = ? ORDER BY id", (campaign.id,))]
