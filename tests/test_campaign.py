@@ -248,3 +248,89 @@ def test_cli_campaign_clue_rectify(archive, tmp_path):
     assert res.exit_code == 0 and out.is_file()
     res = run("campaign", "show")
     assert res.exit_code == 0 and "双减督查" in res.output and "线索 1 条" in res.output, res.output
+
+
+def test_plan_is_a_filed_record_and_received_dates_stay_in_the_period(archive, tmp_path):
+    from archive.filing import file_record
+    from tests.conftest import write_docx
+
+    plan = write_docx(tmp_path / "方案.docx", ["高平市教育局文件", "高教字〔2022〕8号",
+                                             "关于印发《“双减”政策落实督查专项行动方案》的通知", "2022年3月25日"])
+    rec = file_record(archive, [(plan, "正本")], {"title": "关于印发《“双减”政策落实督查专项行动方案》的通知",
+                                                 "doc_number": "高教字〔2022〕8号", "date": "2022-03-25"})
+    store = CampaignStore(archive)
+    with pytest.raises(WenshuError, match="没有档号或文号为“高教字〔2022〕9号”"):
+        store.create("双减", "2022-03-25", "2022-06-30", CATEGORIES, plan="高教字〔2022〕9号")
+    with pytest.raises(WenshuError, match="阶段“学校自查”的日期"):
+        store.create("双减", "2022-03-25", "2022-06-30", CATEGORIES, phases=[("学校自查", "2022-03-01", "2022-04-15")])
+    assert store.campaigns() == []
+    camp = store.create("双减", "2022-03-25", "2022-06-30", CATEGORIES, plan="高教字[2022]8号")
+    assert camp.plan == str(rec.archival_code)
+    with pytest.raises(WenshuError, match="已有名为“双减”"):
+        store.create("双减", "2022-03-25", "2022-06-30", CATEGORIES)
+    store.add_units(camp, [(SCHOOLS[0], "学校")])
+    with pytest.raises(WenshuError, match="不在专项行动“双减”期间"):
+        add_clue(store, camp, source="信箱", received="2022-07-02", unit=SCHOOLS[0], category=CATEGORIES[0],
+                 content="补课", registrar="米波")
+    # the campaign's tables sit beside the number ledger without touching it
+    assert archive.registry.gaps(kind="all") == []
+    assert [e.series for e in archive.registry.entries(kind="all")] == ["件号/D30"]  # the 方案's own 件号
+
+
+def test_units_from_xlsx_through_the_cli(archive, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["序号", "单位名称", "类型"])
+    wb.active.append([1, SCHOOLS[0], "学校"])
+    wb.active.append([2, "启智培训学校", "校外培训机构"])
+    path = tmp_path / "单位名单.xlsx"
+    wb.save(path)
+    CampaignStore(archive).create("双减", "2022-03-25", "2022-06-30", CATEGORIES)
+    env = {"WENSHU_ARCHIVE": str(archive.root)}
+    res = CliRunner().invoke(main, ["campaign", "units", "--import", str(path)], env=env)
+    assert res.exit_code == 0 and "新增 2 个" in res.output, res.output
+    res = CliRunner().invoke(main, ["campaign", "units", "--json"], env=env)
+    import json
+
+    assert json.loads(res.output) == [{"名称": SCHOOLS[0], "类型": "学校"}, {"名称": "启智培训学校", "类型": "校外培训机构"}]
+
+
+def test_campaign_imports_only_archive():
+    import ast
+    from pathlib import Path
+
+    import campaign
+
+    for f in Path(campaign.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for n in names:
+                assert n.split(".")[0] not in ("wenshu", "generator", "indexer", "watch"), f"{f.name} imports {n}"
+
+
+_REGISTER = """
+import sys
+from archive.store import Archive
+from campaign.clues import add_clue
+from campaign.store import CampaignStore
+a = Archive(sys.argv[1]); s = CampaignStore(a); c = s.get()
+for _ in range(25):
+    add_clue(s, c, source="举报电话", received="2022-04-18", unit=sys.argv[2], category=sys.argv[3],
+             content="并发登记", registrar=sys.argv[4])
+"""
+
+
+def test_two_clerks_registering_at_once_never_share_a_number(archive):
+    import os
+    import subprocess
+    import sys
+
+    store, camp = new_campaign(archive)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    procs = [subprocess.Popen([sys.executable, "-c", _REGISTER, str(archive.root), SCHOOLS[0], CATEGORIES[0], who],
+                              env=env) for who in ("米波", "田文喜")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    ids = [c.id for c in list_clues(store, camp)]
+    assert len(ids) == 50 and ids == [f"XS2022-{n:04d}" for n in range(1, 51)]
