@@ -59,10 +59,8 @@ def _one_of(value: str, allowed: tuple, label: str) -> str:
     return v
 
 
-def add_clue(store: CampaignStore, campaign: Campaign, *, source: str, received, unit: str, category: str,
-             content: str, registrar: str, persons: str = "", note: str = "") -> Clue:
-    """Register a clue. Its unit must be in the campaign's scope and its category one of the
-    campaign's 督查内容; otherwise refused with what is allowed."""
+def _checked(campaign: Campaign, known: list[str], *, source, received, unit, category, content, registrar,
+             persons="", note="") -> tuple:
     source = _one_of(source, SOURCES, "来源")
     received = day(received, "收到日期")
     if not campaign.start <= received <= campaign.end:
@@ -75,21 +73,85 @@ def add_clue(store: CampaignStore, campaign: Campaign, *, source: str, received,
                           "未做任何更改。")
     content, registrar = text(content, "问题描述"), text(registrar, "登记人")
     persons, note = text(persons, "涉及人员", required=False), text(note, "备注", required=False)
+    if unit not in known:
+        raise WenshuError(f"“{unit}”不在专项行动“{campaign.name}”的督查范围内，未登记。范围内的单位："
+                          + ("、".join(known) if known else "（还没有，请先用 wenshu campaign units --import 导入）")
+                          + "。")
+    return source, received, unit, persons, category, content, registrar, note
+
+
+def _insert(store: CampaignStore, c, campaign: Campaign, row: tuple) -> str:
+    source, received, unit, persons, category, content, registrar, note = row
+    seq = store.next_number(c, "线索", received.year)
+    clue_id = f"XS{received.year}-{seq:04d}"
+    c.execute("INSERT INTO clues (id, campaign, source, received, unit, persons, category, content, registrar,"
+              " note, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              (clue_id, campaign.id, source, received.isoformat(), unit, persons, category, content,
+               registrar, note, now()))
+    store.log(c, clue_id, "登记线索", registrar, received, f"{source}：{unit}")
+    return clue_id
+
+
+def _units(c, campaign: Campaign) -> list[str]:
+    return [n for (n,) in c.execute("SELECT name FROM campaign_units WHERE campaign = ? ORDER BY name",
+                                    (campaign.id,))]
+
+
+def add_clue(store: CampaignStore, campaign: Campaign, *, source: str, received, unit: str, category: str,
+             content: str, registrar: str, persons: str = "", note: str = "") -> Clue:
+    """Register a clue. Its unit must be in the campaign's scope and its category one of the
+    campaign's 督查内容; otherwise refused with what is allowed."""
     with store.tx() as c:
-        known = [n for (n,) in c.execute("SELECT name FROM campaign_units WHERE campaign = ? ORDER BY name",
-                                         (campaign.id,))]
-        if unit not in known:
-            raise WenshuError(f"“{unit}”不在专项行动“{campaign.name}”的督查范围内，未登记。范围内的单位："
-                              + ("、".join(known) if known else "（还没有，请先用 wenshu campaign units --import 导入）")
-                              + "。")
-        seq = store.next_number(c, "线索", received.year)
-        clue_id = f"XS{received.year}-{seq:04d}"
-        c.execute("INSERT INTO clues (id, campaign, source, received, unit, persons, category, content, registrar,"
-                  " note, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  (clue_id, campaign.id, source, received.isoformat(), unit, persons, category, content,
-                   registrar, note, now()))
-        store.log(c, clue_id, "登记线索", registrar, received, f"{source}：{unit}")
+        row = _checked(campaign, _units(c, campaign), source=source, received=received, unit=unit,
+                       category=category, content=content, registrar=registrar, persons=persons, note=note)
+        clue_id = _insert(store, c, campaign, row)
     return get_clue(store, clue_id)
+
+
+IMPORT_COLUMNS = {"来源": "source", "收到日期": "received", "涉及单位": "unit", "涉及人员": "persons",
+                  "问题类别": "category", "问题描述": "content", "登记人": "registrar", "备注": "note"}
+
+
+def import_clues(store: CampaignStore, campaign: Campaign, path, registrar: str = "") -> list[str]:
+    """Clues from an office's .xlsx ledger (the export's columns; 台账编号 and 核查 columns are not
+    read — numbers are given here, 核查 is recorded with verify). All rows or none: a bad row is
+    refused naming its row number. ``registrar`` fills an empty or missing 登记人."""
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise WenshuError(f"{path}：线索台账应为 .xlsx 文件。")
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many kinds for a file that is not a workbook
+        raise WenshuError(f"{path} 不是有效的 .xlsx 文件（{e}）。") from None
+    rows = [["" if v is None else str(v).strip() for v in r] for r in wb.worksheets[0].iter_rows(values_only=True)]
+    wb.close()
+    head_at = next((i for i, r in enumerate(rows) if "来源" in r and "涉及单位" in r), None)
+    if head_at is None:
+        raise WenshuError(f"{path} 中找不到表头（须有“来源”“收到日期”“涉及单位”“问题类别”“问题描述”列）。")
+    header = rows[head_at]
+    cols = {IMPORT_COLUMNS[h]: j for j, h in enumerate(header) if h in IMPORT_COLUMNS}
+    for need in ("来源", "收到日期", "涉及单位", "问题类别", "问题描述"):
+        if IMPORT_COLUMNS[need] not in cols:
+            raise WenshuError(f"{path} 的表头缺少“{need}”列。")
+    with store.tx() as c:
+        known, checked = _units(c, campaign), []
+        for n, r in enumerate(rows[head_at + 1:], head_at + 2):
+            if not any(r):
+                continue
+            fields = {k: (r[j] if j < len(r) else "") for k, j in cols.items()}
+            fields["received"] = fields["received"][:10]  # a date cell reads as 2022-04-18 00:00:00
+            fields["registrar"] = fields.get("registrar") or registrar
+            try:
+                checked.append(_checked(campaign, known, **fields))
+            except WenshuError as e:
+                raise WenshuError(f"{path.name} 第 {n} 行：{e}") from None
+        if not checked:
+            raise WenshuError(f"{path} 中没有线索。")
+        return [_insert(store, c, campaign, row) for row in checked]
 
 
 def get_clue(store: CampaignStore, clue_id: str) -> Clue:

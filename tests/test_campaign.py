@@ -246,8 +246,12 @@ def test_cli_campaign_clue_rectify(archive, tmp_path):
     out = tmp_path / "台账.xlsx"
     res = run("clue", "export", str(out))
     assert res.exit_code == 0 and out.is_file()
+    res = run("clue", "feedback", "XS2022-0001", "--date", "2022-05-14", "--to", "举报人（电话回访）")
+    assert res.exit_code == 0 and "已于 2022-05-14 反馈举报人" in res.output, res.output
+    res = run("clue", "import", str(out), "--by", "郭志刚")
+    assert res.exit_code == 0 and "导入线索 1 条：XS2022-0002—XS2022-0002" in res.output, res.output
     res = run("campaign", "show")
-    assert res.exit_code == 0 and "双减督查" in res.output and "线索 1 条" in res.output, res.output
+    assert res.exit_code == 0 and "双减督查" in res.output and "线索 2 条" in res.output, res.output
 
 
 def test_plan_is_a_filed_record_and_received_dates_stay_in_the_period(archive, tmp_path):
@@ -334,3 +338,32 @@ def test_two_clerks_registering_at_once_never_share_a_number(archive):
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     ids = [c.id for c in list_clues(store, camp)]
     assert len(ids) == 50 and ids == [f"XS2022-{n:04d}" for n in range(1, 51)]
+
+
+def test_clue_import_all_or_nothing_and_round_trip(archive, tmp_path):
+    from openpyxl import Workbook
+
+    from campaign.clues import import_clues
+
+    store, camp, _ = run_campaign(archive)
+    exported = tmp_path / "台账.xlsx"
+    export_clues(store, camp, exported)
+    other = store.create("第二轮", "2022-03-25", "2022-06-30", CATEGORIES)
+    store.add_units(other, [(u.name, u.kind) for u in store.units(camp)])
+    ids = import_clues(store, other, exported, registrar="郭志刚")
+    assert ids == [f"XS2022-{n:04d}" for n in range(7, 13)]
+    got = [(c.source, c.received, c.unit, c.category, c.content, c.registrar, c.result)
+           for c in list_clues(store, other)]
+    assert got == [(s, r, u, cat, txt, "郭志刚", "") for s, r, u, cat, txt, _ in CLUES]
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["来源", "收到日期", "涉及单位", "问题类别", "问题描述", "登记人"])
+    ws.append(["信箱", "2022-05-03", SCHOOLS[0], CATEGORIES[0], "补课", "米波"])
+    ws.append(["信箱", "2022-05-03", "不存在的学校", CATEGORIES[0], "补课", "米波"])
+    bad = tmp_path / "外来台账.xlsx"
+    wb.save(bad)
+    before = snapshot(archive)
+    with pytest.raises(WenshuError, match="外来台账.xlsx 第 3 行：“不存在的学校”不在"):
+        import_clues(store, other, bad)
+    assert snapshot(archive) == before

@@ -187,6 +187,35 @@ def clue_verify(clue_id, verifier, on, result, finding, handling, problems, pers
             click.echo(f"　{i.id} {i.problem}　责任单位 {i.unit}　时限 {i.workdays}个工作日（截止 {i.deadline}）")
 
 
+@clue.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@_campaign
+@click.option("--by", "registrar", default="", help="表中没有登记人时记为此人。")
+@archive_option
+def clue_import(path, campaign_name, registrar, archive_dir):
+    """从 .xlsx 线索台账导入线索（全部导入或一条不导入）。"""
+    from campaign.clues import import_clues
+
+    store, c = _open(archive_dir, campaign_name)
+    ids = import_clues(store, c, path, registrar=registrar)
+    click.echo(f"已从 {path.name} 导入线索 {len(ids)} 条：{ids[0]}—{ids[-1]}。")
+
+
+@clue.command("feedback")
+@click.argument("clue_id")
+@click.option("--date", "on", required=True, help="反馈日期。")
+@click.option("--to", "to", required=True, help="反馈对象，如 举报人（电话回访）、晋城市教育局。")
+@click.option("--note", default="", help="备注。")
+@archive_option
+def clue_feedback(clue_id, on, to, note, archive_dir):
+    """登记向举报人或转办机关反馈核查处理结果。"""
+    from campaign.clues import record_feedback
+
+    store, _ = _open(archive_dir, need_campaign=False)
+    x = record_feedback(store, clue_id, on=on, to=to, note=note)
+    click.echo(f"线索 {x.id} 已于 {x.feedback_date} 反馈{x.feedback_to}。")
+
+
 @clue.command("export")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @_campaign
