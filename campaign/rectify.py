@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from archive.errors import WenshuError
-from campaign.store import Campaign, CampaignStore, day, text
+from campaign.store import Campaign, CampaignStore, day, now, text
 from campaign.workdays import add_workdays
 
 OPEN, CLOSED = "open", "closed"
@@ -182,6 +182,33 @@ def close_item(store: CampaignStore, item_id: str, *, reviewer: str, on, note: s
                       (CLOSED, on.isoformat(), item.case_id))
             store.log(c, item.case_id, "案件销号", reviewer, on)
     return get_item(store, item.id)
+
+
+def link_report(store: CampaignStore, record_key: str, item_ids: list[str]) -> list[Item]:
+    """Link a received 整改报告 (a record, by 档号 or 文号) to the items it answers. The items stay
+    open: only a 复查 closes one."""
+    from archive.filing import find_record
+
+    if not item_ids:
+        raise WenshuError("请指定整改报告对应的整改事项编号，未做任何更改。")
+    targets = [get_item(store, i) for i in item_ids]
+    if len({t.case_id for t in targets}) > 1:
+        raise WenshuError("一份整改报告只能对应同一督办案件的整改事项，现在涉及："
+                          + "、".join(sorted({t.case_id for t in targets})) + "。未做任何更改。")
+    _, record = find_record(store.archive, record_key)
+    code = str(record.archival_code)
+    with store.tx() as c:
+        for t in targets:
+            c.execute("INSERT INTO rectify_reports (item, record, linked) VALUES (?, ?, ?) "
+                      "ON CONFLICT (item, record) DO NOTHING", (t.id, code, now()))
+            store.log(c, t.id, "收到整改报告", detail=f"{code} {record.title}")
+    return [get_item(store, t.id) for t in targets]
+
+
+def reports(store: CampaignStore, item_id: str) -> list[str]:
+    """档号 of the 整改报告 linked to an item."""
+    return [r for (r,) in store.query("SELECT record FROM rectify_reports WHERE item = ? ORDER BY linked, record",
+                                      (item_id,))]
 
 
 def remind(store: CampaignStore, item_id: str, *, by: str, on, way: str = "电话", note: str = "") -> Item:

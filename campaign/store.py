@@ -11,6 +11,7 @@ input leaves nothing half-written, and two clerks registering clues at once neve
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -51,10 +52,15 @@ CREATE TABLE IF NOT EXISTS rectify_items (
     workdays INTEGER NOT NULL, deadline TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
     reviewer TEXT NOT NULL DEFAULT '', reviewed TEXT NOT NULL DEFAULT '', evidence TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS rectify_reports (
+    item TEXT NOT NULL REFERENCES rectify_items(id), record TEXT NOT NULL, linked TEXT NOT NULL,
+    PRIMARY KEY (item, record));
 CREATE TABLE IF NOT EXISTS campaign_events (
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, subject TEXT NOT NULL, action TEXT NOT NULL,
     who TEXT NOT NULL DEFAULT '', day TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');
 """
+
+_TABLES = re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", _SCHEMA)
 
 
 def now() -> str:
@@ -115,7 +121,7 @@ class CampaignStore:
         self.archive = archive
         self.registry = archive.registry
         have = {n for (n,) in self.registry.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "campaign_events" not in have:
+        if not set(_TABLES) <= have:
             with self.registry.transaction() as c:
                 for stmt in filter(str.strip, _SCHEMA.split(";")):
                     c.execute(stmt)

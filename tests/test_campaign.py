@@ -367,3 +367,26 @@ def test_clue_import_all_or_nothing_and_round_trip(archive, tmp_path):
     with pytest.raises(WenshuError, match="外来台账.xlsx 第 3 行：“不存在的学校”不在"):
         import_clues(store, other, bad)
     assert snapshot(archive) == before
+
+
+def test_a_rectification_report_is_linked_but_closes_nothing(archive, tmp_path):
+    from archive.filing import file_record
+    from campaign.rectify import link_report, reports
+    from tests.conftest import write_docx
+
+    store, camp, _ = run_campaign(archive)
+    first, second = items(store, camp, case_id="督2022-001")
+    doc = write_docx(tmp_path / "整改报告.docx", ["高平市第一中学关于违规补课问题的整改报告", "2022年5月9日"])
+    rec = file_record(archive, [(doc, "原件")], {"title": "高平市第一中学关于违规补课问题的整改报告",
+                                                "date": "2022-05-09", "doc_type": "报告", "case": "督2022-001"})
+    other = items(store, camp, case_id="督2022-002")[0]
+    before = snapshot(archive)
+    with pytest.raises(WenshuError, match="同一督办案件"):
+        link_report(store, str(rec.archival_code), [first.id, other.id])
+    with pytest.raises(WenshuError, match="没有编号为“ZG2099-0001”"):
+        link_report(store, str(rec.archival_code), ["ZG2099-0001"])
+    assert snapshot(archive) == before
+    linked = link_report(store, str(rec.archival_code), [first.id, second.id])
+    assert all(i.status == "open" for i in linked)
+    assert reports(store, first.id) == [str(rec.archival_code)] == reports(store, second.id)
+    assert len(overdue(store, camp, today=date(2022, 5, 20))) == 6  # a report is not a 复查

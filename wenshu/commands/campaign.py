@@ -250,7 +250,7 @@ def rectify_list(campaign_name, only_overdue, only_open, case_id, as_of, as_json
     """列出整改事项，逾期的带逾期天数和催办次数。"""
     from datetime import date
 
-    from campaign.rectify import items, overdue
+    from campaign.rectify import items, overdue, reports
 
     store, c = _open(archive_dir, campaign_name)
     today = parse_date(as_of, "--as-of") or date.today()
@@ -259,7 +259,7 @@ def rectify_list(campaign_name, only_overdue, only_open, case_id, as_of, as_json
     else:
         rows = items(store, c, case_id=case_id, status="open" if only_open else None)
     if as_json:
-        echo_json([i.as_dict(today) for i in rows])
+        echo_json([{**i.as_dict(today), "整改报告": reports(store, i.id)} for i in rows])
         return
     if not rows:
         click.echo("没有逾期的整改事项。" if only_overdue else "没有符合条件的整改事项。")
@@ -284,6 +284,19 @@ def rectify_close(item_id, reviewer, on, note, files, archive_dir):
     store, _ = _open(archive_dir, need_campaign=False)
     i = close_item(store, item_id, reviewer=reviewer, on=on, note=note, files=list(files))
     click.echo(f"整改事项 {i.id} 已销号（复查人 {i.reviewer}，{i.reviewed}）。")
+
+
+@rectify.command("report")
+@click.argument("record")
+@click.argument("item_ids", nargs=-1, required=True)
+@archive_option
+def rectify_report(record, item_ids, archive_dir):
+    """把已归档的整改报告（档号或文号）关联到它回应的整改事项（销号仍须复查）。"""
+    from campaign.rectify import link_report
+
+    store, _ = _open(archive_dir, need_campaign=False)
+    done = link_report(store, record, list(item_ids))
+    click.echo(f"已把整改报告 {record} 关联到 {'、'.join(i.id for i in done)}；销号仍须复查。")
 
 
 @rectify.command("remind")
