@@ -161,12 +161,21 @@ def close_item(store: CampaignStore, item_id: str, *, reviewer: str, on, note: s
         raise WenshuError(f"整改事项 {item.id} 已于 {item.reviewed} 销号，未做任何更改。")
     if on < date.fromisoformat(item.issued):
         raise WenshuError(f"复查日期 {on} 早于整改下发日期 {item.issued}，未做任何更改。")
+    missing_files = [str(f) for f in files if not Path(f).is_file()]
+    if missing_files:
+        raise WenshuError(f"复查证据文件 {'、'.join(missing_files)} 不存在，未做任何更改。")
     kept = []
-    for f in files:
-        p = Path(f)
-        if not p.is_file():
-            raise WenshuError(f"复查证据文件 {p} 不存在，未做任何更改。")
-        kept.append({"文件": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()})
+    if files:
+        # the evidence becomes a record in the case (backed up, searchable, exported with it); it is
+        # filed before the item is closed, so a closed item always has its evidence in the archive
+        from archive.filing import file_record
+
+        record = file_record(store.archive, [(Path(f), "原件") for f in files],
+                             {"title": f"{item.unit}整改事项{item.id}复查证据", "date": on.isoformat(),
+                              "doc_type": "复查记录", "author": reviewer, "case": item.case_id},
+                             action="复查归档", actor=reviewer)
+        kept = [{"档号": str(record.archival_code), "文件": Path(f).name,
+                 "sha256": hashlib.sha256(Path(f).read_bytes()).hexdigest()} for f in files]
     evidence = json.dumps({"说明": text(note, "复查说明", required=False), "文件": kept}, ensure_ascii=False)
     with store.tx() as c:
         (status,) = c.execute("SELECT status FROM rectify_items WHERE id = ?", (item.id,)).fetchone()

@@ -126,6 +126,12 @@ def test_close_needs_review_evidence_and_changes_nothing_without(archive, tmp_pa
                         files=[photo])
     assert closed.status == "closed" and closed.reviewer == "秦剑锋" and closed.reviewed == "2022-05-12"
     assert '"sha256"' in closed.evidence
+    # the photo is kept in the archive as a record of the case, not just named
+    from archive.cases import get_case
+
+    kept = get_case(archive, item.case_id).records
+    assert [r.title for r in kept] == [f"{SCHOOLS[0]}整改事项{item.id}复查证据"]
+    assert str(kept[0].archival_code) in closed.evidence
     # the case stays open while its other item is open; closing that one closes the case
     assert cases(store, camp)[0].status == "open"
     other = [i for i in items(store, camp, case_id=item.case_id) if i.id != item.id][0]
