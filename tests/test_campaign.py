@@ -396,3 +396,18 @@ def test_a_rectification_report_is_linked_but_closes_nothing(archive, tmp_path):
     assert all(i.status == "open" for i in linked)
     assert reports(store, first.id) == [str(rec.archival_code)] == reports(store, second.id)
     assert len(overdue(store, camp, today=date(2022, 5, 20))) == 6  # a report is not a 复查
+
+
+def test_rectification_ledger_xlsx(archive, tmp_path):
+    from campaign.ledger import ITEM_COLUMNS, export_items
+
+    store, camp, _ = run_campaign(archive)
+    first = items(store, camp)[0]
+    close_item(store, first.id, reviewer="秦剑锋", on="2022-05-09", note="现场复查")
+    remind(store, items(store, camp)[1].id, by="米波", on="2022-05-11")
+    path = tmp_path / "整改台账.xlsx"
+    assert export_items(store, camp, path, today=date(2022, 5, 20)) == 6
+    rows = [[c.value for c in r] for r in load_workbook(path).active.iter_rows(min_row=2)]
+    assert tuple(rows[0]) == ITEM_COLUMNS
+    assert rows[1][:3] == [first.id, "督2022-001", "XS2022-0001"] and rows[1][9:14] == ["已销号", "秦剑锋", "2022-05-09", None, None]
+    assert rows[2][7:10] == ["5个工作日", "2022-05-10", "未销号"] and rows[2][12:] == ["10", "1"]

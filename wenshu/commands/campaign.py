@@ -269,6 +269,22 @@ def rectify_list(campaign_name, only_overdue, only_open, case_id, as_of, as_json
                   i.days_overdue(today) or "", i.reminders or ""] for i in rows], title=f"{c.name} 整改事项")
 
 
+@rectify.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@_campaign
+@click.option("--as-of", "as_of", help="按这一天计算逾期天数（默认今天）。")
+@archive_option
+def rectify_export(path, campaign_name, as_of, archive_dir):
+    """把整改台账导出为 .xlsx。"""
+    from campaign.ledger import export_items
+
+    if path.suffix.lower() != ".xlsx":
+        raise WenshuError(f"{path} 应以 .xlsx 结尾。")
+    store, c = _open(archive_dir, campaign_name)
+    n = export_items(store, c, path, parse_date(as_of, "--as-of"))
+    click.echo(f"已导出整改台账 {n} 项：{path}")
+
+
 @rectify.command("close")
 @click.argument("item_id")
 @click.option("--by", "reviewer", default="", help="复查人。")
