@@ -197,6 +197,16 @@ class Registry:
             c.execute("ROLLBACK")
             raise
 
+    def transaction(self):
+        """The registry's write transaction, for stores that keep their own tables in this database
+        (the campaign's clues and 整改 items, DESIGN §14): one file to back up and export, and the
+        same locking and error messages as the numbers."""
+        return self._tx()
+
+    def query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """A read outside any write transaction, with the registry's error messages."""
+        return self._query(sql, args)
+
     def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
         try:
             return self._conn.execute(sql, args).fetchall()

@@ -40,6 +40,9 @@ COMMANDS = {
     "export": "wenshu.commands.transfer:export",
     "verify": "wenshu.commands.transfer:verify",
     "import": "wenshu.commands.transfer:import_",
+    "campaign": "wenshu.commands.campaign:campaign",
+    "clue": "wenshu.commands.campaign:clue",
+    "rectify": "wenshu.commands.campaign:rectify",
     "serve": "wenshu.commands.serve:serve",
     "user": "wenshu.commands.users:user",
 }
