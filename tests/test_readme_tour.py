@@ -14,7 +14,7 @@ How the tour is run (the rules README's Tour states in one sentence):
   real path is printed back as /tmp/局档案 before comparing.
 - What legitimately varies is normalised on both sides: ISO timestamps, clock times, sha256/hex
   digests (8+ hex digits), durations (… 秒), index sizes (… MB), days overdue (逾期天数 column),
-  an export's byte total and GB figure (they include PDFs, whose size depends on LibreOffice and fonts).
+  an export's byte total, GB figure and a package's 数据量 (they include PDFs, whose size depends on LibreOffice and fonts).
 - In README's output, a line that is only "…" stands for lines cut (any number); "…" inside a line
   stands for any text (a path shortened, a listing cut).
 - Commands in SKIP are not run (a long-running process); their reasons are listed.
@@ -78,6 +78,7 @@ _VARYING = [
     (re.compile(r"\d+(\.\d+)? MB"), "<MB>"),
     # an export's byte total and GB figure include PDFs, whose size depends on LibreOffice and the fonts
     (re.compile(r"个电子文件，\d+ 字节"), "个电子文件，<字节>"),
+    (re.compile(r"数据量：\d+ 字节"), "数据量：<字节>"),
     (re.compile(r"\d+\.\d+ GB"), "<GB>"),
 ]
 _OVERDUE = re.compile(r"(│ \d{4}-\d\d-\d\d │ )\d+( +│)")
