@@ -128,7 +128,7 @@ def _links(archive: Archive, here: _Here, todo: list[PackageRecord]) -> tuple[di
 def _link(folder: Path, record: Record, m: dict, why: str, package: str, actor: str) -> None:
     """The record here remembers that the sender's record is this one."""
     record.relations.append({"原全宗号": m["全宗号"], "原档号": m["档号"], "关系": LINKED})
-    record.history.append(HistoryEntry(LINK_ACTION, f"数据包 {package} 中 {m['全宗号']} 的 {m['档号']}"
+    record.history.append(HistoryEntry(LINK_ACTION, f"数据包 {package} 中 {m['全宗号']} 的 {m['档号']} "
                                        f"与本件为同一文件（{why}），未重复导入", actor=actor))
     save_record(folder, record)
 
