@@ -29,11 +29,13 @@ NAMES: dict[str, str] = {
 }
 LABELS = {"title": "题名", "doc_number": "文号", "author": "责任者", "date": "日期", "doc_type": "文种",
           "classification": "密级", "pages": "页数", "recipients": "主送", "cc": "抄送", "keywords": "关键词",
-          "case": "案件", "deadline": "时限", "origin": "来源", "relations": "关联"}
+          "case": "案件", "deadline": "时限", "origin": "来源", "relations": "关联",
+          "original_code": "原档号"}
 # Not editable through --set: they are the record's identity or derived.
 RESERVED = {"档号": "档号由系统分配；要改变保管期限或机构，请用 --set 保管期限=… 或 --set 机构=…",
             "件号": "件号由编号登记簿分配，不能手工修改", "文件": "文件清单由归档时计算，不能手工修改",
-            "历史": "历史记录只能追加，不能手工修改", "年度": "年度由档号决定，不能手工修改"}
+            "历史": "历史记录只能追加，不能手工修改", "年度": "年度由档号决定，不能手工修改",
+            "原档号": "原档号是移交接收时记下的移交方档号，不能手工修改"}
 LIST_FIELDS = {"recipients", "cc", "keywords"}
 
 # Longest value, in characters, of each 著录项 (per item for the lists). 题名/责任者/文号/文种 are what
@@ -41,7 +43,8 @@ LIST_FIELDS = {"recipients", "cc", "keywords"}
 # read them from here); the others are generous bounds of the same kind. Checked when a value is set
 # (Record.validate, under wenshu file/edit --set and filing), so a record can always be handed over.
 MAX_CHARS: dict[str, int] = {"title": 500, "author": 200, "doc_number": 100, "doc_type": 20,
-                             "recipients": 200, "cc": 200, "keywords": 50, "case": 100}
+                             "recipients": 200, "cc": 200, "keywords": 50, "case": 100,
+                             "original_code": 100}
 
 
 def parse_assignments(items: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -55,7 +58,7 @@ def parse_assignments(items: list[str] | tuple[str, ...]) -> dict[str, str]:
         if key in RESERVED:
             raise WenshuError(f"不能直接修改“{key}”：{RESERVED[key]}。")
         if key not in NAMES and key not in ("保管期限", "机构"):
-            known = "、".join(dict.fromkeys(LABELS.values())) + "、保管期限、机构"
+            known = "、".join(v for v in dict.fromkeys(LABELS.values()) if v not in RESERVED) + "、保管期限、机构"
             raise WenshuError(f"不认识的字段“{key}”。可用的字段：{known}。")
         out[key] = value.strip()
     return out

@@ -26,7 +26,7 @@ RECORD_JSON = "record.json"
 FORMAT_VERSION = 1
 
 # one-line text attributes of a Record, cleaned of control characters on construction
-_LINE_FIELDS = ("title", "author", "doc_type", "classification", "case", "origin", "template")
+_LINE_FIELDS = ("title", "author", "doc_type", "classification", "case", "origin", "template", "original_code")
 
 # origin (来源)
 ISSUED_HERE, RECEIVED, IMPORTED = "发文", "收文", "移交接收"
@@ -112,7 +112,8 @@ class Record:
     relations: list[dict] = field(default_factory=list)  # 关联: [{"档号"|"文号": …, "关系": …}]
     deadline: date | None = None  # 整改时限 / 办理时限
     origin: str = ISSUED_HERE  # 来源: 发文 / 收文 / 移交接收
-    source: dict = field(default_factory=dict)  # 原全宗号, 原档号 … of an imported record
+    source: dict = field(default_factory=dict)  # 原全宗号, 原全宗名称, 数据包 … of an imported record
+    original_code: str = ""  # 原档号: the sender's 档号 (its 全宗号 first) of a record received by 移交接收
     template: str = ""  # the template a generated document came from
     extra: dict = field(default_factory=dict)  # other fields of the template (承诺人, 学校 …)
     files: list[RecordFile] = field(default_factory=list)
@@ -126,7 +127,7 @@ class Record:
         dn = self.doc_number
         try:  # one scan of everything in the usual, clean case
             joined = " ".join((self.title, self.author, self.doc_type, self.classification, self.case,
-                               self.origin, self.template, dn if isinstance(dn, str) else "",
+                               self.origin, self.template, self.original_code, dn if isinstance(dn, str) else "",
                                *self.recipients, *self.cc, *self.keywords))
         except TypeError:
             joined = None
@@ -181,8 +182,10 @@ class Record:
                 if n > limit:
                     label = LABELS[name]
                     each = "每项" if isinstance(value, list) else ""
+                    hint = ("请核对来源数据包" if name == "original_code"  # not editable: the sender's identity
+                            else f"请缩短后重试（可用 --set {label}=… 指定）")
                     raise WenshuError(f"{label}过长（{n} 字）：{label}{each}最多 {limit} 字（移交数据包的元数据长度上限），"
-                                      f"请缩短后重试（可用 --set {label}=… 指定）。")
+                                      f"{hint}。")
         if self.classification not in CLASSIFICATIONS:
             raise WenshuError(f"密级“{self.classification}”不正确：应为空、秘密、机密或绝密。")
 
@@ -228,6 +231,8 @@ class Record:
             out["印发定稿"] = True
         if self.withdrawal:
             out["撤销"] = dict(self.withdrawal)
+        if self.original_code:  # only on received records: every other record.json stays as it was
+            out["原档号"] = self.original_code
         out = clean_tree(out)
         out.update(multi)
         out["文件"] = files
@@ -264,6 +269,8 @@ class Record:
                 deadline=date.fromisoformat(d["时限"]) if d.get("时限") else None,
                 origin=d.get("来源", ISSUED_HERE),
                 source=dict(d.get("原始来源", {})),
+                # records imported before 原档号 was a field kept it in 原始来源 only
+                original_code=d.get("原档号") or (d.get("原始来源") or {}).get("原档号", ""),
                 template=d.get("模板", ""),
                 extra=dict(d.get("其他", {})),
                 files=[RecordFile.from_json(f) for f in d.get("文件", [])],

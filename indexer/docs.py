@@ -23,7 +23,8 @@ SKIPPED_DIRS = (STATE_DIR, INBOX)
 
 # The metadata fields a record gives each of its files.
 META_FIELDS = ("record", "code", "docnum", "title", "title_gram", "author", "meta",
-               "date", "year", "doctype", "retention", "classification", "case", "status", "rmtime", "form")
+               "date", "year", "doctype", "retention", "classification", "case", "status", "rmtime", "form",
+               "origcode")
 _AUTHOR_SPLIT = re.compile(r"[\s、，,;；]+")
 _YEAR = re.compile(r"\d{4}")
 
@@ -74,6 +75,7 @@ def record_meta(record: Record, record_rel: str, rmtime: int) -> dict:
         "status": "撤销" if record.withdrawn else "",
         "rmtime": rmtime,
         "form": int(is_form(record)),
+        "origcode": record.original_code,
     }
 
 
@@ -91,7 +93,7 @@ def loose_meta(rel: PurePosixPath, text: str) -> dict:
         "record": "", "code": "", "docnum": str(numbers[0]) if numbers else "",
         "title": rel.stem, "title_gram": rel.stem, "author": "", "meta": "",
         "date": None, "year": year, "doctype": "", "retention": "", "classification": "",
-        "case": "", "status": "", "rmtime": 0,
+        "case": "", "status": "", "rmtime": 0, "origcode": "",
     }
 
 

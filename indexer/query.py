@@ -40,6 +40,7 @@ FIELDS = {
     "密级": "classification", "classification": "classification", "secret": "classification",
     "案件": "case", "case": "case",
     "档号": "code", "code": "code",
+    "原档号": "origcode", "origcode": "origcode",
     "状态": "status", "status": "status",
     "正文": "body", "body": "body",
 }
@@ -335,8 +336,8 @@ def field_clause(field: str, value: str):
     if field == "case":
         terms = [t for run in query_grams(value) for t in run]
         return Q.Or([Q.Term("case", value), _terms_query("gram", terms)])
-    if field == "code":
-        return Q.Prefix("code", value.replace("•", "·").replace("・", "·"))
+    if field in ("code", "origcode"):  # a 档号 or its leading part (全宗号, 全宗号-WS·年度 …)
+        return Q.Prefix(field, value.replace("•", "·").replace("・", "·"))
     if field == "retention":
         return Q.Term("retention", Retention.parse(value).value)
     if field == "year":

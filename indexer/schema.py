@@ -17,7 +17,7 @@ from indexer.analysis import GRAMS
 
 postings.install()  # every process that writes an index imports the schema first
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 # Fields the searcher shows for a hit (stored).
 SHOWN = ("path", "record", "code", "docnum", "title", "author", "date", "year", "doctype",
@@ -49,6 +49,7 @@ def make_schema() -> Schema:
         retention=ID(stored=True),  # 保管期限 code: Y / D30 / D10
         classification=ID(stored=True),  # 密级
         case=ID(stored=True),  # 案件
+        origcode=ID(stored=True),  # 原档号: the sender's 档号 of a received (移交接收) record
         status=ID(stored=True),  # 状态: "撤销" for a withdrawn record (left out of search unless asked)
         rmtime=NUMERIC(int, bits=64, stored=True, sortable=True),  # record.json st_mtime_ns when read
         # the text of the file

@@ -5,13 +5,20 @@ is then filed through ``file_record`` — so it gets a 档号 of *this* archive 
 this registry — with the sender's 全宗号 and 档号 kept in ``source`` (原全宗号, 原档号) and the
 sender's history kept in front of the 移交接收 entry. Nothing is overwritten: a record whose
 sender 全宗号+档号 is already here with the same files is skipped (so a second import of the
-same package changes nothing); the same 档号 with different files, or a file that is already
-filed under another record, stops the import before anything is written.
+same package changes nothing); the same 档号 with different files stops the import before
+anything is written.
+
+Exchange (互通): a document both archives hold — the county's notice the city filed as 收文, the
+same bytes of its 正本, or the same 文号 + 题名 from the same 责任者 — is *linked*, not filed a
+second time and not a reason to refuse the package: the record here gets a 关联 (关系 同一文件,
+原全宗号, 原档号) and a history line, the report names both 档号, and the link itself is what a
+second import recognises.
 """
 
 from __future__ import annotations
 
 import getpass
+import re
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +28,7 @@ from archive.archival_code import Retention
 from archive.errors import WenshuError
 from archive.docnumber import DocNumber
 from archive.filing import OnFiled, file_record, find_by_sha256, find_records, iter_records, save_record
+from archive.changes import Change, report as report_change
 from archive.record import IMPORTED, HistoryEntry, Record
 from archive.limits import Limits
 from archive.store import Archive
@@ -30,6 +38,8 @@ from archive.transfer.registercheck import check_volume_set
 from archive.transfer.verify import PackageRecord, _new_report, inspect
 
 _RETENTION_BY_LABEL = {r.label: r.value for r in Retention}
+LINKED = "同一文件"  # 关系 of the 关联 a record here gets when a package brings the same document
+LINK_ACTION = "移交接收关联"
 
 
 @dataclass
@@ -38,6 +48,7 @@ class ImportResult:
     sender_fonds: str
     imported: list[tuple[str, str]] = field(default_factory=list)  # (sender 档号, new 档号)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (sender 档号, 档号 already here)
+    linked: list[tuple[str, str, str]] = field(default_factory=list)  # (sender 档号, 档号 here, why)
     index_note: str = ""
     layout: str = ""  # which layout was read (载体结构, BagIt, 旧版, or n 个载体)
 
@@ -45,6 +56,7 @@ class ImportResult:
         return {"数据包": self.package, "结构": self.layout, "来源全宗号": self.sender_fonds,
                 "导入": [{"原档号": a, "档号": b} for a, b in self.imported],
                 "已存在未导入": [{"原档号": a, "档号": b} for a, b in self.skipped],
+                "关联已有": [{"原档号": a, "档号": b, "依据": why} for a, b, why in self.linked],
                 "索引": self.index_note}
 
 
@@ -58,15 +70,67 @@ def _failed_summary(report) -> str:
     return "\n".join(lines)
 
 
-def _existing(archive: Archive) -> dict[tuple[str, str], Record]:
-    """(全宗号, 档号) as the sender knew it → the record that already holds it here."""
-    out: dict[tuple[str, str], Record] = {}
-    for _, r in iter_records(archive):
-        src = r.source or {}
-        if src.get("原全宗号") and src.get("原档号"):
-            out[(src["原全宗号"], src["原档号"])] = r
-        out.setdefault((r.archival_code.fonds, str(r.archival_code)), r)
-    return out
+class _Here:
+    """What this archive holds, read once: by the sender's (全宗号, 档号) — records imported
+    before, and the links of earlier exchanges — and by 档号 and 文号 + 题名 + 责任者."""
+
+    def __init__(self, archive: Archive):
+        self.imported: dict[tuple[str, str], Record] = {}
+        self.links: dict[tuple[str, str], Record] = {}
+        self.by_code: dict[str, tuple[Path, Record]] = {}
+        self.by_number: dict[tuple[str, str, str], tuple[Path, Record]] = {}
+        for folder, r in iter_records(archive):
+            src = r.source or {}
+            if src.get("原全宗号") and r.original_code:
+                self.imported[(src["原全宗号"], r.original_code)] = r
+            self.imported.setdefault((r.archival_code.fonds, str(r.archival_code)), r)
+            for rel in r.relations:
+                if rel.get("关系") == LINKED and rel.get("原全宗号") and rel.get("原档号"):
+                    self.links.setdefault((rel["原全宗号"], rel["原档号"]), r)
+            self.by_code[str(r.archival_code)] = (folder, r)
+            if r.doc_number and not r.withdrawn:
+                self.by_number.setdefault(_same_document(str(r.doc_number), r.title, r.author), (folder, r))
+
+
+def _same_document(number: str, title: str, author: str) -> tuple[str, str, str]:
+    """The key under which two archives' copies of one 公文 meet: its 文号 (any spelling), its
+    题名 and its 责任者, with runs of white space as filing makes them."""
+    def norm(t):
+        return re.sub(r"\s+", " ", t or "").strip()
+    return DocNumber.normalize(number), norm(title), norm(author)
+
+
+def _main_digests(files: list[dict]) -> set[str]:
+    """The sha256 of what a record *is* (正本, 原件, 版式文件): a shared 附件 alone does not make
+    two records the same document."""
+    main = {f["sha256"] for f in files if f.get("角色") != "附件"}
+    return main or {f["sha256"] for f in files}
+
+
+def _links(archive: Archive, here: _Here, todo: list[PackageRecord]) -> tuple[dict, list[str]]:
+    """sender 档号 → (folder, record here, why) for each package record this archive already
+    holds; and the conflicts: main files held by two different records here."""
+    main = {rec.meta["档号"]: _main_digests(rec.meta["文件"]) for rec in todo}
+    holders = find_by_sha256(archive, set().union(*main.values())) if main else {}
+    links, conflicts = {}, []
+    for rec in todo:
+        m = rec.meta
+        codes = sorted({holders[s].archival_code for s in main[m["档号"]] if s in holders})
+        if len(codes) == 1 and codes[0] in here.by_code:
+            links[m["档号"]] = (*here.by_code[codes[0]], "文件 sha256 相同")
+        elif len(codes) > 1:
+            conflicts.append(f"{m['档号']} 的文件分别已在档案库的 {'、'.join(codes)} 中，无法确定对应哪一件")
+        elif m["文号"] and (hit := here.by_number.get(_same_document(m["文号"], m["题名"], m["责任者"]))):
+            links[m["档号"]] = (*hit, "文号、题名、责任者相同")
+    return links, conflicts
+
+
+def _link(folder: Path, record: Record, m: dict, why: str, package: str, actor: str) -> None:
+    """The record here remembers that the sender's record is this one."""
+    record.relations.append({"原全宗号": m["全宗号"], "原档号": m["档号"], "关系": LINKED})
+    record.history.append(HistoryEntry(LINK_ACTION, f"数据包 {package} 中 {m['全宗号']} 的 {m['档号']} "
+                                       f"与本件为同一文件（{why}），未重复导入", actor=actor))
+    save_record(folder, record)
 
 
 def _fields(archive: Archive, m: dict, sender_name: str, package: str) -> tuple[dict, str, str]:
@@ -113,18 +177,22 @@ def import_package(archive: Archive, path: Path, actor: str | None = None,
         _check_file_names(path, records)
         result = ImportResult(str(path), report.facts.get("全宗号", ""), layout=report.facts.get("结构", ""))
         sender_name = report.facts.get("全宗名称", "")
-        existing = _existing(archive)
+        here = _Here(archive)
         todo: list[PackageRecord] = []
         conflicts = []
         for rec in sorted(records, key=lambda r: r.meta["档号"]):
             m = rec.meta
-            here = existing.get((m["全宗号"], m["档号"]))
-            if here is None:
+            key = (m["全宗号"], m["档号"])
+            done = here.imported.get(key) or here.links.get(key)
+            if done is None:
                 todo.append(rec)
-            elif {f.sha256 for f in here.files} == {f["sha256"] for f in m["文件"]}:
-                result.skipped.append((m["档号"], str(here.archival_code)))
+            elif key in here.links or {f.sha256 for f in done.files} == {f["sha256"] for f in m["文件"]}:
+                result.skipped.append((m["档号"], str(done.archival_code)))
             else:
-                conflicts.append(f"{m['全宗号']} 的 {m['档号']} 已导入为 {here.archival_code}，但文件内容不同")
+                conflicts.append(f"{m['全宗号']} 的 {m['档号']} 已导入为 {done.archival_code}，但文件内容不同")
+        links, link_conflicts = _links(archive, here, todo)
+        conflicts += link_conflicts
+        todo = [rec for rec in todo if rec.meta["档号"] not in links]
         digests = {f["sha256"]: rec.meta["档号"] for rec in todo for f in rec.meta["文件"]}
         for sha, holder in find_by_sha256(archive, set(digests)).items():
             conflicts.append(f"{digests[sha]} 的文件已在档案库中（档号 {holder.archival_code}，题名：{holder.title}）")
@@ -133,9 +201,19 @@ def import_package(archive: Archive, path: Path, actor: str | None = None,
             raise WenshuError("数据包中有与档案库现有记录冲突的文件，未导入任何记录（不会覆盖已有记录）：\n"
                               + "\n".join(f"  - {c}" for c in conflicts[:20])
                               + ("\n  …" if len(conflicts) > 20 else ""))
-        # sender 档号 → 档号 here, for relations: earlier imports from the same sender count too
-        new_codes = {code: str(r.archival_code) for (fonds, code), r in existing.items()
-                     if fonds == result.sender_fonds and (r.source or {}).get("原档号") == code}
+        # sender 档号 → 档号 here, for relations: earlier imports and links from the same sender count too
+        new_codes = {code: str(r.archival_code) for (fonds, code), r in here.imported.items()
+                     if fonds == result.sender_fonds and r.original_code == code}
+        new_codes.update({code: str(r.archival_code) for (fonds, code), r in here.links.items()
+                          if fonds == result.sender_fonds})
+        linked_folders = []
+        for rec in sorted(records, key=lambda r: r.meta["档号"]):
+            if rec.meta["档号"] in links:
+                folder, record, why = links[rec.meta["档号"]]
+                _link(folder, record, rec.meta, why, path.name, actor)
+                new_codes[rec.meta["档号"]] = str(record.archival_code)
+                linked_folders.append(folder)
+                result.linked.append((rec.meta["档号"], str(record.archival_code), why))
         filed: list[tuple[Path, Record]] = []
         for i, rec in enumerate(todo, 1):
             m = rec.meta
@@ -153,6 +231,7 @@ def import_package(archive: Archive, path: Path, actor: str | None = None,
             folder = archive.root / str(record.year) / record.folder_name
             sender_history = [HistoryEntry.from_json(h) for h in m["历史"]]
             record.history = [*sender_history, *record.history]
+            record.original_code = m["档号"]
             save_record(folder, record)
             new_codes[m["档号"]] = str(record.archival_code)
             filed.append((folder, record))
@@ -161,6 +240,9 @@ def import_package(archive: Archive, path: Path, actor: str | None = None,
                 progress("导入", i, len(todo))
     _remap_relations(filed, new_codes)
     result.index_note = _index(on_filed, archive, filed)
+    if linked_folders:
+        notes = report_change(archive, Change(records=linked_folders))
+        result.index_note += "".join(f"；{n}" for n in notes)
     return result
 
 

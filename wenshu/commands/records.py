@@ -111,6 +111,7 @@ def summary(r, folder: Path) -> str:
             ("密级", r.classification or "（无）"), ("保管期限", r.retention.label), ("页数", str(r.pages or "")),
             ("主送", j(r.recipients)), ("抄送", j(r.cc)), ("关键词", j(r.keywords)), ("案件", r.case),
             ("时限", r.deadline.isoformat() if r.deadline else ""), ("来源", r.origin),
+            ("原档号", r.original_code),
             ("关联", "；".join(" ".join(f"{k}:{v}" for k, v in rel.items()) for rel in r.relations)),
             ("状态", (f"已撤销（{r.withdrawal.get('原因', '')}，{r.withdrawal.get('时间', '')}）" if r.withdrawn else "")
              + ("印发定稿" if r.final else "")),
@@ -149,9 +150,11 @@ def list_(year, doc_type, retention, case_id, origin, as_json, archive_dir):
     if not rows:
         click.echo("没有符合条件的档案。")
         return
-    print_table(["档号", "文号", "题名", "责任者", "日期", "文种", "案件"],
+    received = any(r.original_code for r in rows)  # the 原档号 column only where some record has one
+    print_table(["档号", "文号", "题名", "责任者", "日期", "文种", "案件", *(["原档号"] if received else [])],
                 [[str(r.archival_code), str(r.doc_number or ""), r.title + ("（已撤销）" if r.withdrawn else ""), r.author,
-                  r.date.strftime("%Y%m%d") if r.date else "", r.doc_type, r.case] for r in rows],
+                  r.date.strftime("%Y%m%d") if r.date else "", r.doc_type, r.case,
+                  *([r.original_code] if received else [])] for r in rows],
                 title=f"共 {len(rows)} 件")
 
 

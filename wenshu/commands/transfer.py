@@ -109,9 +109,16 @@ def import_(archive_dir, package, as_json):
         echo_json(result.as_dict())
         return
     click.echo(f"数据包 {Path(package).name}（来源全宗 {result.sender_fonds}；{result.layout}）通过四性检测。")
-    click.echo(f"已导入 {len(result.imported)} 件，已存在而跳过 {len(result.skipped)} 件。")
+    click.echo(f"已导入 {len(result.imported)} 件，已存在而跳过 {len(result.skipped)} 件"
+               + (f"，本库已有而关联 {len(result.linked)} 件" if result.linked else "") + "。")
     for old, new in result.imported[:20]:
         click.echo(f"  {old} → {new}")
     if len(result.imported) > 20:
         click.echo(f"  … 另有 {len(result.imported) - 20} 件")
+    if result.linked:
+        click.echo("本库已有的同一文件（未重复导入，已在本库记录上登记关联）：")
+        for old, here, why in result.linked[:20]:
+            click.echo(f"  {old} ＝ {here}（{why}）")
+        if len(result.linked) > 20:
+            click.echo(f"  … 另有 {len(result.linked) - 20} 件")
     click.echo(f"索引：{result.index_note}")
