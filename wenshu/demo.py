@@ -145,7 +145,8 @@ def pledge_step(root: Path, desk: Path) -> None:
         {"承诺条款": ["不组织、不参与有偿补课", "不向学生推荐校外培训机构", "严格控制作业总量和时长"]},
         allow_unicode=True), encoding="utf-8")
     run("batch", "pledge", "--rows", str(desk / "教师名册.xlsx"), "--data", str(desk / "common.yaml"),
-        "--date", "2022-09-01", "--pdf", "--archive", str(root))
+        "--date", "2022-09-01", "--pdf", "--combine-dir", str(root.parent / f"{root.name}-承诺书合并打印"),
+        "--archive", str(root))
 
 
 def watcher_step(root: Path) -> None:
