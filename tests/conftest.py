@@ -51,3 +51,15 @@ def archive(tmp_path) -> Archive:
     a = Archive.init(tmp_path / "档案库", make_config())
     yield a
     a.close()
+
+
+@pytest.fixture
+def watcher(archive):
+    """A live watcher over ``archive`` (real observer), ready before the test starts."""
+    from indexer.watcher import Watcher
+
+    w = Watcher(archive, stability=0.2, interval=3600)
+    w.start()
+    assert w.wait_ready(60)
+    yield w
+    w.stop()

@@ -80,15 +80,6 @@ def note_of(archive, name: str) -> str:
     return (inbox.failed_dir(archive) / (name + inbox.REASON_SUFFIX)).read_text(encoding="utf-8")
 
 
-@pytest.fixture
-def watcher(archive):
-    w = Watcher(archive, stability=0.2, interval=3600)
-    w.start()
-    assert w.wait_ready(60)
-    yield w
-    w.stop()
-
-
 # -- links ---------------------------------------------------------------------------------------
 
 

@@ -16,22 +16,12 @@ from click.testing import CliRunner
 
 from indexer import inbox
 from indexer.index import ArchiveIndex
-from indexer.watcher import Watcher
 from tests.conftest import write_docx
 from watch_helpers import NOTICE, indexed, wait_idle, wait_indexed, wait_until
 from wenshu.cli import main
 
 DOCNUM = "高教字〔2022〕8号"
 TITLE = "关于做好2022年暑期校外培训治理工作的通知"
-
-
-@pytest.fixture
-def watcher(archive):
-    w = Watcher(archive, stability=0.2, interval=3600)
-    w.start()
-    assert w.wait_ready(60)
-    yield w
-    w.stop()
 
 
 def filed_docs(archive) -> dict[str, dict]:
