@@ -259,6 +259,7 @@ def _place(path: Path, tables_: dict, images: dict) -> None:
                     cell.text = ""
                     cp = cell.paragraphs[0]
                     cp.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                    cp.paragraph_format.line_spacing, cp.paragraph_format.first_line_indent = 1.0, Cm(0)
                     style(cp.add_run(str(v)), 12, bold=r == 0)
             at.addnext(t._tbl)
             para._p.getparent().remove(para._p)
@@ -266,6 +267,8 @@ def _place(path: Path, tables_: dict, images: dict) -> None:
             title, image = images[key]
             p = d.add_paragraph()
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            pf = p.paragraph_format  # the body's exact line spacing would clip the picture to one line
+            pf.line_spacing, pf.first_line_indent, pf.space_before = 1.0, Cm(0), Pt(6)
             p.add_run().add_picture(str(image), width=Cm(13))
             para._p.addnext(p._p)
             caption(title, p._p)
