@@ -16,6 +16,7 @@ from datetime import date
 from archive.errors import WenshuError
 from campaign.rectify import OPEN, Item, get_item, items, remind
 from campaign.store import Campaign, CampaignStore, day, text
+from campaign.workdays import add_workdays
 
 LETTER, NOTICE, REMINDER = "督办函", "整改通知书", "催办函"
 
@@ -105,7 +106,7 @@ def issue_letters(store: CampaignStore, campaign: Campaign, case_id: str, *, on,
     return done
 
 
-def remind_by_letter(store: CampaignStore, campaign: Campaign, item_id: str, *, by: str, on, report_to: str,
+def remind_by_letter(store: CampaignStore, item_id: str, *, by: str, on, report_to: str, workdays: int = 3,
                      pdf: bool = False, on_filed=None) -> tuple[Item, Issued]:
     """A 催办函: a short letter on one overdue item, filed into its case and counted as a 催办."""
     from generator.service import new_document
@@ -116,6 +117,7 @@ def remind_by_letter(store: CampaignStore, campaign: Campaign, item_id: str, *, 
     if item.status != OPEN:
         raise WenshuError(f"整改事项 {item.id} 已销号，无需催办，未做任何更改。")
     late = item.days_overdue(on)
+    due = add_workdays(on, workdays)
     data = {
         "title": f"关于催促{item.unit}加快整改进度的函",
         "recipients": item.unit,
@@ -123,8 +125,9 @@ def remind_by_letter(store: CampaignStore, campaign: Campaign, item_id: str, *, 
                 f"应于{_fmt(date.fromisoformat(item.deadline))}前完成"
                 + (f"，现已逾期{late}天，仍未报送整改报告。" if late else "，请抓紧推进。"),
         "problems": [item.problem],
-        "requirements": "（一）立即完成整改并报送整改报告。\n（二）逾期仍未完成整改的，将严肃处理。",
-        "deadline": on.isoformat() if late else item.deadline,
+        "requirements": f"（一）{workdays}个工作日内（{_fmt(due)}前）完成整改并报送整改报告。\n"
+                        "（二）逾期仍未完成整改的，将严肃处理。",
+        "deadline": due.isoformat(),
         "report_to": text(report_to, "报送对象"),
         "date": on.isoformat(),
         "case": item.case_id,
