@@ -2,10 +2,11 @@
 
 The clerk does not retype what the records already say: the unit, the problems (one line per open
 整改 item), the 整改时限 in working days on the holiday calendar ("5个工作日", ending on the item's
-截止日期). Both documents are numbered, rendered and filed by ``generator.service.new_document`` with
-the case id as their 案件, so they appear in the case's timeline; the 整改通知书 names the 督办函 it
-follows. Which documents a case has been sent is logged as campaign events, read back by
-``case_letters``. A 催办 by letter is a short 督办函 that also counts in the 催办次数.
+截止日期). Both documents are numbered, rendered and filed by the generator's ``new_document``
+with the case id as their 案件, so they appear in the case's timeline; the 整改通知书 names the
+督办函 it follows. The shell passes the generator in as ``make`` (``wenshu.campaign_docs``):
+campaign and generator are peers over archive and do not import each other (DESIGN §2).
+Which documents a case has been sent is logged as campaign events, read back by ``case_letters``. A 催办 by letter is a short 督办函 that also counts in the 催办次数.
 """
 
 from __future__ import annotations
@@ -87,17 +88,18 @@ def letter_values(store: CampaignStore, campaign: Campaign, case_id: str, *, on,
     return letter, notice
 
 
-def issue_letters(store: CampaignStore, campaign: Campaign, case_id: str, *, on, report_to: str,
-                  contact: str = "", pdf: bool = False, on_filed=None) -> list[Issued]:
-    """Issue and file the 督办函, then the 整改通知书 that follows it, for one case."""
-    from generator.service import new_document
+def issue_letters(store: CampaignStore, campaign: Campaign, case_id: str, *, on, report_to: str, make,
+                  contact: str = "") -> list[Issued]:
+    """Issue and file the 督办函, then the 整改通知书 that follows it, for one case.
 
+    ``make(template_name, data)`` numbers, renders and files one document and returns what the
+    generator's ``new_document`` does (``number``, ``archival_code``, ``title``)."""
     letter, notice = letter_values(store, campaign, case_id, on=on, report_to=report_to, contact=contact)
     done = []
-    first = new_document(store.archive, "supervision_letter", letter, pdf=pdf, on_filed=on_filed)
+    first = make("supervision_letter", letter)
     done.append(Issued(LETTER, first.number, first.archival_code, first.title))
     notice["follows"] = first.number
-    second = new_document(store.archive, "rectification_notice", notice, pdf=pdf, on_filed=on_filed)
+    second = make("rectification_notice", notice)
     done.append(Issued(NOTICE, second.number, second.archival_code, second.title))
     with store.tx() as c:
         for d in done:
@@ -106,11 +108,10 @@ def issue_letters(store: CampaignStore, campaign: Campaign, case_id: str, *, on,
     return done
 
 
-def remind_by_letter(store: CampaignStore, item_id: str, *, by: str, on, report_to: str, workdays: int = 3,
-                     pdf: bool = False, on_filed=None) -> tuple[Item, Issued]:
-    """A 催办函: a short letter on one overdue item, filed into its case and counted as a 催办."""
-    from generator.service import new_document
-
+def remind_by_letter(store: CampaignStore, item_id: str, *, by: str, on, report_to: str, make,
+                     workdays: int = 3) -> tuple[Item, Issued]:
+    """A 催办函: a short letter on one overdue item, filed into its case and counted as a 催办;
+    ``make`` as for ``issue_letters``."""
     item = get_item(store, item_id)
     on = day(on, "催办日期")
     by = text(by, "催办人")
@@ -132,7 +133,7 @@ def remind_by_letter(store: CampaignStore, item_id: str, *, by: str, on, report_
         "date": on.isoformat(),
         "case": item.case_id,
     }
-    made = new_document(store.archive, "supervision_letter", data, pdf=pdf, on_filed=on_filed)
+    made = make("supervision_letter", data)
     issued = Issued(REMINDER, made.number, made.archival_code, made.title)
     with store.tx() as c:
         store.log(c, item.case_id, f"发{REMINDER}", by, on, f"{made.number}|{made.archival_code}|{made.title}")

@@ -2,9 +2,11 @@
 
 Every number in the text, the tables and the charts comes from ``figures`` — computed from the
 tables at the moment the report is made, never typed. The 公文 layout (版头 with 签发人, 标题, 主送,
-署名, 成文日期, 版记) is the generator's ``notice`` template in its 上行文 form; the tables and the
-chart images are then put where the body marks them (a line ``［表1］`` / ``［图1］``), so the text
-and the layout stay the generator's. Beside the .docx go the three ledgers as .xlsx.
+署名, 成文日期, 版记) is the generator's ``notice`` template in its 上行文 form, rendered by the
+``render`` the shell passes in (``wenshu.campaign_docs``; campaign does not import generator,
+DESIGN §2); the tables and the chart images are then put where the body marks them (a line
+``［表1］`` / ``［图1］``), so the text and the layout stay the generator's. Beside the .docx go the
+three ledgers as .xlsx.
 """
 
 from __future__ import annotations
@@ -172,36 +174,31 @@ def tables(f: Figures) -> dict[str, tuple[str, list[str], list[list]]]:
 @dataclass
 class Report:
     docx: Path
-    pdf: Path | None
     ledgers: list[Path]
     charts: list[Path]
     figures: Figures
 
 
-def make_report(store: CampaignStore, campaign: Campaign, out_dir: Path, *, as_of, signer: str,
-                number: str = "", pdf: bool = False) -> Report:
-    """Write the report (.docx, and .pdf when asked and LibreOffice is there), its charts and the ledgers."""
+def make_report(store: CampaignStore, campaign: Campaign, out_dir: Path, *, as_of, signer: str, render,
+                number: str = "") -> Report:
+    """Write the report .docx, its charts and the ledgers into ``out_dir``.
+
+    ``render(data, number, out_dir, stem)`` renders the ``notice`` template's data as a .docx and
+    returns its path (numbering and filing stay the clerk's choice: the report is a draft to sign)."""
     from campaign.charts import bar_chart
-    from generator import pdf as pdfmod
-    from generator.render import render_document
-    from generator.service import prepare, resolve_template
 
     as_of = day(as_of, "统计截止日期")
     signer = text(signer, "签发人")
     f = figures(store, campaign, as_of)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    template = resolve_template("notice", store.archive)
     organ = store.archive.config.organ_name
-    values = prepare(template, {"title": f"{organ}关于{campaign.name}工作情况的报告", "recipients": "晋城市教育局",
-                                "body": body_text(campaign, f), "signer": signer, "date": as_of.isoformat()})
-    doc = render_document(template, values, number, out, config=store.archive.config, stem="督查报告")
+    data = {"title": f"{organ}关于{campaign.name}工作情况的报告", "recipients": "晋城市教育局",
+            "body": body_text(campaign, f), "signer": signer, "date": as_of.isoformat()}
+    docx = render(data, number, out, "督查报告")
     charts = [bar_chart(out / "图1-问题线索来源.png", "问题线索来源分布", f.by_source)]
-    _place(doc.docx, tables(f), {"［图1］": ("图1  问题线索来源分布", charts[0])})
-    pdf_path = None
-    if pdf and pdfmod.available():
-        (pdf_path,) = pdfmod.convert([doc.docx], out)
-    return Report(doc.docx, pdf_path, write_ledgers(store, campaign, out, as_of), charts, f)
+    _place(docx, tables(f), {"［图1］": ("图1  问题线索来源分布", charts[0])})
+    return Report(docx, write_ledgers(store, campaign, out, as_of), charts, f)
 
 
 def write_ledgers(store: CampaignStore, campaign: Campaign, out: Path, as_of: date) -> list[Path]:

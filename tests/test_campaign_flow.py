@@ -20,10 +20,10 @@ from archive.filing import file_record, find_record
 from campaign.clues import add_clue, list_clues, verify_clue
 from campaign.letters import case_letters, issue_letters, remind_by_letter
 from campaign.rectify import cases, close_item, items, link_report, overdue, remind
-from campaign.report import make_report
 from campaign.store import CampaignStore
 from tests.conftest import write_docx
 from tests.test_campaign import CATEGORIES, snapshot
+from wenshu.campaign_docs import maker, report
 from wenshu.cli import main
 
 A, B = "高平市第一中学", "高平市北诗中学"
@@ -57,6 +57,7 @@ def campaign_run(archive, tmp_path):
     camp = store.create("“双减”政策落实督查专项行动", "2022-03-25", "2022-06-30", CATEGORIES,
                         phases=[("学校自查", "2022-03-25", "2022-04-15"), ("县级核查", "2022-04-16", "2022-06-15")])
     store.add_units(camp, [(A, "学校"), (B, "学校")])
+    make = maker(archive)  # the real generator: numbered, rendered, filed, indexed
     ids = [add_clue(store, camp, source=s, received=r, unit=u, category=c, content=t, registrar="米波").id
            for s, r, u, c, t, _ in CLUES]
     for cid, (*_, founded) in zip(ids, CLUES):
@@ -67,7 +68,8 @@ def campaign_run(archive, tmp_path):
                 person="校长", workdays=5)
     verify_clue(store, ids[1], verifier="田文喜", on="2022-04-29", result="属实", problems=["压减初二作业总量"],
                 person="校长", workdays=5)
-    letters = {k.id: issue_letters(store, camp, k.id, on="2022-04-29", report_to="高平市教育局教育督导室")
+    letters = {k.id: issue_letters(store, camp, k.id, on="2022-04-29", report_to="高平市教育局教育督导室",
+                                 make=make)
                for k in cases(store, camp)}
     # both schools report back; A's item is reviewed and closed, which closes A's case
     for n, (unit, item) in enumerate(((A, items(store, camp)[0]), (B, items(store, camp)[1])), 1):
@@ -83,9 +85,11 @@ def campaign_run(archive, tmp_path):
     verify_clue(store, ids[4], verifier="田文喜", on="2022-05-16", result="属实", problems=["建立作业公示制度"],
                 person="教务主任", workdays=15)
     third = [k for k in cases(store, camp) if k.id not in letters][0]
-    letters[third.id] = issue_letters(store, camp, third.id, on="2022-05-16", report_to="高平市教育局教育督导室")
+    letters[third.id] = issue_letters(store, camp, third.id, on="2022-05-16", report_to="高平市教育局教育督导室",
+                                      make=make)
     remind(store, items(store, camp)[1].id, by="米波", on="2022-05-13", way="电话", note="电话催报")
-    remind_by_letter(store, items(store, camp)[1].id, by="米波", on="2022-05-17", report_to="高平市教育局教育督导室")
+    remind_by_letter(store, items(store, camp)[1].id, by="米波", on="2022-05-17", report_to="高平市教育局教育督导室",
+                     make=make)
     return store, camp, ids, letters
 
 
@@ -120,7 +124,7 @@ def test_overdue_reminders_and_closing(archive, campaign_run):
 
 def test_report_states_what_the_records_say(archive, campaign_run, tmp_path):
     store, camp, _, _ = campaign_run
-    r = make_report(store, camp, tmp_path / "报告", as_of=AS_OF, signer="张三", number="高教字〔2022〕20号")
+    r, _ = report(store, camp, tmp_path / "报告", as_of=AS_OF, signer="张三", number="高教字〔2022〕20号")
     text = docx_text(r.docx)
     # counted here from the records, independently of campaign.report
     clues, all_items, all_cases = list_clues(store, camp), items(store, camp), cases(store, camp)

@@ -88,11 +88,11 @@ def campaign_show(campaign_name, as_of, as_json, archive_dir):
 def campaign_letters(case_id, campaign_name, on, report_to, contact, pdf, archive_dir):
     """为督办案件生成督办函和整改通知书（问题、时限取自案件），编号并归入案件。"""
     from campaign.letters import issue_letters
-    from wenshu.indexing import index_filed
+    from wenshu.campaign_docs import maker
 
     store, c = _open(archive_dir, campaign_name)
-    for d in issue_letters(store, c, case_id, on=on, report_to=report_to, contact=contact, pdf=pdf,
-                           on_filed=index_filed):
+    for d in issue_letters(store, c, case_id, on=on, report_to=report_to, contact=contact,
+                           make=maker(store.archive, pdf=pdf)):
         click.echo(f"已发{d.kind} {d.number}：{d.title}（档号 {d.archival_code}，归入案件 {case_id}）")
 
 
@@ -109,16 +109,16 @@ def campaign_report(campaign_name, out_dir, as_of, signer, number, pdf, as_json,
     """由台账数据生成督查报告（.docx，上行文格式）和线索、整改、承诺书台账（.xlsx）。"""
     from dataclasses import asdict
 
-    from campaign.report import make_report
+    from wenshu.campaign_docs import report
 
     store, c = _open(archive_dir, campaign_name)
-    r = make_report(store, c, out_dir, as_of=as_of, signer=signer, number=number, pdf=pdf)
+    r, made = report(store, c, out_dir, as_of=as_of, signer=signer, number=number, pdf=pdf)
     f = r.figures
     if as_json:
-        echo_json({"报告": str(r.docx), "PDF": str(r.pdf or ""), "台账": [str(p) for p in r.ledgers],
+        echo_json({"报告": str(r.docx), "PDF": str(made or ""), "台账": [str(p) for p in r.ledgers],
                    "数据": {**asdict(r.figures), "as_of": str(f.as_of)}})
         return
-    click.echo(f"督查报告：{r.docx}" + (f"（PDF：{r.pdf}）" if r.pdf else ""))
+    click.echo(f"督查报告：{r.docx}" + (f"（PDF：{made}）" if made else ""))
     click.echo(f"线索 {f.clues} 条，督办案件 {len(f.cases)} 件，整改事项 {f.items} 项（已销号 {f.items_closed}，"
                f"完成率 {f.completion}，逾期 {f.items_overdue}）")
     click.echo("台账：" + "、".join(p.name for p in r.ledgers))
@@ -378,9 +378,9 @@ def rectify_remind(item_id, by, on, way, note, letter, report_to, archive_dir):
     store, _ = _open(archive_dir, need_campaign=False)
     if letter:
         from campaign.letters import remind_by_letter
-        from wenshu.indexing import index_filed
+        from wenshu.campaign_docs import maker
 
-        i, d = remind_by_letter(store, item_id, by=by, on=on, report_to=report_to, on_filed=index_filed)
+        i, d = remind_by_letter(store, item_id, by=by, on=on, report_to=report_to, make=maker(store.archive))
         click.echo(f"已发催办函 {d.number}（档号 {d.archival_code}）催办 {i.id}（{i.unit}），这是第 {i.reminders} 次催办。")
         return
     i = remind(store, item_id, by=by, on=on, way=way, note=note)
