@@ -6,7 +6,8 @@ The clerk does not retype what the records already say: the unit, the problems (
 with the case id as their 案件, so they appear in the case's timeline; the 整改通知书 names the
 督办函 it follows. The shell passes the generator in as ``make`` (``wenshu.campaign_docs``):
 campaign and generator are peers over archive and do not import each other (DESIGN §2).
-Which documents a case has been sent is logged as campaign events, read back by ``case_letters``. A 催办 by letter is a short 督办函 that also counts in the 催办次数.
+Which documents a case has been sent is logged as campaign events, read back by ``case_letters``.
+A 催办 by letter is a short 督办函 that also counts in the 催办次数.
 """
 
 from __future__ import annotations

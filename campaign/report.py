@@ -118,7 +118,7 @@ def _list(counts: dict[str, int], unit: str = "条") -> str:
 
 def body_text(campaign: Campaign, f: Figures) -> str:
     """The report's body: numbers from ``f`` only; ［表n］/［图n］ mark where tables and charts go."""
-    p = [f"根据晋城市教育局工作部署，我局于{_fmt(campaign.start)}印发方案，开展{campaign.name}，"
+    p = [f"根据晋城市教育局工作部署，我局自{_fmt(campaign.start)}起开展{campaign.name}，"
          f"现将截至{_fmt(f.as_of)}的工作情况报告如下。",
          "一、基本情况",
          f"本次督查范围内共有学校{f.schools}所、校外培训机构{f.institutions}个，分"
@@ -157,7 +157,7 @@ def body_text(campaign: Campaign, f: Figures) -> str:
 
 
 def tables(f: Figures) -> dict[str, tuple[str, list[str], list[list]]]:
-    t = {"［表1］": ("表1  问题线索按督查内容分类情况", ["督查内容", "线索数（条）", "属实（条）"],
+    t = {"［表1］": ("表1  问题线索按督查内容分类情况", ["督查内容", "线索数（条）", "属实及部分属实（条）"],
                    [[k, f.by_category[k], f.founded_by_category[k]] for k in f.by_category]
                    + [["合计", f.clues, sum(f.founded_by_category.values())]]),
          "［表2］": ("表2  督办案件整改情况", ["督办案件", "单位", "整改事项", "已销号", "逾期", "状态"],
