@@ -193,3 +193,18 @@ def test_close_without_review_evidence_changes_nothing(archive, campaign_run):
                                   "--archive", str(archive.root)])
     assert r.exit_code != 0 and "缺少复查证据" in r.output
     assert snapshot(archive) == before
+
+
+def test_case_id_never_joins_a_case_filed_by_hand(archive, tmp_path):
+    # the archive already has records in case 督2022-001 (filed before the campaign existed)
+    src = write_docx(tmp_path / "举报.docx", ["关于某培训学校的举报", "周末组织学科类培训"])
+    file_record(archive, [(src, "原件")], {"title": "关于某培训学校的举报", "date": "2022-03-20", "doc_type": "线索",
+                                          "author": "家长来信", "case": "督2022-001"})
+    store = CampaignStore(archive)
+    camp = store.create("“双减”政策落实督查专项行动", "2022-03-25", "2022-06-30", CATEGORIES)
+    store.add_units(camp, [(A, "学校")])
+    clue = add_clue(store, camp, source="信箱", received="2022-04-18", unit=A, category=CATEGORIES[0],
+                    content="有偿补课", registrar="米波")
+    verify_clue(store, clue.id, verifier="田文喜", on="2022-04-29", result="属实", workdays=5)
+    assert [k.id for k in cases(store, camp)] == ["督2022-002"]
+    assert [r.title for r in get_case(archive, "督2022-001").records] == ["关于某培训学校的举报"]
