@@ -83,8 +83,16 @@ def open_items(store: CampaignStore, c, clue, problems: list[str], *, person: st
     if row:
         case_id = row[0]
     else:
-        seq = store.next_number(c, "督办", issued.year)
-        case_id = f"督{issued.year}-{seq:03d}"
+        # a case id names the records of the case in the archive too (their 案件): skip any id
+        # already carried by records filed by hand, so a campaign case never joins someone else's
+        from archive.cases import cases as archive_cases
+
+        taken = {k.id for k in archive_cases(store.archive)}
+        while True:
+            seq = store.next_number(c, "督办", issued.year)
+            case_id = f"督{issued.year}-{seq:03d}"
+            if case_id not in taken:
+                break
         c.execute("INSERT INTO rectify_cases (id, campaign, unit, opened, status) VALUES (?, ?, ?, ?, ?)",
                   (case_id, _campaign_of(c, clue.id), clue.unit, issued.isoformat(), OPEN))
         store.log(c, case_id, "立案", detail=f"{clue.unit}（线索 {clue.id}）")

@@ -6,6 +6,7 @@ product adds its part here.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import tempfile
@@ -42,6 +43,7 @@ def build(root: Path) -> None:
         generator_step(root, desk)
         case_step(root, desk)
         pledge_step(root, desk)
+        campaign_step(root, desk)
     finally:
         shutil.rmtree(desk, ignore_errors=True)
     watcher_step(root)
@@ -147,6 +149,98 @@ def pledge_step(root: Path, desk: Path) -> None:
     run("batch", "pledge", "--rows", str(desk / "教师名册.xlsx"), "--data", str(desk / "common.yaml"),
         "--date", "2022-09-01", "--pdf", "--combine-dir", str(root.parent / f"{root.name}-承诺书合并打印"),
         "--archive", str(root))
+
+
+PLAN = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "gaoping-shuangjian-2022" / "高教字〔2022〕8号.txt"
+CAMPAIGN_SCHOOLS = ["高平市第一中学", "高平市北诗中学", "高平市米山镇中心校", "高平市实验小学"]
+CAMPAIGN_CLUES = [  # invented: (来源, 收到, 单位, 督查内容 index, 人员, 问题, 核查结果, 需整改的问题)
+    ("举报电话", "2022-04-18", "高平市第一中学", 0, "张某（数学）", "在职教师在住所开展有偿补课", "属实",
+     ["在职教师张某在住所开展有偿补课", "学校未建立教师违规补课举报受理台账"]),
+    ("举报电话", "2022-04-19", "高平市启智教育培训学校", 3, "", "以“研学营”名义开展初中学科类培训", "不属实", []),
+    ("调查问卷", "2022-04-21", "高平市北诗中学", 1, "", "初二年级书面作业平均超过90分钟", "属实",
+     ["初二年级书面作业总量超标，未建立作业公示制度"]),
+    ("调查问卷", "2022-04-21", "高平市实验小学", 2, "", "课后服务只安排自习", "部分属实", ["课后服务内容单一，只安排自习"]),
+    ("教师座谈", "2022-04-25", "高平市米山镇中心校", 2, "", "课后服务结束时间早于家长下班时间", "不属实", []),
+    ("教师座谈", "2022-04-26", "高平市第一中学", 1, "", "周末布置大量书面作业", "属实", ["周末书面作业量过大"]),
+]
+
+
+def plan_outline(text: str) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """督查内容 and 督查安排 as the 方案 states them: (一)…(四) under 三、, (一)…(三) under 四、
+    with their 上/中/下旬 turned into dates of 2022 (the 省、晋城市督查 runs to the campaign's end)."""
+    import calendar
+    import re
+
+    def section(head, nxt):
+        return text.split(head, 1)[1].split(nxt, 1)[0]
+
+    item = re.compile(r"^[（(][一二三四五][）)]\s*([^（(。\n]+)", re.M)
+    cats = [re.sub(r"(开展)?情况$", "", m).replace("学校在职", "在职").replace("隐形变异违规开展培训", "隐形变异违规培训")
+            for m in item.findall(section("三、督查内容", "四、督查安排"))]
+    xun = {"上": (1, 10), "中": (11, 20), "下": (21, None)}
+    phases = []
+    for m in re.finditer(r"^[（(][一二三][）)]\s*([^（(。\n]+)(?:（(\d+)月(.)旬至(\d+)月(.)旬）)?",
+                         section("四、督查安排", "五、职责分工"), re.M):
+        name, m1, x1, m2, x2 = m.groups()
+        if m1:
+            end_day = xun[x2][1] or calendar.monthrange(2022, int(m2))[1]
+            phases.append((name, f"2022-{int(m1):02d}-{max(xun[x1][0], 25 if m1 == '3' else 1):02d}",
+                           f"2022-{int(m2):02d}-{end_day:02d}"))
+        else:
+            phases.append((name, phases[-1][1], "2022-06-30"))
+    return cats, phases
+
+
+def campaign_step(root: Path, desk: Path) -> None:
+    """督查专项行动: the real 高教字〔2022〕8号 filed as the 方案, its 督查内容 and 阶段 read from it;
+    invented schools and clues → 核查 → 督办函 and 整改通知书 → 整改报告, 复查销号, 催办 → the 督查报告."""
+    if not PLAN.exists():
+        print(f"\n（未找到真实语料 {PLAN}，跳过督查专项行动演示）")
+        return
+    a = ["--archive", str(root)]
+    text = PLAN.read_text(encoding="utf-8")
+    plan = write_docx(desk / "高教字〔2022〕8号.docx", *[line for line in text.splitlines() if line.strip()])
+    run("file", plan, "--set", "文号=高教字〔2022〕8号", "--set", "日期=2022-03-25", "--set", "文种=通知",
+        "--set", "题名=关于印发《“双减”政策落实督查专项行动方案》的通知", *a)
+    cats, phases = plan_outline(text)
+    run("campaign", "new", "--name", "“双减”政策落实督查专项行动", "--start", "2022-03-25", "--end", "2022-06-30",
+        *[x for c in cats for x in ("--category", c)], *[x for p in phases for x in ("--phase", ":".join(p))],
+        "--plan", "高教字〔2022〕8号", *a)
+    wb = openpyxl.Workbook()
+    wb.active.append(["单位名称", "类型"])
+    for s in CAMPAIGN_SCHOOLS:
+        wb.active.append([s, "学校"])
+    wb.active.append(["高平市启智教育培训学校", "校外培训机构"])
+    wb.save(desk / "督查范围.xlsx")
+    run("campaign", "units", "--import", str(desk / "督查范围.xlsx"), *a)
+    for n, (src, received, unit, cat, person, content, result, problems) in enumerate(CAMPAIGN_CLUES, 1):
+        run("clue", "add", "--source", src, "--received", received, "--unit", unit, "--category", cats[cat],
+            "--content", content, "--by", "米波", *(["--person", person] if person else []), *a)
+        run("clue", "verify", f"XS2022-{n:04d}", "--by", "田文喜", "--date", "2022-04-29", "--result", result,
+            *[x for p in problems for x in ("--problem", p)], "--person", "校长", "--days", "5", *a)
+    run("campaign", "units", *a)
+    for case in ("督2022-001", "督2022-002"):
+        run("campaign", "letters", case, "--date", "2022-04-29", *a)
+    report = write_docx(desk / "第一中学整改报告.docx", "高平市第一中学关于“双减”问题整改情况的报告",
+                        "已停止涉事教师补课，已对其师德考核作不合格处理。", "2022年5月9日")
+    filed = run("file", report, "--case", "督2022-001", "--set", "责任者=高平市第一中学", "--set", "文种=报告",
+                "--set", "日期=2022-05-09", *a)
+    run("rectify", "report", re.search(r"A001-\S+·2022-\S+-\d{4}", filed).group(0), "ZG2022-0001", "ZG2022-0002", *a)
+    photo = write_docx(desk / "复查记录.docx", "高平市第一中学整改复查记录", "复查人：秦剑锋　复查日期：2022年5月12日",
+                       "现场查看涉事教师住所，已停止补课；询问学生5名，均反映未再参加补课。")
+    run("rectify", "close", "ZG2022-0001", "--by", "秦剑锋", "--date", "2022-05-12", "--note", "现场复查，已停止补课",
+        "--evidence", photo, *a)
+    run("rectify", "remind", "ZG2022-0003", "--by", "米波", "--date", "2022-05-13", "--way", "电话",
+        "--note", "电话催报整改报告", *a)
+    run("rectify", "remind", "ZG2022-0003", "--by", "米波", "--date", "2022-05-17", "--letter", *a)
+    run("rectify", "list", "--overdue", "--as-of", "2022-05-20", *a)
+    number = run("number", "issue", "高教字", "--title", "“双减”政策落实督查专项行动工作情况的报告",
+                 "--date", "2022-05-20", *a)
+    out, number = root.parent / f"{root.name}-督查报告", str(DocNumber.find_all(number)[0])
+    run("campaign", "report", "--out", str(out), "--as-of", "2022-05-20", "--signer", "张三", "--number", number,
+        "--pdf", *a)
+    run("file", str(out / "督查报告.docx"), "--set", f"文号={number}", "--set", "文种=报告", "--set", "日期=2022-05-20",
+        "--set", "题名=高平市教育局关于“双减”政策落实督查专项行动工作情况的报告", *a)
 
 
 def watcher_step(root: Path) -> None:

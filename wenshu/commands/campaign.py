@@ -77,6 +77,53 @@ def campaign_show(campaign_name, as_of, as_json, archive_dir):
                f"整改事项 {i['总数']} 项（已销号 {i['已销号']}，逾期 {i['逾期']}，催办 {i['催办次数']} 次）")
 
 
+@campaign.command("letters")
+@click.argument("case_id")
+@_campaign
+@click.option("--date", "on", required=True, help="成文日期，如 2022-04-29。")
+@click.option("--report-to", "report_to", default="高平市教育局教育督导室", show_default=True, help="整改报告报送对象。")
+@click.option("--contact", default="", help="联系人及电话。")
+@click.option("--pdf", is_flag=True, help="同时生成 PDF（需要 LibreOffice）。")
+@archive_option
+def campaign_letters(case_id, campaign_name, on, report_to, contact, pdf, archive_dir):
+    """为督办案件生成督办函和整改通知书（问题、时限取自案件），编号并归入案件。"""
+    from campaign.letters import issue_letters
+    from wenshu.campaign_docs import maker
+
+    store, c = _open(archive_dir, campaign_name)
+    for d in issue_letters(store, c, case_id, on=on, report_to=report_to, contact=contact,
+                           make=maker(store.archive, pdf=pdf)):
+        click.echo(f"已发{d.kind} {d.number}：{d.title}（档号 {d.archival_code}，归入案件 {case_id}）")
+
+
+@campaign.command("report")
+@_campaign
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="输出文件夹。")
+@click.option("--as-of", "as_of", required=True, help="统计截止日期（报告的成文日期）。")
+@click.option("--signer", required=True, help="签发人。")
+@click.option("--number", default="", help="报告的文号，如 高教字〔2022〕20号。")
+@click.option("--pdf", is_flag=True, help="同时生成 PDF（需要 LibreOffice）。")
+@json_option
+@archive_option
+def campaign_report(campaign_name, out_dir, as_of, signer, number, pdf, as_json, archive_dir):
+    """由台账数据生成督查报告（.docx，上行文格式）和线索、整改、承诺书台账（.xlsx）。"""
+    from dataclasses import asdict
+
+    from wenshu.campaign_docs import report
+
+    store, c = _open(archive_dir, campaign_name)
+    r, made = report(store, c, out_dir, as_of=as_of, signer=signer, number=number, pdf=pdf)
+    f = r.figures
+    if as_json:
+        echo_json({"报告": str(r.docx), "PDF": str(made or ""), "台账": [str(p) for p in r.ledgers],
+                   "数据": {**asdict(r.figures), "as_of": str(f.as_of)}})
+        return
+    click.echo(f"督查报告：{r.docx}" + (f"（PDF：{made}）" if made else ""))
+    click.echo(f"线索 {f.clues} 条，督办案件 {len(f.cases)} 件，整改事项 {f.items} 项（已销号 {f.items_closed}，"
+               f"完成率 {f.completion}，逾期 {f.items_overdue}）")
+    click.echo("台账：" + "、".join(p.name for p in r.ledgers))
+
+
 @campaign.command("units")
 @_campaign
 @click.option("--import", "source", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -321,11 +368,20 @@ def rectify_report(record, item_ids, archive_dir):
 @click.option("--date", "on", required=True, help="催办日期。")
 @click.option("--way", default="电话", show_default=True, help="催办方式：督办函、电话、短信、当面。")
 @click.option("--note", default="", help="催办说明。")
+@click.option("--letter", is_flag=True, help="生成一份催办函（编号、归入案件），计为一次督办函催办。")
+@click.option("--report-to", "report_to", default="高平市教育局教育督导室", show_default=True, help="催办函的报送对象。")
 @archive_option
-def rectify_remind(item_id, by, on, way, note, archive_dir):
-    """登记一次催办（计入催办次数）。"""
+def rectify_remind(item_id, by, on, way, note, letter, report_to, archive_dir):
+    """登记一次催办（计入催办次数）；--letter 发催办函。"""
     from campaign.rectify import remind
 
     store, _ = _open(archive_dir, need_campaign=False)
+    if letter:
+        from campaign.letters import remind_by_letter
+        from wenshu.campaign_docs import maker
+
+        i, d = remind_by_letter(store, item_id, by=by, on=on, report_to=report_to, make=maker(store.archive))
+        click.echo(f"已发催办函 {d.number}（档号 {d.archival_code}）催办 {i.id}（{i.unit}），这是第 {i.reminders} 次催办。")
+        return
     i = remind(store, item_id, by=by, on=on, way=way, note=note)
     click.echo(f"已登记对 {i.id}（{i.unit}）的{way}催办，这是第 {i.reminders} 次。")
