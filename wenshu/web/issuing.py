@@ -9,6 +9,7 @@ and shown beside each field; a preview takes no number (``dry_run`` peeks the re
 from __future__ import annotations
 
 import tempfile
+import threading
 from pathlib import Path
 
 from django.http import FileResponse, Http404
@@ -17,8 +18,22 @@ from django.urls import reverse
 
 from archive.errors import WenshuError
 from wenshu.web.audit import log
-from wenshu.web.settings import archive
+from wenshu.web.settings import archive as served
 from wenshu.web.views import require
+
+_local = threading.local()
+
+
+def archive():
+    """This thread's own Archive over the served folder: the registry's SQLite connection may
+    only be used by the thread that opened it, and waitress answers on several threads."""
+    from archive.store import Archive
+
+    root = served().root
+    if getattr(_local, "root", None) != root:
+        _local.archive, _local.root = Archive.find(root), root
+    return _local.archive
+
 
 ATTACH_ROWS = 3  # typed 附件 rows offered on the form
 CONTROLS = {"text": "text", "number": "number", "date": "date", "choice": "select", "multiline": "textarea",

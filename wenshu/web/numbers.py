@@ -14,7 +14,7 @@ from archive.docnumber import DocNumber
 from archive.errors import WenshuError
 from archive.registry import STATUS_LABELS
 from wenshu.web.audit import log
-from wenshu.web.settings import archive
+from wenshu.web.issuing import archive
 from wenshu.web.views import require
 
 
