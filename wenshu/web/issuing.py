@@ -8,6 +8,7 @@ and shown beside each field; a preview takes no number (``dry_run`` peeks the re
 
 from __future__ import annotations
 
+import io
 import tempfile
 import threading
 from pathlib import Path
@@ -162,23 +163,26 @@ def _run(request, template, raw):
         attach, problem = _uploads(request, template, Path(tmp) / "上传")
         if problem:
             return problem
+        data = {k: v for k, v in raw.items() if v not in ("", [])}
         try:
-            p = new_document(archive(), template.name, {k: v for k, v in raw.items() if v not in ("", [])},
-                             pdf=True, dry_run=preview, out_dir=Path(tmp) / "预览" if preview else None,
-                             on_filed=index_filed, number=number, attach=attach)
+            if preview:
+                from generator.preview import preview_document
+
+                doc = preview_document(archive(), template.name, data, Path(tmp) / "预览", number=number,
+                                       attach=attach)
+            else:
+                p = new_document(archive(), template.name, data, pdf=True, on_filed=index_filed,
+                                 number=number, attach=attach)
         except WenshuError as e:
             return str(e)
         if preview:
-            log(request, "preview", p.number, p.title)
-            pdf = next((f for f in p.files if f.suffix == ".pdf"), None)
-            if pdf is None:
-                return p.pdf_note or "无法生成 PDF 预览。"
-            data = pdf.read_bytes()
-    if preview:
-        import io
+            log(request, "preview", doc.number, doc.title)
+            if doc.pdf is None:
+                from generator import pdf as pdfmod
 
-        resp = FileResponse(io.BytesIO(data), content_type="application/pdf",
-                            filename=f"{p.number or p.title}（预览）.pdf")
-        return resp
+                return pdfmod.INSTALL_HINT
+            resp = FileResponse(io.BytesIO(doc.pdf.read_bytes()), content_type="application/pdf",
+                                filename=f"{doc.number or doc.title}.pdf")
+            return resp
     log(request, "issue", p.archival_code, f"{p.number} {p.title}")
     return redirect(reverse("record", args=[p.archival_code]))
