@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path, register_converter
 from django.views.static import serve
 
-from wenshu.web import views
+from wenshu.web import issuing, numbers, views
 from wenshu.web.settings import HERE
 
 
@@ -30,6 +30,11 @@ urlpatterns = [
     path("record/<code:code>/page/<int:index_>/<int:page>.png", views.page_image, name="page"),
     path("audit/", views.audit, name="audit"),
     path("users/", views.users, name="users"),
+    # part 2 (issue 15): 拟文/发文 and the 文号 ledger
+    path("issue/", issuing.choose, name="issue"),
+    path("issue/<str:name>/", issuing.form, name="issue_form"),
+    path("numbers/", numbers.ledger, name="numbers"),
+    path("numbers/<str:what>/", numbers.change, name="numbers_change"),
     # the app's own CSS/JS, shipped in the package (no CDN; waitress serves them through Django)
     re_path(r"^static/(?P<path>.*)$", serve, {"document_root": str(HERE / "static")}),
 ]

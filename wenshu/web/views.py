@@ -39,7 +39,7 @@ def index():
 def context(request):
     user = request.user
     return {"role": access.role_of(user), "clearance": access.clearance_of(user),
-            "can_audit": access.can(user, "audit"), "fonds_name": archive().config.fonds_name}
+            "can_audit": access.can(user, "audit"), "can_issue": access.can(user, "issue"), "fonds_name": archive().config.fonds_name}
 
 
 def csrf_failure(request, reason=""):
