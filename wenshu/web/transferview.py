@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from archive.errors import WenshuError
 from wenshu.web import access, tasks
 from wenshu.web.audit import log
-from wenshu.web.settings import archive
+from wenshu.web.tasks import thread_archive as archive
 from wenshu.web.views import require
 
 PREVIEW_ROWS = 200
@@ -112,7 +112,7 @@ def transfer(request):
         try:
             _, _, included, left = plan(request.user, ch)
         except WenshuError as e:
-            ctx["errors"] = {"__all__": str(e)}
+            ctx["errors"], ctx["general"] = {"__all__": str(e)}, str(e)
         else:
             ctx.update(included=included[:PREVIEW_ROWS], n_included=len(included), left=left[:PREVIEW_ROWS],
                        n_left=len(left))
