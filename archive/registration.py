@@ -106,6 +106,11 @@ def assignments_of(values: dict[str, str]) -> dict[str, str]:
         v = values.get(label, "").strip()
         if v:
             out["日期" if label == "成文日期" else label] = v
+    if "题名" in out and "文种" not in out:
+        from archive.metadata import doc_type_of
+
+        if kind := doc_type_of(out["题名"]):  # as when reading: the 文种 a corrected 题名 ends in
+            out["文种"] = kind
     return out
 
 

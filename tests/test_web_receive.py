@@ -169,6 +169,11 @@ def test_inbox_failures_are_listed_with_their_reason_and_can_be_filed(site):
     key = re.search(r'/receive/(f[0-9a-f]{24})/', page).group(1)
     r = c.post(f"/receive/{key}/", {"题名": "关于课后服务自查的报告", "文号": "城关校字〔2022〕4号"})
     assert r.status_code == 302, errors(r)
+    from urllib.parse import unquote
+
+    from archive.filing import find_record
+
+    assert find_record(archive, unquote(r["Location"].split("/")[2]))[1].doc_type == "报告"  # from the 题名
     assert not target.exists() and not Path(str(target) + ".未能归档原因.txt").exists()
 
 
@@ -250,6 +255,7 @@ def test_build_verify_download_a_package(site):
     pk = int(r["Location"].rstrip("/").split("/")[-1])
     t = wait(pk)
     assert t.state == "done", t.error
+    assert "检索" not in t.selection  # nothing typed, nothing hidden from a 绝密 archivist: no query
     page = html(c.get(f"/transfer/task/{pk}/"))
     assert "四性检测（DA/T 70-2018）：通过" in page
     resp = c.get(f"/transfer/task/{pk}/download/")

@@ -93,8 +93,12 @@ def plan(user, ch: Choice):
         else:
             included.append(r)
     codes = {str(r.archival_code) for r in included}
-    sel = Selection(year=ch.year, retention=ch.retention, org=ch.org or None,
-                    query=ch.query or f"密级不高于{access.clearance_of(user) or '非密'}",
+    query = ch.query or None
+    if query is None and ch.classified and access.hidden_marks(user):
+        # the selection alone would take every 密级: narrow it to what the user may see (the
+        # text is what the package's 说明 and the records' history say about the choice)
+        query = f"可见密级不高于{access.clearance_of(user) or '非密'}"
+    sel = Selection(year=ch.year, retention=ch.retention, org=ch.org or None, query=query,
                     include_classified=ch.classified, include_withdrawn=ch.withdrawn)
     return sel, (lambda _a, _q: codes), included, left
 
