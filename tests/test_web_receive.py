@@ -289,3 +289,19 @@ def test_package_with_dotdot_names_is_refused(site, tmp_path):
     assert not any(p.name == "逃出来的文件.txt" for p in archive.root.parent.rglob("逃出来的文件.txt"))
     r = c.post("/transfer/verify/", {"package": SimpleUploadedFile("包.tar", b"x")})
     assert r.status_code == 400 and "数据包：包.tar 不是 .zip 文件" in html(r)
+
+
+def test_campaign_rectification_items_overdue_are_listed_read_only(site):
+    """Last in the module: the campaign files its own records into the archive."""
+    archive, _, _ = site
+    from campaign.rectify import overdue
+    from tests.test_campaign import run_campaign
+    from wenshu.web.tasks import thread_archive
+
+    store, camp, _ = run_campaign(thread_archive())
+    late = overdue(store, camp)
+    assert late
+    page = html(client("查阅丁").get("/cases/"))
+    assert "专项督办：逾期整改事项" in page
+    for item, days in late:
+        assert item.id in page and f"逾期 {days} 天" in page
