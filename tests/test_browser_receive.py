@@ -8,7 +8,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 

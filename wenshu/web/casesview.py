@@ -84,9 +84,11 @@ def case_page(request, case_id):
     c = next((c for c in _visible_cases(request.user) if c.id == case_id), None)
     if c is None:
         raise Http404("没有这个案件。")
-    timeline = [{"r": r, "code": str(r.archival_code), "dir": _direction(r),
-                 "to": "、".join(r.recipients) if _direction(r) == "发" else "", "from": r.author if _direction(r) == "收" else ""}
-                for r in c.records]
+    timeline = []
+    for r in c.records:
+        d = _direction(r)
+        timeline.append({"r": r, "code": str(r.archival_code), "dir": d,
+                         "to": "、".join(r.recipients) if d == "发" else "", "from": r.author if d == "收" else ""})
     log(request, "view", f"案件 {c.id}", f"{len(c.records)} 件")
     return render(request, "web/case.html", {
         "c": c, "timeline": timeline, "overdue": c.overdue(today), "today": today,

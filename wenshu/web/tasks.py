@@ -57,9 +57,8 @@ def _run(pk: int, work) -> None:
 
     try:
         result, text = work(task, progress)
-        TransferTask.objects.filter(pk=pk).update(state="done", stage="完成", result=json.dumps(result, ensure_ascii=False,
-                                                                                          default=str),
-                                                  report_text=text or "")
+        TransferTask.objects.filter(pk=pk).update(state="done", stage="完成", report_text=text or "",
+                                                  result=json.dumps(result, ensure_ascii=False, default=str))
     except WenshuError as e:
         TransferTask.objects.filter(pk=pk).update(state="failed", error=str(e))
     except Exception as e:  # the row must end; the traceback goes to the server log
