@@ -28,6 +28,11 @@ ACTIONS = {
     "file": {CLERK, ARCHIVIST},
     "edit": {ARCHIVIST},
     "export": {ARCHIVIST},
+    # part 2: 收文登记, 案件/督办, 移交 (wenshu/web/receiving.py, casesview.py, transferview.py)
+    "receive": {CLERK, ARCHIVIST},
+    "cases": set(ROLES),
+    "link_case": {CLERK, ARCHIVIST},
+    "import": {ARCHIVIST},
 }
 
 
@@ -71,6 +76,12 @@ def hidden_marks(user) -> list[str]:
     """The 密级 values above the user's clearance."""
     mine = rank(clearance_of(user)) if profile_of(user) else -1
     return [c for c in CLASSIFICATIONS if c and rank(c) > mine]
+
+
+def allowed_marks(user) -> list[str]:
+    """The 密级 values the user may give a record (registering 收文): none above their clearance."""
+    mine = rank(clearance_of(user)) if profile_of(user) else -1
+    return [c for c in CLASSIFICATIONS if c and rank(c) <= mine]
 
 
 def search_text(user, text: str, extra_clauses: list[str] = ()) -> str:

@@ -35,6 +35,9 @@ class AccessLog(models.Model):
         "login": "登录", "login_failed": "登录失败", "logout": "退出", "search": "检索",
         "view": "查看文件", "download": "下载", "page": "查看页面图像", "user": "用户变更",
         "audit_export": "导出审计日志",
+        # part 2 (收文登记, 案件, 移交)
+        "upload": "上传收文", "receive": "收文登记", "discard": "放弃收文", "case_link": "关联案件",
+        "export": "移交导出", "verify": "四性检测", "import": "接收导入", "pkg_download": "下载数据包",
     }
 
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
@@ -59,3 +62,35 @@ class AccessLog(models.Model):
     @property
     def action_label(self) -> str:
         return self.ACTIONS.get(self.action, self.action)
+
+
+class TransferTask(models.Model):
+    """One 移交 job run outside the request (export, verify or import of a package): the page polls
+    it, so closing the tab does not stop it, and its end — the verify report or the error — stays."""
+
+    KINDS = {"export": "导出数据包", "verify": "检测数据包", "import": "导入数据包"}
+    STATES = {"queued": "排队中", "running": "进行中", "done": "完成", "failed": "失败"}
+
+    kind = models.CharField("类型", max_length=8, choices=list(KINDS.items()))
+    username = models.CharField("用户", max_length=150)
+    created = models.DateTimeField("创建时间", auto_now_add=True)
+    updated = models.DateTimeField("更新时间", auto_now=True)
+    state = models.CharField("状态", max_length=8, default="queued", choices=list(STATES.items()))
+    stage = models.CharField("阶段", max_length=200, blank=True, default="")
+    done = models.IntegerField("已完成", default=0)
+    total = models.IntegerField("总数", default=0)
+    selection = models.TextField("选择条件", blank=True, default="")
+    source = models.CharField("数据包", max_length=1000, blank=True, default="")  # file the task built or checked
+    result = models.TextField("结果", blank=True, default="")  # JSON: export summary, report, import result
+    report_text = models.TextField("检测报告", blank=True, default="")
+    error = models.TextField("错误", blank=True, default="")
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = verbose_name_plural = "移交任务"
+
+    @property
+    def percent(self) -> int:
+        if self.state == "done":
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0

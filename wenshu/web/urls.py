@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path, register_converter
 from django.views.static import serve
 
-from wenshu.web import issuing, numbers, views
+from wenshu.web import casesview, issuing, numbers, receiving, transferview, views
 from wenshu.web.settings import HERE
 
 
@@ -35,6 +35,21 @@ urlpatterns = [
     path("issue/<str:name>/", issuing.form, name="issue_form"),
     path("numbers/", numbers.ledger, name="numbers"),
     path("numbers/<str:what>/", numbers.change, name="numbers_change"),
+    # part 2: 收文登记, 案件/督办, 移交 (receiving.py, casesview.py, transferview.py)
+    path("receive/", receiving.receive_list, name="receive"),
+    path("receive/upload/", receiving.receive_upload, name="receive_upload"),
+    path("receive/<str:key>/", receiving.receive_item, name="receive_item"),
+    path("receive/<str:key>/discard/", receiving.receive_discard, name="receive_discard"),
+    path("receive/<str:key>/page/<int:page>.png", receiving.receive_page, name="receive_page"),
+    path("cases/", casesview.case_list, name="cases"),
+    path("cases/link/", casesview.case_link, name="case_link"),
+    path("cases/<str:case_id>/", casesview.case_page, name="case"),
+    path("transfer/", transferview.transfer, name="transfer"),
+    path("transfer/build/", transferview.transfer_build, name="transfer_build"),
+    path("transfer/verify/", transferview.transfer_verify, name="transfer_verify"),
+    path("transfer/import/", transferview.transfer_import, name="transfer_import"),
+    path("transfer/task/<int:pk>/", transferview.transfer_task, name="transfer_task"),
+    path("transfer/task/<int:pk>/download/", transferview.transfer_download, name="transfer_download"),
     # the app's own CSS/JS, shipped in the package (no CDN; waitress serves them through Django)
     re_path(r"^static/(?P<path>.*)$", serve, {"document_root": str(HERE / "static")}),
 ]

@@ -39,7 +39,10 @@ def index():
 def context(request):
     user = request.user
     return {"role": access.role_of(user), "clearance": access.clearance_of(user),
-            "can_audit": access.can(user, "audit"), "can_issue": access.can(user, "issue"), "fonds_name": archive().config.fonds_name}
+            "can_audit": access.can(user, "audit"), "can_issue": access.can(user, "issue"), "fonds_name": archive().config.fonds_name,
+            # part 2 nav (收文登记, 案件, 移交)
+            "can_receive": access.can(user, "file"), "can_cases": access.can(user, "cases"),
+            "can_transfer": access.can(user, "export")}
 
 
 def csrf_failure(request, reason=""):

@@ -1,0 +1,89 @@
+"""The background worker of the 移交 pages: an export, a verify or an import runs in a thread of the
+server process, writing its progress into a TransferTask row that the page polls. The request
+returns at once; a closed tab changes nothing; the end (report or error) stays in the row.
+
+A task found "running" by a process that did not start it was cut off by a restart: it is
+marked failed with that reason rather than shown as running forever.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import traceback
+
+_mine: set[int] = set()  # task ids this process started
+_lock = threading.Lock()
+_local = threading.local()
+
+
+def thread_archive():
+    """The served archive, opened once per thread. The registry's SQLite connection belongs to
+    the thread that opened it, and waitress answers requests from several threads (and the
+    worker runs in its own), so anything that numbers (收文编号, 件号) or imports uses this."""
+    from archive.store import Archive
+    from wenshu.web.settings import archive
+
+    root = archive().root
+    a = getattr(_local, "archive", None)
+    if a is None or a.root != root:
+        a = _local.archive = Archive(root)
+    return a
+
+
+def start(task, work) -> None:
+    """Run ``work(task, progress)`` in a thread; ``work`` returns (result dict, report text)."""
+    with _lock:
+        _mine.add(task.pk)
+    threading.Thread(target=_run, args=(task.pk, work), name=f"wenshu-task-{task.pk}", daemon=True).start()
+
+
+def _run(pk: int, work) -> None:
+    from django.db import close_old_connections
+
+    from archive.errors import WenshuError
+    from wenshu.web.models import TransferTask
+
+    close_old_connections()
+    task = TransferTask.objects.get(pk=pk)
+    TransferTask.objects.filter(pk=pk).update(state="running", stage="开始")
+    last = [-1]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if done == last[0] and done not in (0, total):
+            return
+        last[0] = done
+        TransferTask.objects.filter(pk=pk).update(stage=str(stage)[:200], done=done, total=total)
+
+    try:
+        result, text = work(task, progress)
+        TransferTask.objects.filter(pk=pk).update(state="done", stage="完成", report_text=text or "",
+                                                  result=json.dumps(result, ensure_ascii=False, default=str))
+    except WenshuError as e:
+        TransferTask.objects.filter(pk=pk).update(state="failed", error=str(e))
+    except Exception as e:  # the row must end; the traceback goes to the server log
+        traceback.print_exc()
+        TransferTask.objects.filter(pk=pk).update(state="failed", error=f"程序错误（{type(e).__name__}: {e}），"
+                                                                        "请把此说明交给维护人员。")
+    finally:
+        with _lock:
+            _mine.discard(pk)
+        a = getattr(_local, "archive", None)
+        if a is not None:  # the worker thread ends: its registry connection with it
+            a.close()
+            _local.archive = None
+        close_old_connections()
+
+
+def settle(task):
+    """``task`` as it is: a queued/running task no thread of this process runs was interrupted."""
+    if task.state in ("queued", "running"):
+        with _lock:
+            alive = task.pk in _mine
+        if not alive:
+            from wenshu.web.models import TransferTask
+
+            TransferTask.objects.filter(pk=task.pk, state__in=("queued", "running")).update(
+                state="failed", error="任务被中断（服务已重启），未完成。请重新开始。")
+            task.refresh_from_db()
+    return task
