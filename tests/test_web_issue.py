@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("django", reason="Django 未安装（pip install 'Django>=4.2'）")
 
-from tests.web_helpers import PASSWORD, USERS, build_archive
+from tests.web_helpers import django_site, PASSWORD, USERS, build_archive
 
 NOTICE = {"title": "关于做好2022年暑期安全工作的通知", "recipients": "各乡镇中心学校",
           "body": "一、高度重视。\n各校要落实责任。\n（一）加强排查。\n1.每周一次。", "date": "2022-06-20"}
@@ -18,17 +18,7 @@ NOTICE = {"title": "关于做好2022年暑期安全工作的通知", "recipients
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    archive, codes = build_archive(tmp_path_factory.mktemp("webissue") / "档案库")
-    from wenshu.web import accounts
-    from wenshu.web.settings import setup
-
-    try:
-        setup(archive.root)
-    except RuntimeError as e:
-        pytest.skip(f"本进程的 Django 已为另一档案库配置：{e}")
-    for name, (role, clearance) in USERS.items():
-        accounts.add_user(name, PASSWORD, role, clearance)
-    return archive
+    return django_site(tmp_path_factory)[0]
 
 
 def client(name):

@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("django", reason="Django 未安装（pip install 'Django>=4.2'）")
 
 from tests.conftest import write_docx
-from tests.web_helpers import CASE, PASSWORD, USERS, build_archive
+from tests.web_helpers import CASE, PASSWORD, USERS, django_site
 
 CASE2 = "督2022-002"
 RECEIVED_TITLE = "关于报送课后服务整改情况的报告"
@@ -31,11 +31,8 @@ def site(tmp_path_factory):
     from wenshu.web import accounts
     from wenshu.web import settings as ws
 
-    if ws._archive is None:
-        archive, _ = build_archive(tmp_path_factory.mktemp("web-receive") / "档案库")
-        ws.setup(archive.root)
-    archive = ws.archive()
-    for name, (role, clearance) in {**USERS, **MORE_USERS}.items():
+    archive, _ = django_site(tmp_path_factory)
+    for name, (role, clearance) in MORE_USERS.items():
         try:
             accounts.add_user(name, PASSWORD, role, clearance)
         except Exception:  # created by another module of this process

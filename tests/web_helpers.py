@@ -64,3 +64,22 @@ def build_archive(root: Path):
     index_filed(archive, paths)
     shutil.rmtree(desk, ignore_errors=True)
     return archive, codes
+
+
+_SITE: dict = {}
+
+
+def django_site(tmp_path_factory):
+    """The one archive Django serves in this test process, shared by every test-client module:
+    Django is configured once per process (wenshu/web/settings.setup), so a second module with an
+    archive of its own could only skip. Built, set up and given the USERS on first use."""
+    if not _SITE:
+        from wenshu.web import accounts
+        from wenshu.web.settings import setup
+
+        archive, codes = build_archive(tmp_path_factory.mktemp("web") / "档案库")
+        setup(archive.root)
+        for name, (role, clearance) in USERS.items():
+            accounts.add_user(name, PASSWORD, role, clearance)
+        _SITE.update(archive=archive, codes=codes)
+    return _SITE["archive"], _SITE["codes"]

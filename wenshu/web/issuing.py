@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import tempfile
-import threading
 from pathlib import Path
 
 from django.http import FileResponse, Http404
@@ -22,18 +21,7 @@ from wenshu.web.audit import log
 from wenshu.web.settings import archive as served
 from wenshu.web.views import require
 
-_local = threading.local()
-
-
-def archive():
-    """This thread's own Archive over the served folder: the registry's SQLite connection may
-    only be used by the thread that opened it, and waitress answers on several threads."""
-    from archive.store import Archive
-
-    root = served().root
-    if getattr(_local, "root", None) != root:
-        _local.archive, _local.root = Archive.find(root), root
-    return _local.archive
+archive = served  # one Archive per thread (settings.archive)
 
 
 ATTACH_ROWS = 3  # typed 附件 rows offered on the form

@@ -9,6 +9,7 @@ readable by its owner only, beside the database, so sessions survive a restart.
 from __future__ import annotations
 
 import os
+import threading
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -26,11 +27,29 @@ LOCKOUT = timedelta(minutes=15)
 _archive: Archive | None = None
 
 
+_local = threading.local()
+
+
 def archive() -> Archive:
-    """The archive this process serves (set by ``setup``)."""
+    """The archive this process serves (set by ``setup``), opened once per thread: the registry's
+    SQLite connection belongs to the thread that opened it, and waitress answers from several
+    threads (the background tasks run in their own), so no Archive is shared between threads."""
     if _archive is None:
         raise RuntimeError("wenshu.web.settings.setup() has not been called")
-    return _archive
+    if threading.current_thread() is threading.main_thread():
+        return _archive
+    mine = getattr(_local, "archive", None)
+    if mine is None or mine.root != _archive.root:
+        mine = _local.archive = Archive(_archive.root)
+    return mine
+
+
+def release_thread_archive() -> None:
+    """Close this thread's Archive (a background task's thread is about to end)."""
+    mine = getattr(_local, "archive", None)
+    if mine is not None:
+        mine.close()
+        _local.archive = None
 
 
 def secret_key(state_dir: Path) -> str:

@@ -14,21 +14,13 @@ import traceback
 
 _mine: set[int] = set()  # task ids this process started
 _lock = threading.Lock()
-_local = threading.local()
 
 
 def thread_archive():
-    """The served archive, opened once per thread. The registry's SQLite connection belongs to
-    the thread that opened it, and waitress answers requests from several threads (and the
-    worker runs in its own), so anything that numbers (收文编号, 件号) or imports uses this."""
-    from archive.store import Archive
+    """The served archive for this thread (wenshu.web.settings.archive opens one per thread)."""
     from wenshu.web.settings import archive
 
-    root = archive().root
-    a = getattr(_local, "archive", None)
-    if a is None or a.root != root:
-        a = _local.archive = Archive(root)
-    return a
+    return archive()
 
 
 def start(task, work) -> None:
@@ -68,10 +60,9 @@ def _run(pk: int, work) -> None:
     finally:
         with _lock:
             _mine.discard(pk)
-        a = getattr(_local, "archive", None)
-        if a is not None:  # the worker thread ends: its registry connection with it
-            a.close()
-            _local.archive = None
+        from wenshu.web.settings import release_thread_archive
+
+        release_thread_archive()  # the worker thread ends: its registry connection with it
         close_old_connections()
 
 
