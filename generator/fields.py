@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from archive.elements import parse_date as read_date
 from archive.errors import WenshuError
 from generator.body import parse_body
 from generator.title import Title
@@ -23,9 +24,6 @@ TYPES = {"text": "文字", "multiline": "多行文字", "body": "正文", "date"
          "number": "数字", "choice": "选项", "attachments": "附件"}
 KINDS = ("notice", "letter", "plain")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-_DATE_FORMS = (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-               re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"), re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
-               re.compile(r"^(\d{4})(\d{2})(\d{2})$"))
 
 
 @dataclass(frozen=True)
@@ -166,13 +164,9 @@ def parse_date(value, label: str = "日期", where: str = "") -> date:
     if isinstance(value, date):
         return value
     text = str(value).strip()
-    for form in _DATE_FORMS:
-        m = form.match(text)
-        if m:
-            try:
-                return date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError:
-                break
+    d = read_date(text)  # archive/elements.py: the one date parser
+    if d is not None:
+        return d
     raise WenshuError(f"{where}字段“{label}”的日期“{text}”不正确：应写成 2022-03-25 或 2022年3月25日。")
 
 

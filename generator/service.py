@@ -23,6 +23,7 @@ from archive.errors import WenshuError
 from archive.filing import OnFiled, check_source
 from archive.registry import RESERVED, STATUS_LABELS
 from generator import pdf as pdfmod
+from archive.elements import split_names
 from generator.fields import parse_date
 from generator.lines import fitted_items
 from generator.official import check_dates, official_values
@@ -196,7 +197,7 @@ def record_fields(template: Template, values: dict, doc: RenderedDocument, confi
     if doc.pages:
         fields["pages"] = doc.pages
     if values.get("recipients"):
-        fields["recipients"] = [s for s in re.split(r"[，、,；;]", values["recipients"]) if s.strip()]
+        fields["recipients"] = split_names(values["recipients"])
     if values.get("cc"):
         fields["cc"] = list(values["cc"])
     if values.get("case"):
