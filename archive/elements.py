@@ -96,6 +96,12 @@ def split_names(value) -> list[str]:
     return out
 
 
+def split_issuers(author: str) -> list[str]:
+    """The issuers of one 责任者: joint issuers are joined by 、 (as the reader writes a joint
+    signature), so 、 separates here, unlike in 主送/抄送 — the index's 责任者 facet uses this."""
+    return [n for part in split_names(author) for n in part.split("、") if n]
+
+
 def split_terms(value) -> list[str]:
     """关键词: 、, commas and spaces all separate (校外培训、规范管理)."""
     if isinstance(value, (list, tuple)):

@@ -62,6 +62,11 @@ def test_the_name_splitter(typed, names):
     assert split_names(typed) == names
 
 
+def test_joint_issuers_of_one_author():
+    assert elements.split_issuers("高平市教育局、高平市财政局") == ["高平市教育局", "高平市财政局"]
+    assert elements.split_issuers("") == []
+
+
 def test_a_recipient_list_is_the_same_generated_and_received(tmp_path):
     """``wenshu new`` with 主送 各中小学、幼儿园, then the same .docx through ``wenshu file`` into
     another archive: both records say the same 主送 (and 抄送)."""
