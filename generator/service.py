@@ -24,7 +24,7 @@ from archive.filing import OnFiled, check_source
 from archive.registry import RESERVED, STATUS_LABELS
 from generator import pdf as pdfmod
 from archive.elements import split_names
-from generator.fields import parse_date
+from generator.form_fields import parse_date
 from generator.lines import fitted_items
 from generator.official import check_dates, official_values
 from generator.render import RenderedDocument, render_document
@@ -214,7 +214,7 @@ def attachment_files(archive, template: Template, values: dict, extra: list[Path
     """The 附件 that are existing files (``附件: [督查方案.docx]`` or ``--attach``), checked before a
     number is taken: each must exist and be a .docx/.xlsx/.pdf. A relative path is read from
     ``base`` (the data file's folder), else the current folder. Values gain the --attach files."""
-    from generator.fields import ATTACH_SUFFIXES
+    from generator.form_fields import ATTACH_SUFFIXES
 
     m = template.manifest
     att = next((f for f in m.fields if f.type == "attachments"), None)

@@ -112,7 +112,7 @@ def test_the_date_parser_refuses_what_is_no_date(text):
 
 
 def test_generated_and_typed_dates_go_through_the_one_parser():
-    from generator.fields import parse_date as form_date
+    from generator.form_fields import parse_date as form_date
 
     assert form_date("二〇二二年三月一日") == form_date("2022.3.1") == date(2022, 3, 1)
 
