@@ -22,7 +22,7 @@ from typing import Callable
 from archive.errors import WenshuError
 from archive.filing import OnFiled
 from generator import pdf as pdfmod
-from generator.render import RenderedDocument, build_context, file_stem, padding, render_docx
+from generator.render import RenderedDocument, build_context, file_stem, pad_attempts, render_docx
 from generator import numbering
 from generator.service import Produced, file_rendered, prepare, resolve_template
 from generator.roster import Roster, duplicates, read_roster
@@ -385,22 +385,19 @@ def combine_pdfs(groups: dict[str, list[tuple[int, Path]]], folder: Path) -> lis
 def _batch_pdf(template, config, valid, numbers, docs: dict, tmp: Path, workers: int) -> None:
     order = sorted(docs)
     pdfs = convert_many([docs[i].docx for i in order], tmp / "pdf", workers)
-    if "pad_lines" in template.compiled.variables():  # 版记 to the 版心 bottom: second pass where needed
-        redo = []
-        for i, p in zip(order, pdfs):
-            gap = pdfmod.banji_gap_mm(p)
-            if gap and gap > 1.0:
-                redo.append((i, valid[i][1], *numbers[i], padding(gap), docs[i].docx.stem))
-        if redo:
-            before = {j[0]: pdfmod.page_count(pdfs[order.index(j[0])]) for j in redo}
-            for _ in render_many(template, config, redo, tmp, workers):
-                pass
-            convert_many([docs[j[0]].docx for j in redo], tmp / "pdf", workers)  # overwrites those PDFs
-            spilled = [j[:4] + (None, j[5]) for j in redo if pdfmod.page_count(pdfs[order.index(j[0])]) != before[j[0]]]
-            if spilled:  # the padding pushed the 版记 onto a new page: keep those unpadded
-                for _ in render_many(template, config, spilled, tmp, workers):
-                    pass
-                convert_many([docs[j[0]].docx for j in spilled], tmp / "pdf", workers)
+    # 版记 to the 版心 bottom, by the plan of render.pad_attempts: each pass re-renders the
+    # documents whose previous attempt spilled onto a new page, with the next attempt.
+    plans = {i: pad_attempts(template, p) for i, p in zip(order, pdfs)}
+    before = {i: pdfmod.page_count(pdfs[order.index(i)]) for i in plans if plans[i]}
+    pending = list(before)
+    for stage in range(3):
+        jobs = [(i, valid[i][1], *numbers[i], plans[i][stage] or None, docs[i].docx.stem) for i in pending]
+        if not jobs:
+            break
+        for _ in render_many(template, config, jobs, tmp, workers):
+            pass
+        convert_many([docs[i].docx for i in pending], tmp / "pdf", workers)  # overwrites those PDFs
+        pending = [i for i in pending if pdfmod.page_count(pdfs[order.index(i)]) != before[i]]
     for i, p in zip(order, pdfs):
         target = docs[i].docx.with_suffix(".pdf")
         os.replace(p, target)
