@@ -69,12 +69,8 @@ class Manifest:
     @classmethod
     def load(cls, path: Path) -> "Manifest":
         path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise WenshuError(f"模板缺少清单文件 {path.name}（应与 .docx 放在一起，列出模板的字段）。") from None
-        except (yaml.YAMLError, UnicodeDecodeError) as e:
-            raise WenshuError(f"模板清单 {path.name} 无法解析：{e}") from None
+        data = read_yaml(path, f"模板缺少清单文件 {path.name}（应与 .docx 放在一起，列出模板的字段）。",
+                         f"模板清单 {path.name}")
         return cls.from_dict(data, source=path.name)
 
     @classmethod
@@ -248,15 +244,20 @@ def _attachment_file(f: Field, i: int, file: str, title, tf: Field, where: str) 
     return {"title": convert(tf, title, where), "blocks": [], "file": file}
 
 
+def read_yaml(path: Path, missing: str, what: str):
+    """A YAML (or JSON) file's content; WenshuError ``missing`` when absent, naming ``what`` when unreadable."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise WenshuError(missing) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise WenshuError(f"{what} 无法解析：{e}") from None
+
+
 def read_data_file(path: Path) -> dict:
     """Field values from a YAML or JSON file (JSON is YAML)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise WenshuError(f"找不到数据文件 {path}。") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise WenshuError(f"数据文件 {path.name} 无法解析：{e}") from None
+    data = read_yaml(path, f"找不到数据文件 {path}。", f"数据文件 {path.name}")
     if data is None:
         return {}
     if not isinstance(data, dict):
