@@ -16,6 +16,7 @@ from archive.archival_code import ArchivalCode, Retention, item_series
 from archive.changes import Change, report
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
+from archive.elements import RECORD_ATTRS
 from archive.fields import LABELS, to_attributes
 from archive.filing import build_record, filing_lock, find_record, find_records
 from archive.fsutil import fsync_dir
@@ -45,9 +46,7 @@ def _edit_locked(archive: Archive, key: str, assignments: dict[str, str], actor:
     old = record
     attrs = to_attributes(assignments)
     # Build the new record through the same validation as filing.
-    fields = {a: getattr(old, a) for a in ("title", "author", "date", "doc_number", "doc_type", "classification",
-                                           "pages", "recipients", "cc", "keywords", "case", "relations",
-                                           "deadline", "origin", "source", "template", "extra")}
+    fields = {a: getattr(old, a) for a in RECORD_ATTRS}
     fields.update(attrs)
     new = build_record(archive, fields, old.archival_code)
     new.files, new.history = list(old.files), list(old.history)

@@ -8,43 +8,14 @@ from __future__ import annotations
 
 import re
 
+from archive.elements import LABELS, LIST_ATTRS as LIST_FIELDS, MAX_CHARS, NAMES, split_value  # noqa: F401  (re-exported)
 from archive.errors import WenshuError
 
-# Chinese name (and accepted aliases) → Record attribute
-NAMES: dict[str, str] = {
-    "题名": "title", "标题": "title",
-    "文号": "doc_number", "发文字号": "doc_number",
-    "责任者": "author", "发文机关": "author", "机关": "author",
-    "日期": "date", "成文日期": "date",
-    "文种": "doc_type", "类型": "doc_type",
-    "密级": "classification",
-    "页数": "pages",
-    "主送": "recipients", "主送机关": "recipients",
-    "抄送": "cc", "抄送机关": "cc",
-    "关键词": "keywords", "主题词": "keywords",
-    "案件": "case", "案件编号": "case",
-    "时限": "deadline", "整改时限": "deadline", "办理时限": "deadline",
-    "来源": "origin",
-    "关联": "relations",
-}
-LABELS = {"title": "题名", "doc_number": "文号", "author": "责任者", "date": "日期", "doc_type": "文种",
-          "classification": "密级", "pages": "页数", "recipients": "主送", "cc": "抄送", "keywords": "关键词",
-          "case": "案件", "deadline": "时限", "origin": "来源", "relations": "关联",
-          "original_code": "原档号"}
 # Not editable through --set: they are the record's identity or derived.
 RESERVED = {"档号": "档号由系统分配；要改变保管期限或机构，请用 --set 保管期限=… 或 --set 机构=…",
             "件号": "件号由编号登记簿分配，不能手工修改", "文件": "文件清单由归档时计算，不能手工修改",
             "历史": "历史记录只能追加，不能手工修改", "年度": "年度由档号决定，不能手工修改",
             "原档号": "原档号是移交接收时记下的移交方档号，不能手工修改"}
-LIST_FIELDS = {"recipients", "cc", "keywords"}
-
-# Longest value, in characters, of each 著录项 (per item for the lists). 题名/责任者/文号/文种 are what
-# a transfer package's receiver checks (archive/transfer/verify.py 元数据项数据长度检测, which should
-# read them from here); the others are generous bounds of the same kind. Checked when a value is set
-# (Record.validate, under wenshu file/edit --set and filing), so a record can always be handed over.
-MAX_CHARS: dict[str, int] = {"title": 500, "author": 200, "doc_number": 100, "doc_type": 20,
-                             "recipients": 200, "cc": 200, "keywords": 50, "case": 100,
-                             "original_code": 100}
 
 
 def parse_assignments(items: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -72,7 +43,7 @@ def to_attributes(assignments: dict[str, str]) -> dict:
             continue
         attr = NAMES[key]
         if attr in LIST_FIELDS:
-            out[attr] = [s for s in re.split(r"[，,、；;]\s*", value) if s.strip()]
+            out[attr] = split_value(attr, value)
         elif attr == "relations":
             out[attr] = [_relation(v) for v in re.split(r"[，,；;]\s*", value) if v.strip()]
         elif attr == "pages":

@@ -22,6 +22,7 @@ from typing import Callable, Iterator, NamedTuple
 
 from archive.archival_code import ArchivalCode, Retention, item_series
 from archive.docnumber import DocNumber
+from archive.elements import LIST_ATTRS, RECORD_ATTRS, parse_date, split_value
 from archive.errors import WenshuError
 from archive.fsutil import fsync_dir, safe_name
 from archive.record import RECEIVED, RECORD_JSON, HistoryEntry, Record, RecordFile
@@ -37,9 +38,8 @@ except ImportError:  # Windows: one clerk per archive there
 STAGING = "staging"
 _YEAR_DIR = re.compile(r"\d{4}")
 
-# Record attributes a caller may set through ``fields``.
-FIELDS = ("title", "author", "date", "doc_number", "doc_type", "classification", "pages", "recipients",
-          "cc", "keywords", "case", "relations", "deadline", "origin", "source", "template", "extra")
+# Record attributes a caller may set through ``fields`` (archive/elements.py).
+FIELDS = RECORD_ATTRS
 
 
 # Called with the paths of freshly filed files once filing is done; returns a line for the user.
@@ -272,9 +272,9 @@ def build_record(archive: Archive, fields: dict, code: ArchivalCode) -> Record:
             f["doc_number"] = DocNumber.parse(dn) if dn else None
         except WenshuError:
             f["doc_number"] = dn
-    for key in ("recipients", "cc", "keywords"):
+    for key in LIST_ATTRS:
         if isinstance(f.get(key), str):
-            f[key] = [s for s in re.split(r"[，,、；;\s]+", f[key]) if s]
+            f[key] = split_value(key, f[key])
     if "pages" in f:
         try:
             f["pages"] = int(f["pages"] or 0)
@@ -310,15 +310,10 @@ def _to_date(text: str, label: str) -> date | None:
     text = text.strip()
     if not text:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        from archive.metadata import parse_date  # Chinese forms: 2022年3月25日, 二〇二二年三月二十五日
-
-        d = parse_date(text)
-        if d is None:
-            raise WenshuError(f"{label}“{text}”不正确：应写成 2022-03-25 或 2022年3月25日。") from None
-        return d
+    d = parse_date(text)
+    if d is None:
+        raise WenshuError(f"{label}“{text}”不正确：应写成 2022-03-25 或 2022年3月25日。")
+    return d
 
 
 def _unique_names(files: list[tuple[Path, str]]) -> list[str]:

@@ -15,67 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from archive.docnumber import DocNumber, OrderNumber
+from archive.elements import DATE_PATTERN, find_dates, fold_digits, parse_date, split_names  # noqa: F401  (re-exported)
 from archive.errors import WenshuError
 
-_CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "0": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_CHARS = "〇○零Ｏ一二三四五六七八九十"
-
-DATE_PATTERN = re.compile(
-    r"(?P<y>\d{4}|[〇○零Ｏ一二三四五六七八九]{4})\s*年\s*(?P<m>\d{1,2}|[一二三四五六七八九十]{1,3})\s*月"
-    r"\s*(?P<d>\d{1,2}|[一二三四五六七八九十]{1,4})\s*日"
-    r"|(?P<iy>\d{4})[-./](?P<im>\d{1,2})[-./](?P<id>\d{1,2})(?!\d)"
-)
-
-
-def _cn_number(text: str) -> int | None:
-    """一 … 三十一; digits pass through."""
-    if text.isdigit():
-        return int(text)
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        t = _CN_DIGITS.get(tens, None) if tens else 1
-        o = _CN_DIGITS.get(ones, None) if ones else 0
-        return None if t is None or o is None else t * 10 + o
-    if len(text) == 1 and text in _CN_DIGITS:
-        return _CN_DIGITS[text]
-    return None
-
-
-def _to_date(y: str, m: str, d: str) -> date | None:
-    year = int(y) if y.isdigit() else (int("".join(str(_CN_DIGITS.get(c, "x")) for c in y))
-                                      if all(c in _CN_DIGITS for c in y) else None)
-    month, day = _cn_number(m), _cn_number(d)
-    if year is None or month is None or day is None:
-        return None
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def find_dates(text: str) -> list[tuple[int, date]]:
-    """Every date in the text with its position: 2022年3月25日, 二〇二二年三月二十五日, 2022-03-25."""
-    text = _fold_digits(text)
-    out = []
-    for m in DATE_PATTERN.finditer(text):
-        d = _to_date(m["y"], m["m"], m["d"]) if m["y"] else _to_date(m["iy"], m["im"], m["id"])
-        if d:
-            out.append((m.start(), d))
-    return out
-
-
-def parse_date(text: str) -> date | None:
-    """A date typed or printed in any common form, or None."""
-    text = _fold_digits(str(text)).strip()
-    m = DATE_PATTERN.fullmatch(text)
-    if not m:
-        return None
-    return _to_date(m["y"], m["m"], m["d"]) if m["y"] else _to_date(m["iy"], m["im"], m["id"])
-
-
-def _fold_digits(text: str) -> str:
-    return text.translate({ord("０") + i: ord("0") + i for i in range(10)})
+_fold_digits = fold_digits
 
 
 # -- the rest of the 公文 ---------------------------------------------------------------------
@@ -97,7 +40,6 @@ _HEAD_NOISE = re.compile(r"^(\d{6}|[★\s]*(秘密|机密|绝密)(★.*)?|特急
 _MARK = re.compile(r"(文件|令)$")
 _CC = re.compile(r"^\s*抄\s*送\s*[:：]\s*(?P<v>.+)$")
 _TO = re.compile(r"^\s*主\s*送\s*[:：]\s*(?P<v>.+)$")
-_NAME_SPLIT = re.compile(r"[，,；;]\s*|\t+")
 
 
 @dataclass
@@ -314,7 +256,7 @@ def _deadline(body: list[str]) -> date | None:
 def _names(value: str) -> list[str]:
     value = re.sub(r"\s*\S*\s*\d{4}\s*年\s*\d+\s*月\s*\d+\s*日\s*印发$", "", value.strip())  # 版记 row
     value = value.split("。")[0]
-    return [n.strip() for n in _NAME_SPLIT.split(value) if n.strip() and not _PLACEHOLDER.match(n.strip())]
+    return [n for n in split_names(value) if not _PLACEHOLDER.match(n)]
 
 
 def _title(lines: list[str], num_at: int | None, to_at: int | None) -> str:

@@ -19,13 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from archive.docnumber import DocNumber
 from archive.errors import WenshuError
 from archive.filing import OnFiled
 from generator import pdf as pdfmod
-from generator.render import RenderedDocument, build_context, file_stem, padding, render_docx
-from generator.service import (Produced, choose_prefix, file_rendered, format_serial, prepare, resolve_template,
-                               serial_series)
+from generator.render import RenderedDocument, build_context, file_stem, pad_attempts, render_docx
+from generator import numbering
+from generator.service import Produced, file_rendered, prepare, resolve_template
 from generator.roster import Roster, duplicates, read_roster
 from generator.template import Template, load_template
 
@@ -227,7 +226,6 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
         e = report.errors[0]
         raise WenshuError(f"第 {e.row} 行：{e.message.removeprefix(f'第 {e.row} 行：')}（--strict：未生成任何文件，未占用编号）")
 
-    reg = archive.registry
     numbers: list[tuple[str, str]] = []
     settled: set[int] = set()
     report.preview = not file
@@ -237,12 +235,9 @@ def run_batch(archive, template_name: str, rows_path: Path, common: dict | None 
         n, (number, serial) = valid[i][0], numbers[i]
         if not file:  # a preview took no number
             pass
-        elif number:
-            reg.void(DocNumber.parse(number), reason if reason == USER_STOP else f"批量生成第 {n} 行失败，自动作废：{reason}")
-        elif serial:
-            year, seq = serial.split("-")
-            reg.void_item(serial_series(template), int(year), int(seq),
-                          reason if reason == USER_STOP else f"批量生成第 {n} 行失败，自动作废：{reason}")
+        else:
+            numbering.give_up(archive, template, (number, serial),
+                              reason if reason == USER_STOP else f"批量生成第 {n} 行失败，自动作废：{reason}")
         if reason != USER_STOP:
             report.errors.append(RowError(n, reason))
 
@@ -345,31 +340,14 @@ def _numbers(archive, template: Template, valid: list, prefix: str | None, out: 
     """(文号, 编号) per valid row, appended to ``out`` as each is taken (so an interrupt voids them all).
     ``take`` issues them; otherwise (a preview, --out without filing) they are the numbers the rows
     would get, read with ``peek_items`` and taken from nobody."""
-    m, reg = template.manifest, archive.registry
-    if m.numbering not in ("文号", "编号"):
+    if not take:  # a preview, or --out without filing
+        out.extend(numbering.preview(archive, template, [values for _, values in valid], prefix))
+        return
+    if template.manifest.numbering not in ("文号", "编号"):
         out.extend([("", "")] * len(valid))
         return
-    if not take:
-        wanted: dict[tuple, int] = {}
-        keys = []
-        for _, values in valid:
-            p = choose_prefix(archive, template, prefix) if m.numbering == "文号" else None
-            key = (p.series if p else serial_series(template), values["date"].year, p.code if p else "")
-            wanted[key] = wanted.get(key, 0) + 1
-            keys.append(key)
-        free = {key: iter(reg.peek_items(key[0], key[1], count)) for key, count in wanted.items()}
-        for series, year, code in keys:
-            seq = next(free[(series, year, code)])
-            out.append((str(DocNumber(code, year, seq)), "") if code else ("", format_serial(year, seq)))
-        return
     for _, values in valid:  # numbers only for rows that will be produced
-        year = values["date"].year
-        title = values.get("title") or m.label
-        if m.numbering == "文号":
-            out.append((str(reg.issue(choose_prefix(archive, template, prefix), year, title)), ""))
-        else:
-            seq = reg.allocate_item(serial_series(template), year, title=f"{title}（{values.get('name') or ''}）")
-            out.append(("", format_serial(year, seq)))
+        out.append(numbering.take(archive, template, values, prefix))
         tick("编号", len(out), len(valid))
 
 
@@ -407,22 +385,19 @@ def combine_pdfs(groups: dict[str, list[tuple[int, Path]]], folder: Path) -> lis
 def _batch_pdf(template, config, valid, numbers, docs: dict, tmp: Path, workers: int) -> None:
     order = sorted(docs)
     pdfs = convert_many([docs[i].docx for i in order], tmp / "pdf", workers)
-    if "pad_lines" in template.compiled.variables():  # 版记 to the 版心 bottom: second pass where needed
-        redo = []
-        for i, p in zip(order, pdfs):
-            gap = pdfmod.banji_gap_mm(p)
-            if gap and gap > 1.0:
-                redo.append((i, valid[i][1], *numbers[i], padding(gap), docs[i].docx.stem))
-        if redo:
-            before = {j[0]: pdfmod.page_count(pdfs[order.index(j[0])]) for j in redo}
-            for _ in render_many(template, config, redo, tmp, workers):
-                pass
-            convert_many([docs[j[0]].docx for j in redo], tmp / "pdf", workers)  # overwrites those PDFs
-            spilled = [j[:4] + (None, j[5]) for j in redo if pdfmod.page_count(pdfs[order.index(j[0])]) != before[j[0]]]
-            if spilled:  # the padding pushed the 版记 onto a new page: keep those unpadded
-                for _ in render_many(template, config, spilled, tmp, workers):
-                    pass
-                convert_many([docs[j[0]].docx for j in spilled], tmp / "pdf", workers)
+    # 版记 to the 版心 bottom, by the plan of render.pad_attempts: each pass re-renders the
+    # documents whose previous attempt spilled onto a new page, with the next attempt.
+    plans = {i: pad_attempts(template, p) for i, p in zip(order, pdfs)}
+    before = {i: pdfmod.page_count(pdfs[order.index(i)]) for i in plans if plans[i]}
+    pending = list(before)
+    for stage in range(3):
+        jobs = [(i, valid[i][1], *numbers[i], plans[i][stage] or None, docs[i].docx.stem) for i in pending]
+        if not jobs:
+            break
+        for _ in render_many(template, config, jobs, tmp, workers):
+            pass
+        convert_many([docs[i].docx for i in pending], tmp / "pdf", workers)  # overwrites those PDFs
+        pending = [i for i in pending if pdfmod.page_count(pdfs[order.index(i)]) != before[i]]
     for i, p in zip(order, pdfs):
         target = docs[i].docx.with_suffix(".pdf")
         os.replace(p, target)

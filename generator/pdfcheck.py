@@ -93,7 +93,7 @@ def docx_text(docx: Path) -> str:
 
     from lxml import etree
 
-    from generator.layout import W
+    from generator.layout_check import W
 
     with zipfile.ZipFile(docx) as z:
         root = etree.fromstring(z.read("word/document.xml"))
@@ -151,7 +151,7 @@ def lost_characters(docx: Path, pdf: Path) -> list[Lost]:
 def check_pdf(pdf: Path, kind: str = "notice", docx: Path | None = None):
     """The measurable rules as deviations (same type as the .docx checker), for ``layout-check --pdf``;
     with ``docx`` (the file the PDF was made from) also every character it lost."""
-    from generator.layout import Deviation
+    from generator.layout_check import Deviation
 
     pages = measure(pdf)
     out = []
@@ -234,7 +234,7 @@ def check_files(files: list[Path], kind: str | None = None) -> dict[Path, list]:
     import tempfile
 
     from generator import pdf as pdfmod
-    from generator.layout import check, guess_kind
+    from generator.layout_check import check, guess_kind
 
     files = [Path(f) for f in files]
     results = {f: check(f, kind) for f in files}

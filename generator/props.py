@@ -14,7 +14,7 @@ import zipfile
 import zlib
 from xml.sax.saxutils import escape
 
-from generator.fields import parse_date
+from generator.form_fields import parse_date
 
 CORE = "docProps/core.xml"
 

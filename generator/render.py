@@ -158,19 +158,29 @@ def to_pdf(template: Template, ctx: dict, docx_path: Path) -> tuple[Path, int]:
         (pdf_path,) = pdfmod.convert([docx_path], Path(tmp))
         ctx, pdf_path = keep_tail(template, ctx, docx_path, pdf_path, lambda c: render_docx(template, c, docx_path),
                                   lambda: pdfmod.convert([docx_path], Path(tmp))[0])
-        if "pad_lines" in template.compiled.variables():
-            gap = pdfmod.banji_gap_mm(pdf_path)
-            if gap and gap > 1.0:
-                pages = pdfmod.page_count(pdf_path)
-                pads = padding(gap)
-                for attempt in (pads, dict(pads, pad_mm=max(0, pads["pad_mm"] - 4)), {}):
-                    render_docx(template, dict(ctx, **attempt), docx_path)
-                    (pdf_path,) = pdfmod.convert([docx_path], Path(tmp))
-                    if pdfmod.page_count(pdf_path) == pages:
-                        break  # else the padding spilled onto a new page: pad less, at worst not at all
+        attempts = pad_attempts(template, pdf_path)
+        pages = pdfmod.page_count(pdf_path) if attempts else 0
+        for attempt in attempts:
+            render_docx(template, dict(ctx, **attempt), docx_path)
+            (pdf_path,) = pdfmod.convert([docx_path], Path(tmp))
+            if pdfmod.page_count(pdf_path) == pages:
+                break  # else the padding spilled onto a new page: pad less, at worst not at all
         target = docx_path.with_suffix(".pdf")
         shutil.move(str(pdf_path), target)
     return target, pdfmod.page_count(target)
+
+
+def pad_attempts(template: Template, pdf_path: Path) -> list[dict]:
+    """The 版记 padding to try, in order, for a document whose first PDF is ``pdf_path``: full
+    padding to the 版心 bottom, 4 steps less, none — the first that keeps the page count wins.
+    ``wenshu new`` and ``wenshu batch`` both follow this plan; empty when there is nothing to pad."""
+    if "pad_lines" not in template.compiled.variables():
+        return []
+    gap = pdfmod.banji_gap_mm(pdf_path)
+    if not gap or gap <= 1.0:
+        return []
+    pads = padding(gap)
+    return [pads, dict(pads, pad_mm=max(0, pads["pad_mm"] - 4)), {}]
 
 
 def padding(gap_mm: float) -> dict:

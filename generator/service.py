@@ -23,7 +23,10 @@ from archive.errors import WenshuError
 from archive.filing import OnFiled, check_source
 from archive.registry import RESERVED, STATUS_LABELS
 from generator import pdf as pdfmod
-from generator.fields import parse_date
+from archive.elements import split_names
+from generator import numbering
+from generator.form_fields import parse_date
+from generator.numbering import format_serial, serial_series  # noqa: F401  (re-exported)
 from generator.lines import fitted_items
 from generator.official import check_dates, official_values
 from generator.render import RenderedDocument, render_document
@@ -92,11 +95,6 @@ def prepare(template: Template, data: dict, when: str | None = None, where: str 
     return values
 
 
-def serial_series(template: Template) -> str:
-    """The item series a form's 编号 is drawn from (e.g. 承诺书编号), on the same ledger as 文号."""
-    return template.manifest.serial_series or f"{template.manifest.name}编号"
-
-
 def reserved_number(archive, template: Template, values: dict, text: str, prefix: str | None) -> DocNumber:
     """``--number``: a 预留 文号 for this document, checked before anything is rendered or written.
     Refused (nothing changes) when the template has no 文号, when the number is not reserved, or
@@ -126,7 +124,6 @@ def numbered(archive, template: Template, values: dict, prefix: str | None, dry_
     """Yields (文号, 编号) for the document; on failure the number is voided with the reason.
     A preview (``dry_run``) shows the number it would get and takes nothing from the registry."""
     m = template.manifest
-    year = (values.get("date") or date.today()).year
     title = values.get("title") or m.label
     reg = archive.registry
     if reserved:
@@ -141,30 +138,19 @@ def numbered(archive, template: Template, values: dict, prefix: str | None, dry_
             reg.void(number, f"生成或归档失败，自动作废：{e}" if str(e) else
                      f"生成或归档中断（{type(e).__name__}），自动作废")
             raise
-    elif m.numbering == "文号":
-        p = choose_prefix(archive, template, prefix)
+    elif m.numbering in ("文号", "编号"):
         if dry_run:
-            yield str(reg.peek(p, year)), ""
+            yield numbering.preview(archive, template, [dict(values, date=values.get("date") or date.today())],
+                                    prefix)[0]
             return
-        with reg.issuing(p, year, title) as number:
-            yield str(number), ""
-    elif m.numbering == "编号":
-        series = serial_series(template)
-        if dry_run:
-            yield "", format_serial(year, reg.peek_items(series, year)[0])
-            return
-        seq = reg.allocate_item(series, year, title=f"{title}（{values.get('name') or ''}）")
+        taken = numbering.take(archive, template, values, prefix)
         try:
-            yield "", format_serial(year, seq)
+            yield taken
         except BaseException as e:
-            reg.void_item(series, year, seq, f"生成或归档失败，自动作废：{e}" if str(e) else "生成或归档中断，自动作废")
+            numbering.give_up(archive, template, taken, numbering.failure(e))
             raise
     else:
         yield "", ""
-
-
-def format_serial(year: int, seq: int) -> str:
-    return f"{year}-{seq:04d}"
 
 
 def record_fields(template: Template, values: dict, doc: RenderedDocument, config) -> dict:
@@ -196,7 +182,7 @@ def record_fields(template: Template, values: dict, doc: RenderedDocument, confi
     if doc.pages:
         fields["pages"] = doc.pages
     if values.get("recipients"):
-        fields["recipients"] = [s for s in re.split(r"[，、,；;]", values["recipients"]) if s.strip()]
+        fields["recipients"] = split_names(values["recipients"])
     if values.get("cc"):
         fields["cc"] = list(values["cc"])
     if values.get("case"):
@@ -213,7 +199,7 @@ def attachment_files(archive, template: Template, values: dict, extra: list[Path
     """The 附件 that are existing files (``附件: [督查方案.docx]`` or ``--attach``), checked before a
     number is taken: each must exist and be a .docx/.xlsx/.pdf. A relative path is read from
     ``base`` (the data file's folder), else the current folder. Values gain the --attach files."""
-    from generator.fields import ATTACH_SUFFIXES
+    from generator.form_fields import ATTACH_SUFFIXES
 
     m = template.manifest
     att = next((f for f in m.fields if f.type == "attachments"), None)

@@ -19,7 +19,7 @@ import jinja2
 from archive.errors import WenshuError
 from archive.limits import Limits
 from generator.compiled import CompiledTemplate
-from generator.fields import Manifest
+from generator.form_fields import Manifest
 from generator.sandbox import check_source
 import templates as _templates_pkg
 

@@ -18,7 +18,7 @@ from archive.errors import WenshuError
 from archive.store import Archive
 from archive.transfer import metadata_xml
 from archive.transfer.export import Selection, export_package
-from archive.transfer.layout import _Sm3Fallback, new_hasher
+from archive.transfer.digest import _Sm3Fallback, new_hasher
 from archive.transfer.verify import verify_package
 from transfer_helpers import add_records, by_code, config, entry_names, read_entry
 from wenshu.cli import main
@@ -269,7 +269,7 @@ def test_other_formats_are_announced_and_caught_by_verify(filled, tmp_path):
 
 
 def test_sm3_without_openssl_uses_the_pure_python_fallback(tmp_path, monkeypatch):
-    from archive.transfer import layout
+    from archive.transfer import digest as layout
 
     a = Archive.init(tmp_path / "库", config())
     add_records(a, tmp_path / "src", 1, pdf=False)

@@ -256,7 +256,7 @@ def test_titles_break_between_words_balanced(tmp_path):
 
 
 def test_a_typed_newline_forces_the_break():
-    from generator.fields import Field, convert
+    from generator.form_fields import Field, convert
 
     title = convert(Field("title", "标题"), "关于印发\n《高平市校外培训机构专项治理方案》的通知")
     assert title == "关于印发《高平市校外培训机构专项治理方案》的通知" and title.lines[0] == "关于印发"
@@ -343,7 +343,7 @@ def test_document_properties_in_docx_and_pdf(short_notice, tmp_path):
 
 
 def test_layout_check_finds_nothing_in_what_wenshu_generated(real):
-    from generator.layout import check
+    from generator.layout_check import check
 
     for name, data, doc, pdf in real:
         kind = {"notice": "notice", "rectification_notice": "notice", "supervision_letter": "letter"}.get(name, "plain")

@@ -12,7 +12,7 @@ from docx.oxml.ns import qn
 
 from archive.errors import WenshuError
 from generator.body import parse_body
-from generator.layout import check
+from generator.layout_check import check
 from generator.service import new_document
 from tests.conftest import make_config
 from tests.generator_helpers import LETTER, NOTICE, PLEDGE, RECTIFICATION, render
@@ -141,7 +141,7 @@ def test_bad_input_is_refused_and_changes_nothing(archive, change, message):
 
 
 def test_empty_body_field_given_alone_names_the_field(tmp_path):
-    from generator.fields import Field, convert
+    from generator.form_fields import Field, convert
 
     with pytest.raises(WenshuError, match="“正文”是空的"):
         convert(Field("body", "正文", "body"), "\n \n")

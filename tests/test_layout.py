@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive.errors import WenshuError
-from generator.layout import check
+from generator.layout_check import check
 from tests.conftest import corpus_path, make_config
 from tests.generator_helpers import long_body, render
 from wenshu.cli import main

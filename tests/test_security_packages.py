@@ -23,7 +23,8 @@ from archive.limits import Limits
 from archive.store import Archive
 from archive.transfer.export import Selection, export_package
 from archive.transfer.importer import import_package
-from archive.transfer.layout import METADATA_MAX_CHARS, MAX_AUTHOR_CHARS, MAX_TITLE_CHARS, new_hasher, unsafe_name
+from archive.transfer.digest import new_hasher
+from archive.transfer.names import METADATA_MAX_CHARS, MAX_AUTHOR_CHARS, MAX_TITLE_CHARS, unsafe_name
 from archive.transfer.package import FAIL, open_package
 from archive.transfer.verify import verify_package
 from transfer_helpers import (add_records, by_code, config, entry_names, raw_zip, read_entry, rebag, rewrite_zip,

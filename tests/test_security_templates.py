@@ -12,7 +12,7 @@ from docx.oxml.ns import qn
 
 from archive.errors import WenshuError
 from archive.filing import iter_records
-from generator.fields import Manifest
+from generator.form_fields import Manifest
 from generator.render import build_context, render_document
 from generator.sandbox import FILTERS, environment
 from generator.service import new_document

@@ -14,7 +14,7 @@ from docxtpl import DocxTemplate
 
 from archive.errors import WenshuError
 from generator.build_templates import BUILDERS, build
-from generator.layout import check
+from generator.layout_check import check
 from generator.service import new_document, prepare
 from generator.render import build_context
 from generator.template import TEMPLATES_DIR, list_templates, load_template, load_user_template

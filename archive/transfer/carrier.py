@@ -15,8 +15,8 @@ from archive.errors import WenshuError
 from archive.record import Record
 from archive.transfer import catalog
 from archive.transfer.fixity import carrier_manifest, manifest_text, write_text
-from archive.transfer.layout import (CATALOG_XSD, DIGEST_LABELS, METADATA_XML, METADATA_XSD, OTHER_DIR, RECORDS_DIR,
-                                     RULES_TXT, new_hasher)
+from archive.transfer.digest import DIGEST_LABELS, new_hasher
+from archive.transfer.names import CATALOG_XSD, METADATA_XML, METADATA_XSD, OTHER_DIR, RECORDS_DIR, RULES_TXT
 
 
 @dataclass

@@ -14,7 +14,7 @@ from pathlib import Path
 from lxml import etree
 
 from archive.errors import WenshuError
-from archive.transfer.layout import parse_xml, xml_text
+from archive.transfer.xmlsafe import parse_xml, xml_text
 
 COLUMNS = ("序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注")
 

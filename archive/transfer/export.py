@@ -35,10 +35,10 @@ from archive.store import Archive
 from archive.transfer import catalog, metadata_xml, register
 from archive.transfer.carrier import CarrierWriter, put_schemas, readme_text, rules_text
 from archive.transfer.fixity import parse_size, seal_digest, sealed, write_bag
-from archive.transfer.layout import (ALLOWED_FORMATS, BAG, CARRIER, CARRIER_NAMES, DATA, DIGEST_LABELS, DIGESTS,
-                                     HANDOVER_DIR, METADATA_XML, OTHER_DIR, RECORD_COUNT_TAG, RECORDS_DIR,
-                                     REGISTER_DOCX, REGISTER_XML, REPORT_TXT, RULES_TXT, VOLUME_PREFIX, nfc,
-                                     scratch_base, unsafe_name, xml_text)
+from archive.transfer.digest import DIGEST_LABELS, DIGESTS
+from archive.transfer.names import (ALLOWED_FORMATS, BAG, CARRIER, CARRIER_NAMES, DATA, HANDOVER_DIR, METADATA_XML, OTHER_DIR, RECORD_COUNT_TAG, RECORDS_DIR, REGISTER_DOCX, REGISTER_XML, REPORT_TXT, RULES_TXT, VOLUME_PREFIX, nfc, unsafe_name)
+from archive.transfer.scratch import scratch_base
+from archive.transfer.xmlsafe import xml_text
 
 Progress = Callable[[str, int, int], None]
 _STORED = {"docx", "xlsx", "pdf", "ofd", "zip", "jpg", "png"}  # already compressed

@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 
 from archive.errors import WenshuError
-from archive.transfer.layout import DATA, HANDOVER_DIR, OTHER_DIR, new_hasher, nfc
+from archive.transfer.digest import new_hasher
+from archive.transfer.names import DATA, HANDOVER_DIR, OTHER_DIR, nfc
 
 MANIFEST_RE = re.compile(r"(tag)?manifest-(\w+)\.txt")
 HANDOVER_PREFIX = f"{OTHER_DIR}/{HANDOVER_DIR}/"

@@ -32,7 +32,7 @@ from archive.changes import Change, report as report_change
 from archive.record import IMPORTED, HistoryEntry, Record
 from archive.limits import Limits
 from archive.store import Archive
-from archive.transfer.layout import inside, nfc, unsafe_name
+from archive.transfer.names import inside, nfc, unsafe_name
 from archive.transfer.package import open_package, volume_folders
 from archive.transfer.registercheck import check_volume_set
 from archive.transfer.verify import PackageRecord, _new_report, inspect

@@ -16,7 +16,8 @@ from lxml import etree
 
 from archive.errors import WenshuError
 from archive.record import Record
-from archive.transfer.layout import DIGEST_LABELS, parse_xml, xml_text
+from archive.transfer.digest import DIGEST_LABELS
+from archive.transfer.xmlsafe import parse_xml, xml_text
 
 SCHEME = "DA/T 46-2009 文书类电子文件元数据方案"
 _LABEL_TO_ALG = {v: k for k, v in DIGEST_LABELS.items()}

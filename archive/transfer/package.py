@@ -22,8 +22,9 @@ from typing import Iterator
 
 from archive.errors import WenshuError
 from archive.limits import MB, Limits
-from archive.transfer.layout import (BAG, CARRIER, CATALOG_XML, CONTROL_CHARS, DATA, OLD_BAG, OLD_CATALOG_XML, README,
-                                     VOLUME_PREFIX, inside, nfc, unpack_dir)
+from archive.transfer.names import (BAG, CARRIER, CATALOG_XML, DATA, OLD_BAG, OLD_CATALOG_XML, README, VOLUME_PREFIX, inside, nfc)
+from archive.transfer.scratch import unpack_dir
+from archive.transfer.xmlsafe import CONTROL_CHARS
 
 PROPERTIES = ("真实性", "完整性", "可用性", "安全性")
 PASS, FAIL, SKIP = "通过", "不通过", "未检测"

@@ -14,7 +14,8 @@ from pathlib import Path
 from lxml import etree
 
 from archive.errors import WenshuError
-from archive.transfer.layout import DIGEST_LABELS, parse_xml, xml_text
+from archive.transfer.digest import DIGEST_LABELS
+from archive.transfer.xmlsafe import parse_xml, xml_text
 
 TITLE = "电子档案移交与接收登记表"
 CHECKS = (("准确性检验", "真实性"), ("完整性检验", "完整性"), ("可用性检验", "可用性"), ("安全性检验", "安全性"))

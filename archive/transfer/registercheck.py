@@ -16,8 +16,8 @@ from pathlib import Path
 from archive.errors import WenshuError
 from archive.transfer import register
 from archive.transfer.fixity import seal_digest, sealed
-from archive.transfer.layout import (DATA, DIGEST_LABELS, HANDOVER_DIR, OLD_BAG, OTHER_DIR, REGISTER_XML,
-                                     file_digests)
+from archive.transfer.digest import DIGEST_LABELS, file_digests
+from archive.transfer.names import DATA, HANDOVER_DIR, OLD_BAG, OTHER_DIR, REGISTER_XML
 from archive.transfer.package import FAIL, PASS, SKIP, PROPERTIES, Report
 
 

@@ -25,11 +25,9 @@ from archive.config import CLASSIFICATIONS
 from archive.errors import WenshuError
 from archive.transfer import catalog, metadata_xml
 from archive.limits import Limits
-from archive.transfer.layout import (ALLOWED_FORMATS, BAG, CARRIER, CARRIER_NAMES, CARRIER_ROOT, CATALOG_XSD, DATA,
-                                     DIGEST_LABELS, GAPS_XML, HANDOVER_DIR, LAYOUT_LABELS, METADATA_MAX_CHARS,
-                                     METADATA_XML, METADATA_XSD, OLD_BAG, OLD_NAMES, OTHER_DIR, RECORD_COUNT_TAG,
-                                     RECORDS_DIR, REGISTER_DOCX, REGISTER_XML, REPORT_TXT, RULES_TXT, UNSAFE_CHARS,
-                                     Names, file_digests, inside, nfc, unsafe_name)
+from archive.transfer.digest import DIGEST_LABELS, file_digests
+from archive.transfer.names import (ALLOWED_FORMATS, BAG, CARRIER, CARRIER_NAMES, CARRIER_ROOT, CATALOG_XSD, DATA, GAPS_XML, HANDOVER_DIR, LAYOUT_LABELS, METADATA_MAX_CHARS, METADATA_XML, METADATA_XSD, OLD_BAG, OLD_NAMES, OTHER_DIR, RECORD_COUNT_TAG, RECORDS_DIR, REGISTER_DOCX, REGISTER_XML, REPORT_TXT, RULES_TXT, Names, inside, nfc, unsafe_name)
+from archive.transfer.xmlsafe import UNSAFE_CHARS
 from archive.transfer.contents import check_content_file, virus_scan
 from archive.transfer.fixity import carrier_manifest, is_manifest
 from archive.transfer.fixity import read_manifest as read_manifest_lines

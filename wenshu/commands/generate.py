@@ -47,7 +47,7 @@ def template():
 @json_option
 def show(name, archive_dir, as_json):
     """列出模板的字段：名称、类型、是否必填、默认值、说明。"""
-    from generator.fields import TYPES
+    from generator.form_fields import TYPES
     from generator.service import resolve_template
 
     t = resolve_template(name, _archive_or_none(archive_dir))
@@ -63,7 +63,7 @@ def show(name, archive_dir, as_json):
 
 
 def _data(data_file, sets) -> dict:
-    from generator.fields import parse_sets, read_data_file
+    from generator.form_fields import parse_sets, read_data_file
 
     data = read_data_file(Path(data_file)) if data_file else {}
     data.update(parse_sets(sets))
@@ -194,7 +194,7 @@ def _report_batch(report, as_json):
 @json_option
 def layout_check(files, kind, measure_pdf, as_json):
     """按 GB/T 9704 检查 .docx 的版式，逐条列出不符合之处。"""
-    from generator.layout import check
+    from generator.layout_check import check
 
     if measure_pdf:
         from generator.pdfcheck import check_files

@@ -38,7 +38,7 @@ def export(archive_dir, year, retention, org, case, query, include_classified, i
            volume_size, output, as_json):
     """导出移交载体（档发〔2012〕7号）：说明文件.TXT、文件目录.XML、电子档案/、其他/（含登记表与四性检测报告）。"""
     from archive.transfer.export import Selection, export_package
-    from archive.transfer.layout import LAYOUT_LABELS
+    from archive.transfer.names import LAYOUT_LABELS
 
     archive = open_archive(archive_dir)
     sel = Selection(year=year, retention=retention, org=org, case=case, query=query,

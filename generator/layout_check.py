@@ -15,12 +15,12 @@ from pathlib import Path
 
 from lxml import etree
 
+from archive.docnumber import DocNumber
 from archive.errors import WenshuError
 from generator.body import level_of
 from generator.ooxml import W_NS, font_kind
 
 W = f"{{{W_NS}}}"
-NUMBER_RE = re.compile(r"^(?P<prefix>[^〔〕\[\]【】（）()\s]+)〔(?P<year>\d{4})〕(?P<seq>[1-9]\d*)号$")
 NUMBER_LIKE = re.compile(r"[^\s　]{1,12}[〔\[【（(［]\s*\d{2,4}\s*[〕\]】）)］]\s*第?\s*\d+\s*号?")
 DATE_RE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
 KIND_LABEL = {"fangsong": "仿宋", "kaiti": "楷体", "heiti": "黑体", "xbs": "小标宋", "songti": "宋体"}
@@ -150,6 +150,15 @@ def _is_red(hexcolor: str) -> bool:
     return r >= 0xC0 and g <= 0x40 and b <= 0x40
 
 
+def _canonical_number(text: str) -> bool:
+    """The 文号 as GB/T 9704 prints it: exactly what ``DocNumber`` writes for it (〔〕, four-digit
+    year, no 虚位, no 第) — the rule lives in archive/docnumber.py, not in a second regex here."""
+    try:
+        return str(DocNumber.parse(text)) == text
+    except WenshuError:
+        return False
+
+
 def _templated(text: str) -> bool:
     return "{{" in text or "{%" in text
 
@@ -254,7 +263,7 @@ def check(path: Path, kind: str | None = None, _guess_only: bool = False):
     if number_para is not None:
         t = _text(top_paras[number_para]).replace("签发人：", "\t").split("\t")[0].strip().replace("\u3000", "")
         m = NUMBER_LIKE.search(t)
-        if m and not _templated(t) and not NUMBER_RE.match(m.group().strip()):
+        if m and not _templated(t) and not _canonical_number(m.group().strip()):
             add("number", f"发文字号“{m.group()}”",
                 "格式应为 机关代字〔年份〕顺序号号：六角括号〔〕、四位年份、顺序号不编虚位、不加“第”。")
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from archive.elements import parse_date as read_date
 from archive.errors import WenshuError
 from generator.body import parse_body
 from generator.title import Title
@@ -23,9 +24,6 @@ TYPES = {"text": "文字", "multiline": "多行文字", "body": "正文", "date"
          "number": "数字", "choice": "选项", "attachments": "附件"}
 KINDS = ("notice", "letter", "plain")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-_DATE_FORMS = (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-               re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"), re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
-               re.compile(r"^(\d{4})(\d{2})(\d{2})$"))
 
 
 @dataclass(frozen=True)
@@ -71,12 +69,8 @@ class Manifest:
     @classmethod
     def load(cls, path: Path) -> "Manifest":
         path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise WenshuError(f"模板缺少清单文件 {path.name}（应与 .docx 放在一起，列出模板的字段）。") from None
-        except (yaml.YAMLError, UnicodeDecodeError) as e:
-            raise WenshuError(f"模板清单 {path.name} 无法解析：{e}") from None
+        data = read_yaml(path, f"模板缺少清单文件 {path.name}（应与 .docx 放在一起，列出模板的字段）。",
+                         f"模板清单 {path.name}")
         return cls.from_dict(data, source=path.name)
 
     @classmethod
@@ -166,13 +160,9 @@ def parse_date(value, label: str = "日期", where: str = "") -> date:
     if isinstance(value, date):
         return value
     text = str(value).strip()
-    for form in _DATE_FORMS:
-        m = form.match(text)
-        if m:
-            try:
-                return date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError:
-                break
+    d = read_date(text)  # archive/elements.py: the one date parser
+    if d is not None:
+        return d
     raise WenshuError(f"{where}字段“{label}”的日期“{text}”不正确：应写成 2022-03-25 或 2022年3月25日。")
 
 
@@ -254,15 +244,20 @@ def _attachment_file(f: Field, i: int, file: str, title, tf: Field, where: str) 
     return {"title": convert(tf, title, where), "blocks": [], "file": file}
 
 
+def read_yaml(path: Path, missing: str, what: str):
+    """A YAML (or JSON) file's content; WenshuError ``missing`` when absent, naming ``what`` when unreadable."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise WenshuError(missing) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise WenshuError(f"{what} 无法解析：{e}") from None
+
+
 def read_data_file(path: Path) -> dict:
     """Field values from a YAML or JSON file (JSON is YAML)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise WenshuError(f"找不到数据文件 {path}。") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise WenshuError(f"数据文件 {path.name} 无法解析：{e}") from None
+    data = read_yaml(path, f"找不到数据文件 {path}。", f"数据文件 {path.name}")
     if data is None:
         return {}
     if not isinstance(data, dict):
