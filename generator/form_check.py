@@ -8,7 +8,7 @@ are the CLI's, naming the field's Chinese label.
 from __future__ import annotations
 
 from archive.errors import WenshuError
-from generator.fields import Manifest, _is_empty, convert
+from generator.form_fields import Manifest, _is_empty, convert
 
 
 def field_errors(manifest: Manifest, raw: dict) -> dict[str, str]:

@@ -69,7 +69,7 @@ def _raw(request, template) -> dict:
 
 def _uploads(request, template, folder: Path) -> tuple[list[Path], str]:
     """Uploaded 附件 files saved under ``folder`` (their own names); a wrong type is an error."""
-    from generator.fields import ATTACH_SUFFIXES
+    from generator.form_fields import ATTACH_SUFFIXES
 
     paths = []
     for up in request.FILES.getlist("attach_files"):
