@@ -21,7 +21,7 @@ from archive.fsutil import atomic_write_text
 from archive.record import RECORD_JSON
 from indexer.docs import SKIPPED_DIRS, file_fields, is_indexable_rel
 from indexer.ignore import is_junk_name
-from indexer.schema import SCHEMA_VERSION, make_schema
+from indexer.whoosh_engine.schema import SCHEMA_VERSION, make_schema
 
 PARALLEL_FROM = 2000  # below this many files a single process is faster than forking
 

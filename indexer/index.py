@@ -49,7 +49,7 @@ from archive.fsutil import atomic_write_text
 from archive.record import RECORD_JSON, Record
 from indexer.docs import META_FIELDS, cites, clean, file_fields, is_indexable_rel, loose_meta, record_meta
 from indexer.locking import WriteLock
-from indexer.schema import SCHEMA_VERSION
+from indexer.whoosh_engine.schema import SCHEMA_VERSION
 
 STATE = "state.json"
 Progress = Callable[[int, int], None] | None
@@ -155,8 +155,14 @@ class ArchiveIndex:
             self._rebuild_locked(None)
         self._ix = None
 
+    def engine(self):
+        """The search engine over this index (indexer/engine.py): whoosh, embedded."""
+        from indexer.whoosh_engine import WhooshEngine
+
+        return WhooshEngine(self)
+
     def searcher(self):
-        """A reader's view of the last commit, as a context manager.
+        """A whoosh reader's view of the last commit, as a context manager.
 
         Opening a whoosh reader costs tens of milliseconds (every segment file), so each thread
         keeps one and refreshes it when a commit or a rebuild has made it stale. whoosh commits
@@ -496,9 +502,9 @@ class ArchiveIndex:
         return status(self)
 
     def optimize(self) -> dict:
-        """All segments merged into one (indexer/optimize.py); an index already in one segment
+        """All segments merged into one (indexer/whoosh_engine/optimize.py); an index already in one segment
         with nothing deleted is left as it is."""
-        from indexer.optimize import drop_old_segments, merge_into_one
+        from indexer.whoosh_engine.optimize import drop_old_segments, merge_into_one
 
         with self._writing(mergetype=drop_old_segments) as w:
             if len(w.segments) > 1 or any(seg.has_deletions() for seg in w.segments):
