@@ -74,7 +74,9 @@ POOL_MB = 8192
 
 
 def _chunk_writer(ix, procs: int):
-    args = {"limitmb": POOL_MB, "compound": False}
+    from indexer.whoosh_engine.postings import codec
+
+    args = {"limitmb": POOL_MB, "compound": False, "codec": codec()}
     if procs > 1:
         return ix.writer(procs=procs, multisegment=True, subargs=args, **args)
     return ix.writer(**args)

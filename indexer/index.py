@@ -205,11 +205,13 @@ class ArchiveIndex:
         covers a stray writer (an older wenshu) holding it."""
         from whoosh.index import LockError
 
+        from indexer.whoosh_engine.postings import codec
+
         deadline = time.monotonic() + self.lock.timeout
         delay = 0.05
         while True:
             try:
-                return ix.writer(compound=False, **kw)  # see bulk.py: compound segments are copied on open
+                return ix.writer(compound=False, codec=codec(), **kw)  # see bulk.py: compound segments are copied on open
             except LockError:
                 if time.monotonic() > deadline:
                     raise WenshuError(f"索引正被另一个程序写入，等待 {self.lock.timeout:.0f} 秒后仍未释放；"

@@ -274,10 +274,10 @@ def test_segments_written_with_hoisted_lengths_are_whooshs_own(tmp_path, monkeyp
     docs = [clean({"path": f"f{i}.txt", "title": texts[(i + 1) % 5][:12 + i % 5], "title_gram": texts[(i + 1) % 5],
                    "body": texts[i % 5] * (1 + i % 4), "code": f"C{i}", "meta": "高平市教育局"}) for i in range(40)]
 
-    def build(folder):
+    def build(folder, codec):
         folder.mkdir()
         ix = wi.create_in(str(folder), make_schema())
-        with ix.writer() as w:
+        with ix.writer(codec=codec) as w:
             for doc in docs:
                 w.add_document(**doc)
         return ix
@@ -292,11 +292,19 @@ def test_segments_written_with_hoisted_lengths_are_whooshs_own(tmp_path, monkeyp
                                       list(m.items_as("weight")))
         return out
 
-    ours = dump(build(tmp_path / "ours"))
-    assert base.FieldWriter.add_postings is postings.add_postings
-    monkeypatch.setattr(base.FieldWriter, "add_postings", postings.WHOOSH_ADD_POSTINGS)
-    theirs = dump(build(tmp_path / "whoosh"))
+    fast = postings.codec()
+    assert base.FieldWriter.add_postings is not postings.add_postings  # whoosh itself is not patched
+    calls = []
+    real = postings._Lengths.for_field
+    monkeypatch.setattr(postings._Lengths, "for_field", lambda self, f: calls.append(f) or real(self, f))
+    ours = dump(build(tmp_path / "ours", fast))
+    assert calls  # written through the hoisted lookup
+    calls.clear()
+    theirs = dump(build(tmp_path / "whoosh", None))
+    assert not calls
     assert ours == theirs and any(v[0] != v[1] for v in ours.values())
+    monkeypatch.setattr("whoosh.__version__", (2, 8, 0))
+    assert postings.codec() is None  # another whoosh: its own method
 
 
 def test_optimize_writes_the_segment_whoosh_writes(tmp_path):
