@@ -11,7 +11,8 @@
 
 The tree is engine-neutral: whoosh matches every word through character grams (DESIGN §7,
 indexer/whoosh_engine/translate.py), so recall never depends on jieba segmenting the query like
-the text; ``wenshu list`` answers the same tree over records (indexer/records_match.py). A word that reads as a 文号 in any spelling also matches the
+the text; ``wenshu list`` and ``wenshu export`` take the same language (wenshu/indexing.py
+``query_codes``). A word that reads as a 文号 in any spelling also matches the
 exact normalised 文号 field, heavily boosted, so that document comes first; so does a 令号
 (国务院令第195号, with or without 中华人民共和国, 第 and 号) and a 文号 without its year (高教字8号,
 any year). ``-字段:值`` is ``NOT 字段:值``.
