@@ -70,3 +70,53 @@ class WhooshReader:
 
     def doc_count(self) -> int:
         return self.s.doc_count()
+
+
+class StoredView:
+    """The stored documents of an index as indexer/index.py looks them up while writing: by path,
+    under a folder, the first of a record (for its last good metadata)."""
+
+    def __init__(self, searcher):
+        self.s = searcher
+
+    def stored(self, path: str) -> dict | None:
+        return self.s.document(path=path)
+
+    def stored_under(self, prefix: str) -> list[dict]:
+        from whoosh.query import Prefix
+
+        return [hit.fields() for hit in self.s.search(Prefix("path", prefix), limit=None)]
+
+    def record_doc(self, record: str) -> dict | None:
+        from whoosh.query import Term
+
+        return next((hit.fields() for hit in self.s.search(Term("record", record), limit=1)), None)
+
+    def close(self) -> None:
+        self.s.close()
+
+
+class WhooshWriter(StoredView):
+    """The engine's write side (indexer/engine.py EngineWriter) over one whoosh writer; what it
+    reads is the index as it was when the writer opened (documents replaced meanwhile are not
+    seen twice: ``replace`` deletes by path)."""
+
+    def __init__(self, writer):
+        super().__init__(writer.searcher())
+        self.w = writer
+
+    def add(self, doc: dict) -> None:
+        self.w.add_document(**doc)
+
+    def replace(self, doc: dict) -> None:
+        self.w.update_document(**doc)
+
+    def delete(self, path: str) -> int:
+        from whoosh.query import Term
+
+        return self.w.delete_by_query(Term("path", path))
+
+    def delete_under(self, prefix: str) -> int:
+        from whoosh.query import Prefix
+
+        return self.w.delete_by_query(Prefix("path", prefix))
