@@ -21,7 +21,8 @@ from archive.fsutil import atomic_write_text
 from archive.record import RECORD_JSON
 from indexer.docs import SKIPPED_DIRS, file_fields, is_indexable_rel
 from indexer.ignore import is_junk_name
-from indexer.schema import SCHEMA_VERSION, make_schema
+from indexer.whoosh_engine import StoredView, WhooshWriter
+from indexer.whoosh_engine.schema import SCHEMA_VERSION, make_schema
 
 PARALLEL_FROM = 2000  # below this many files a single process is faster than forking
 
@@ -74,7 +75,9 @@ POOL_MB = 8192
 
 
 def _chunk_writer(ix, procs: int):
-    args = {"limitmb": POOL_MB, "compound": False}
+    from indexer.whoosh_engine.postings import codec
+
+    args = {"limitmb": POOL_MB, "compound": False, "codec": codec()}
     if procs > 1:
         return ix.writer(procs=procs, multisegment=True, subargs=args, **args)
     return ix.writer(**args)
@@ -93,7 +96,7 @@ def rebuild(ai, progress=None) -> dict:
     old_searcher = None
     if old_state.get("indexname"):
         try:
-            old_searcher = wi.open_dir(str(ai.dir), indexname=old_state["indexname"]).searcher()
+            old_searcher = StoredView(wi.open_dir(str(ai.dir), indexname=old_state["indexname"]).searcher())
         except Exception:
             old_searcher = None
     ix = wi.create_in(str(ai.dir), make_schema(), indexname=name)
@@ -188,14 +191,14 @@ def reconcile(ai, progress=None) -> dict:
                 summary["unchanged"] += 1
         deleted = list(known)
         if todo or deleted:
-            w = ai._writer(ix)
+            raw = ai._writer(ix)
+            w = WhooshWriter(raw)
             try:
                 for key in deleted:
-                    w.delete_by_term("path", key)
-                s = w.searcher()
+                    w.delete(key)
                 cache: dict = {}
                 for i, rel in enumerate(todo, 1):
-                    outcome = ai._upsert_one(w, s, rel, cache)
+                    outcome = ai._upsert_one(w, w, rel, cache)
                     kind = {"indexed": "new", "updated": "changed", "unchanged": "unchanged",
                             "removed": "deleted"}.get(outcome.status)
                     if outcome.status == "failed":
@@ -204,11 +207,12 @@ def reconcile(ai, progress=None) -> dict:
                         summary[kind] += 1
                     if progress and (i % 100 == 0 or i == len(todo)):
                         progress(i, len(todo))
-                s.close()
+                w.close()
             except BaseException:
-                w.cancel()
+                w.close()
+                raw.cancel()
                 raise
-            w.commit()
+            raw.commit()
             ai._touch_state()
         summary["deleted"] += len(deleted)
         summary["records"] = len(rmtimes)

@@ -82,7 +82,7 @@ def record_meta(record: Record, record_rel: str, rmtime: int) -> dict:
 def is_form(record: Record) -> bool:
     """A form of a series (表单: one 承诺书 per teacher, from a template numbered by 编号, no
     文号), not a 公文: a batch of them must not bury the documents for free text (search ranks
-    forms after documents, indexer/ranking.py)."""
+    forms after documents, indexer/whoosh_engine/ranking.py)."""
     return bool(record.template) and not record.doc_number and "编号" in record.extra
 
 

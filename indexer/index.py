@@ -49,7 +49,8 @@ from archive.fsutil import atomic_write_text
 from archive.record import RECORD_JSON, Record
 from indexer.docs import META_FIELDS, cites, clean, file_fields, is_indexable_rel, loose_meta, record_meta
 from indexer.locking import WriteLock
-from indexer.schema import SCHEMA_VERSION
+from indexer.whoosh_engine import WhooshWriter
+from indexer.whoosh_engine.schema import SCHEMA_VERSION
 
 STATE = "state.json"
 Progress = Callable[[int, int], None] | None
@@ -155,8 +156,14 @@ class ArchiveIndex:
             self._rebuild_locked(None)
         self._ix = None
 
+    def engine(self):
+        """The search engine over this index (indexer/engine.py): whoosh, embedded."""
+        from indexer.whoosh_engine import WhooshEngine
+
+        return WhooshEngine(self)
+
     def searcher(self):
-        """A reader's view of the last commit, as a context manager.
+        """A whoosh reader's view of the last commit, as a context manager.
 
         Opening a whoosh reader costs tens of milliseconds (every segment file), so each thread
         keeps one and refreshes it when a commit or a rebuild has made it stale. whoosh commits
@@ -199,11 +206,13 @@ class ArchiveIndex:
         covers a stray writer (an older wenshu) holding it."""
         from whoosh.index import LockError
 
+        from indexer.whoosh_engine.postings import codec
+
         deadline = time.monotonic() + self.lock.timeout
         delay = 0.05
         while True:
             try:
-                return ix.writer(compound=False, **kw)  # see bulk.py: compound segments are copied on open
+                return ix.writer(compound=False, codec=codec(), **kw)  # see bulk.py: compound segments are copied on open
             except LockError:
                 if time.monotonic() > deadline:
                     raise WenshuError(f"索引正被另一个程序写入，等待 {self.lock.timeout:.0f} 秒后仍未释放；"
@@ -242,12 +251,8 @@ class ArchiveIndex:
 
     @staticmethod
     def _last_good(record_rel: str, searcher) -> dict | None:
-        if searcher is None:
-            return None
-        from whoosh.query import Term
-
-        for hit in searcher.search(Term("record", record_rel), limit=1):
-            stored = hit.fields()
+        stored = searcher.record_doc(record_rel) if searcher is not None else None
+        if stored is not None:
             meta = {k: stored.get(k) for k in META_FIELDS if k in stored}
             meta.update(title_gram=stored.get("title", ""), meta=_meta_text(stored))
             return meta
@@ -264,11 +269,14 @@ class ArchiveIndex:
         ix = self.index()
         with self.lock:
             w = self._writer(ix)
+            ew = WhooshWriter(w)
             try:
-                yield w
+                yield ew
             except BaseException:
+                ew.close()
                 w.cancel()
                 raise
+            ew.close()
             w.commit(merge=merge, mergetype=mergetype)
             self._touch_state()
 
@@ -295,25 +303,23 @@ class ArchiveIndex:
         if not rels and not records:
             return out
         with self._writing(merge) as w:
-            s = w.searcher()
             cache: dict = {}
             for folder in records:
-                res = self._refresh(w, s, folder, cache)
+                res = self._refresh(w, w, folder, cache)
                 out.append(Outcome(str(folder / RECORD_JSON), res["status"], res.get("message", "")))
             for rel in rels:
-                out.append(self._upsert_one(w, s, rel, cache))
-            s.close()
+                out.append(self._upsert_one(w, w, rel, cache))
         return out
 
     def _upsert_one(self, w, s, rel: PurePosixPath, cache: dict) -> Outcome:
         path = self.root / rel
         key = str(rel)
-        old = s.document(path=key)
+        old = s.stored(key)
         try:
             st = path.stat()
         except FileNotFoundError:
             if old is not None:
-                w.delete_by_term("path", key)
+                w.delete(key)
                 return Outcome(key, "removed")
             return Outcome(key, "ignored", "文件不存在")
         except OSError as e:
@@ -331,20 +337,19 @@ class ArchiveIndex:
         except OSError as e:
             doc = dict(meta, path=key, size=st.st_size, mtime=st.st_mtime_ns, sha256="",
                        error=f"无法读取 {rel}：{e}", format=path.suffix.lower().lstrip("."))
-            w.update_document(**clean(doc))
+            w.replace(clean(doc))
             return Outcome(key, "failed", doc["error"])
         if old is not None and old.get("sha256") == sha and not old.get("error"):
             text = old.get("body", "")
-            w.update_document(**file_fields(path, rel, meta, text=text, sha256=sha, error=""))
+            w.replace(file_fields(path, rel, meta, text=text, sha256=sha, error=""))
             return Outcome(key, "unchanged")
         doc = file_fields(path, rel, meta, sha256=sha)
-        w.update_document(**doc)
+        w.replace(doc)
         if doc["error"]:
             return Outcome(key, "failed", doc["error"])
         return Outcome(key, "updated" if old is not None else "indexed")
 
     def remove_files(self, paths: Iterable, *, merge: bool = True) -> int:
-        from whoosh.query import Prefix, Term
 
         rels = []
         for p in paths:
@@ -357,32 +362,29 @@ class ArchiveIndex:
         removed = 0
         with self._writing(merge) as w:
             for key in rels:
-                removed += w.delete_by_query(Term("path", key))
-                removed += w.delete_by_query(Prefix("path", key.rstrip("/") + "/"))
+                removed += w.delete(key)
+                removed += w.delete_under(key.rstrip("/") + "/")
         return removed
 
     def move_file(self, src, dst, *, merge: bool = True) -> bool:
         """Renames (a file, or a folder and everything indexed under it) without re-reading."""
-        from whoosh.query import Prefix
-
         s_rel, d_rel = str(self.rel(src)), self.rel(dst)
         ix = self.index()
         with self.lock:
-            w = self._writer(ix)
+            raw = self._writer(ix)
+            w = s = WhooshWriter(raw)
             try:
-                s = w.searcher()
                 docs = []
-                one = s.document(path=s_rel)
+                one = s.stored(s_rel)
                 if one is not None:
                     docs.append((one, d_rel))
                 else:
-                    for hit in s.search(Prefix("path", s_rel + "/"), limit=None):
-                        old = hit.fields()
+                    for old in s.stored_under(s_rel + "/"):
                         tail = PurePosixPath(old["path"]).relative_to(s_rel)
                         docs.append((old, d_rel / tail))
                 cache: dict = {}
                 for old, new in docs:
-                    w.delete_by_term("path", old["path"])
+                    w.delete(old["path"])
                     if not is_indexable_rel(new) or not (self.root / new).is_file():
                         continue
                     meta = self._meta_for(new, cache, s)
@@ -392,15 +394,16 @@ class ArchiveIndex:
                     doc = dict(old)
                     doc.update(meta, path=str(new), body=body, cites=cites(body, meta.get("docnum", "")),
                                mtime=(self.root / new).stat().st_mtime_ns)
-                    w.add_document(**clean(doc))
+                    w.add(clean(doc))
                 s.close()
             except BaseException:
-                w.cancel()
+                s.close()
+                raw.cancel()
                 raise
             if not docs:
-                w.cancel()
+                raw.cancel()
                 return False
-            w.commit(merge=merge)
+            raw.commit(merge=merge)
             self._touch_state()
         return True
 
@@ -410,17 +413,13 @@ class ArchiveIndex:
         if rel.name == RECORD_JSON:
             rel = rel.parent
         with self._writing(merge) as w:
-            s = w.searcher()
-            res = self._refresh(w, s, rel, {})
-            s.close()
+            res = self._refresh(w, w, rel, {})
         return res
 
     def _refresh(self, w, s, folder: PurePosixPath, cache: dict) -> dict:
-        from whoosh.query import Prefix
-
         broken: list = []
         res = {"folder": str(folder), "status": "updated", "files": 0, "message": ""}
-        hits = [h.fields() for h in s.search(Prefix("path", str(folder) + "/"), limit=None)]
+        hits = s.stored_under(str(folder) + "/")
         for old in hits:
             rel = PurePosixPath(old["path"])
             meta = self._meta_for(rel, cache, s, broken)
@@ -434,7 +433,7 @@ class ArchiveIndex:
                 meta = loose_meta(rel, body)
             doc = dict(old)
             doc.update(meta, body=body, cites=cites(body, meta.get("docnum", "")))
-            w.update_document(**clean(doc))
+            w.replace(clean(doc))
             res["files"] += 1
         if not hits:
             res["status"] = "none"
@@ -496,11 +495,12 @@ class ArchiveIndex:
         return status(self)
 
     def optimize(self) -> dict:
-        """All segments merged into one (indexer/optimize.py); an index already in one segment
+        """All segments merged into one (indexer/whoosh_engine/optimize.py); an index already in one segment
         with nothing deleted is left as it is."""
-        from indexer.optimize import drop_old_segments, merge_into_one
+        from indexer.whoosh_engine.optimize import drop_old_segments, merge_into_one
 
-        with self._writing(mergetype=drop_old_segments) as w:
+        with self._writing(mergetype=drop_old_segments) as ew:
+            w = ew.w
             if len(w.segments) > 1 or any(seg.has_deletions() for seg in w.segments):
                 merge_into_one(w)
         self._ix = None

@@ -1,4 +1,4 @@
-"""The search language (检索式) users type, turned into a whoosh query.
+"""The search language (检索式) users type, turned into wenshu's query tree (indexer/querytree.py).
 
 ::
 
@@ -9,9 +9,10 @@
     日期:2022-03-01..2022-06-30  保管期限:永久  密级:秘密  案件:某校违规补课  档号:A001-WS·2022
     (English aliases: docnum number title author org type year date retention secret case code)
 
-Every word is matched through character grams (DESIGN §7), so recall never depends on jieba
-segmenting the query like the text; its title grams and its words of three or more
-characters are added as optional clauses that only rank. A word that reads as a 文号 in any spelling also matches the
+The tree is engine-neutral: whoosh matches every word through character grams (DESIGN §7,
+indexer/whoosh_engine/translate.py), so recall never depends on jieba segmenting the query like
+the text; ``wenshu list`` and ``wenshu export`` take the same language (wenshu/indexing.py
+``query_codes``). A word that reads as a 文号 in any spelling also matches the
 exact normalised 文号 field, heavily boosted, so that document comes first; so does a 令号
 (国务院令第195号, with or without 中华人民共和国, 第 and 号) and a 文号 without its year (高教字8号,
 any year). ``-字段:值`` is ``NOT 字段:值``.
@@ -22,12 +23,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from whoosh import query as Q
-
 from archive.archival_code import Retention
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
-from indexer.analysis import PREFIX_MARK, fold, long_words, phrase_grams, query_grams
+from indexer import querytree as T
+from indexer.analysis import fold, phrase_grams, query_grams
+from indexer.querytree import DOCNUM_BOOST, TITLE_BOOST
 
 FIELDS = {
     "文号": "docnum", "发文字号": "docnum", "docnum": "docnum", "number": "docnum",
@@ -44,13 +45,13 @@ FIELDS = {
     "状态": "status", "status": "status",
     "正文": "body", "body": "body",
 }
-TITLE_BOOST, DOCNUM_BOOST = 4.0, 50.0
+__all__ = ["FIELDS", "TITLE_BOOST", "DOCNUM_BOOST", "parse", "field_clause", "date_range"]
 
 _QUOTES = {'"': '"', "“": "”", "”": "”"}
 
 
-def parse(text: str) -> Q.Query:
-    """The whoosh query for what the user typed; WenshuError on a filter it cannot read."""
+def parse(text: str) -> T.Node:
+    """The query tree for what the user typed; WenshuError on a filter it cannot read."""
     text = (text or "").strip()
     if not text:
         raise WenshuError("检索式为空：请输入要查找的词、文号或条件，如“课后服务 年度:2022”。")
@@ -148,7 +149,7 @@ def _or(tokens, pos):
     while pos < len(tokens) and tokens[pos][0] == "OR":
         q, pos = _and(tokens, pos + 1)
         parts.append(q)
-    return (parts[0] if len(parts) == 1 else Q.Or(parts)), pos
+    return (parts[0] if len(parts) == 1 else T.Or(tuple(parts))), pos
 
 
 def _and(tokens, pos):
@@ -171,29 +172,10 @@ def _and(tokens, pos):
         q, pos = _atom(tokens, pos)
         if q is not None:
             (negative if negate else positive).append(q)
-    base = Q.Every() if not positive else positive[0] if len(positive) == 1 else _flat_and(positive)
+    base = T.Every() if not positive else T.and_(*positive)
     if negative:
-        base = Q.AndNot(base, negative[0] if len(negative) == 1 else Q.Or(negative))
+        base = T.Not(base, negative[0] if len(negative) == 1 else T.Or(tuple(negative)))
     return base, pos
-
-
-def _flat_and(parts):
-    """Words AND-ed: one intersection of all their grams, one optional title bonus (whoosh
-    intersects a flat list far faster than a list of AndMaybe pairs)."""
-    required, optional = [], []
-    for q in parts:
-        if isinstance(q, Q.AndMaybe):
-            required.append(q.a)
-            optional.append(q.b)
-        else:
-            required.append(q)
-    flat = []
-    for q in required:
-        flat.extend(q.subqueries if isinstance(q, Q.And) and q.boost == 1.0 else [q])
-    base = Q.And(flat)
-    if not optional:
-        return base
-    return Q.AndMaybe(base, optional[0] if len(optional) == 1 else Q.Or(optional))
 
 
 def _atom(tokens, pos):
@@ -215,65 +197,18 @@ def _atom(tokens, pos):
     return None, pos + 1
 
 
-# -- clauses ------------------------------------------------------------------------------------
-#
-# Speed (DESIGN §11: multi-term queries are what whoosh is slow at): a query word is ONE AND of
-# a few bigrams in ONE field, ``gram`` (题名 + short fields + text). Title hits rank first
-# through one optional AND over the short title_gram lists (and title grams weigh more in
-# ``gram``, analysis.PART_WEIGHTS); the words to highlight are looked up for the shown page only.
+# -- clauses: what the user typed, normalised into the tree (indexer/querytree.py) -------------
+# A clause with nothing to look for (punctuation only) is left out, as if not typed.
 
-def _terms_query(field: str, terms: list[str], boost: float = 1.0):
-    """AND of gram terms; a lone Chinese character in the body field is a prefix over bigrams."""
-    if not terms:
+def _has_grams(text: str) -> bool:
+    return any(run for run in query_grams(text))
+
+
+def word_clause(text: str, numbers: bool = True) -> T.Node | None:
+    if not _has_grams(text):
         return None
-    if len(terms) > 1:
-        # a lone character among other terms (3条) would be a prefix over thousands of bigrams
-        # and adds next to no precision: leave it out
-        terms = [t for t in terms if not t.startswith(PREFIX_MARK)] or terms[:1]
-    parts = []
-    for t in terms:
-        if t.startswith(PREFIX_MARK):
-            t = t[len(PREFIX_MARK):]
-            parts.append(Q.Prefix(field, t) if field == "gram" else Q.Term(field, t))
-        else:
-            parts.append(Q.Term(field, t))
-    q = parts[0] if len(parts) == 1 else Q.And(parts)
-    q.boost = boost
-    return q
-
-
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
-
-def _combine(required, optional=None):
-    if required is None:
-        return None
-    return Q.AndMaybe(required, optional) if optional is not None else required
-
-
-def _title_bonus(terms: list[str]):
-    """Optional: the same grams in 题名. title_gram's posting lists are short (only the
-    documents whose TITLE holds the bigram), so scoring them for the matched documents is
-    cheap, and a title hit outranks any number of mentions in a long text."""
-    return _terms_query("title_gram", terms, TITLE_BOOST)
-
-
-def _bonus(text: str, terms: list[str]):
-    """What ranks a match without deciding it: its grams in 题名, and the query's words of three
-    or more characters, indexed where the text has them as words (课后服务 as a word, not in
-    下课后服务员)."""
-    words = [Q.Term("gram", w) for w in dict.fromkeys(long_words(text))]
-    return Q.Or([_title_bonus(terms), *words]) if words else _title_bonus(terms)
-
-
-def word_clause(text: str, numbers: bool = True):
-    terms = [t for run in query_grams(text) for t in run]
-    if not terms:
-        return None
-    required = _terms_query("gram", terms)
-    if numbers and re.search(r"\d", text) and re.search(r"[^\x00-\x7f]", text):
-        required = Q.Or([_docnum_term(text), required])
-    return _combine(required, _bonus(text, terms))
+    key = _number_key(text) if numbers and re.search(r"\d", text) and re.search(r"[^\x00-\x7f]", text) else ""
+    return T.Words(text, number_key=key, title_boost=TITLE_BOOST, number_boost=DOCNUM_BOOST)
 
 
 def _number_key(text: str) -> str:
@@ -284,79 +219,52 @@ def _number_key(text: str) -> str:
         return DocNumber.normalize(text)
 
 
-def _docnum_term(text: str):
-    return _number_term(_number_key(text))
+def number_clause(number, typed: str = "") -> T.Node:
+    """A 文号 or 令号 in any spelling (DocNumber.parse_any), with or without its year. A 令号 or a
+    文号 without its year is also looked for in the text as typed, so a citation spelled in a way
+    the number reader does not know is still found, below those."""
+    in_text = typed if not isinstance(number, DocNumber) and typed and _has_grams(typed) else ""
+    return T.Number(number.key, in_text, boost=DOCNUM_BOOST)
 
 
-def _number_term(key: str):
-    q = Q.Term("numkeys", key)
-    q.boost = DOCNUM_BOOST
-    return q
-
-
-def number_clause(number, typed: str = ""):
-    """A 文号 or 令号 in any spelling (DocNumber.parse_any), with or without its year: the
-    documents bearing it first, then the documents citing it (the ``cites`` keys of their text).
-    A 令号 or a 文号 without its year is also looked for in the text as typed, so a citation
-    spelled in a way the number reader does not know is still found, below those."""
-    key = number.key
-    parts = [_number_term(key), Q.Term("cites", key)]
-    if not isinstance(number, DocNumber) and typed:
-        text = word_clause(typed, numbers=False)
-        if text is not None:
-            parts.append(text)
-    return Q.Or(parts)
-
-
-def phrase_clause(text: str):
-    """Quoted: the characters in exactly this order. All overlapping bigrams of each Chinese run
-    must occur (so 隐形的变异 does not match "隐形变异")."""
-    terms = list(dict.fromkeys(phrase_grams(text)))
-    if not terms:
+def phrase_clause(text: str) -> T.Node | None:
+    """Quoted: the characters in exactly this order (so 隐形的变异 does not match "隐形变异")."""
+    if not phrase_grams(text):
         return None
-    return _combine(_terms_query("gram", terms), _bonus(text, terms))
+    return T.Phrase(text, title_boost=TITLE_BOOST)
 
 
-def field_clause(field: str, value: str):
+def field_clause(field: str, value: str) -> T.Node | None:
     value = value.strip()
     if not value:
         raise WenshuError(f"检索条件“{_label(field)}:”缺少取值。")
     if field == "docnum":  # the number a document bears, in any spelling, with or without its year
-        return Q.Term("numkeys", _number_key(value))
-    if field == "title":
-        terms = [t for run in query_grams(value) for t in run]
-        return _terms_query("title_gram", terms)
-    if field == "body":
-        terms = [t for run in query_grams(value) for t in run]
-        return _terms_query("gram", terms)
-    if field == "author":
-        return Q.Term("author", value)
-    if field in ("doctype", "classification", "status"):
-        return Q.Term(field, value)
-    if field == "case":
-        terms = [t for run in query_grams(value) for t in run]
-        return Q.Or([Q.Term("case", value), _terms_query("gram", terms)])
+        return T.Field("docnum", _number_key(value))
+    if field in ("title", "body"):
+        return T.Field(field, value) if _has_grams(value) else None
+    if field in ("author", "doctype", "classification", "status", "case"):
+        return T.Field(field, value)
     if field in ("code", "origcode"):  # a 档号 or its leading part (全宗号, 全宗号-WS·年度 …)
-        return Q.Prefix(field, value.replace("•", "·").replace("・", "·"))
+        return T.Field(field, value.replace("•", "·").replace("・", "·"))
     if field == "retention":
-        return Q.Term("retention", Retention.parse(value).value)
+        return T.Field("retention", Retention.parse(value).value)
     if field == "year":
         lo, hi = _range(value, _year, "年度")
-        return Q.NumericRange("year", lo, hi)
+        return T.Range("year", lo, hi)
     if field == "date":
         return date_range(*_range(value, _day_bounds, "日期"))
     raise WenshuError(f"不认识的检索条件“{field}”。")
 
 
-def date_range(lo: date | int | None, hi: date | int | None):
-    """日期 between two days inclusive (either end open)."""
+def date_range(lo: date | int | None, hi: date | int | None) -> T.Range:
+    """日期 between two days inclusive (either end open), as yyyymmdd integers."""
     def num(d, end):
         if d is None:
             return None
         if isinstance(d, tuple):
             d = d[1] if end else d[0]
         return int(d.strftime("%Y%m%d")) if isinstance(d, date) else int(d)
-    return Q.NumericRange("date", num(lo, False), num(hi, True))
+    return T.Range("date", num(lo, False), num(hi, True))
 
 
 def _range(value: str, conv, label: str):

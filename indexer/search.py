@@ -1,7 +1,8 @@
 """Searching the archive (检索): ranked or dated hits with highlights, pages, facets.
 
 The snippet is cut from the stored text around what the user typed, marking the typed words
-and their segmented words (longest first). That is exact for every way a hit can match
+and their segmented words (longest first), whatever engine found the hits (indexer/engine.py).
+That is exact for every way a hit can match
 (bigrams, words, a phrase) and costs microseconds; whoosh's own highlighter re-tokenises
 stored bodies (130–200 ms per 10 hits, DESIGN §11) and its pinpoint mode needs character
 spans in the postings, over a quarter of them (indexer/analysis.py).
@@ -16,7 +17,7 @@ from archive.errors import WenshuError
 from indexer.analysis import fold
 
 MARK_OPEN, MARK_CLOSE = "<b>", "</b>"
-FACETS = {"year": "年度", "doctype": "文种", "author": "机关"}
+FACETS = {"year": "年度", "doctype": "文种", "author": "机关", "retention": "保管期限", "case": "案件"}
 SORTS = ("relevance", "date")
 
 
@@ -52,40 +53,42 @@ class Results:
 
 def search(index, text: str, *, doctype: str | None = None, year: int | None = None,
            date_from=None, date_to=None, author: str | None = None, sort: str = "relevance",
-           page: int = 1, limit: int = 10, facets: bool | str = False, snippet_chars: int = 80) -> Results:
-    """``index`` is an ``ArchiveIndex``. Filters given as arguments are AND-ed to the query.
-    ``facets``: True counts 年度/文种/机关 over all matches, "auto" only when they are few."""
-    from whoosh import query as Q
-
+           page: int = 1, limit: int = 10, facets: bool | str = False, snippet_chars: int = 80,
+           engine=None) -> Results:
+    """``index`` is an ``ArchiveIndex`` (or None with ``engine``, an indexer/engine.py Engine).
+    Filters given as arguments are AND-ed to the query. ``facets``: True counts 年度/文种/机关/
+    保管期限/案件 over all matches, "auto" only when they are few."""
+    from indexer import querytree as T
     from indexer.query import date_range, parse
 
     if sort not in SORTS:
         raise WenshuError(f"排序方式“{sort}”不正确：应为 relevance（相关度）或 date（日期）。")
     if page < 1 or limit < 1:
         raise WenshuError("页码和每页条数应为正整数。")
-    q = parse(text)
+    tree = parse(text)
     filters = []
     if doctype:
-        filters.append(Q.Term("doctype", doctype))
+        filters.append(T.Field("doctype", doctype))
     if year:
-        filters.append(Q.NumericRange("year", int(year), int(year)))
+        filters.append(T.Range("year", int(year), int(year)))
     if author:
-        filters.append(Q.Term("author", author))
+        filters.append(T.Field("author", author))
     if date_from or date_to:
         filters.append(date_range(date_from, date_to))
     if filters:
-        q = Q.And([q, *filters])
-    if not any(f == "status" for f, _ in q.iter_all_terms()):  # 撤销 records only when asked (状态:撤销)
-        q = Q.AndNot(q, Q.Term("status", "撤销"))
+        tree = T.And((tree, *filters))
+    if not tree.mentions("status"):  # 撤销 records only when asked (状态:撤销)
+        tree = T.Not(tree, T.Field("status", "撤销"))
+    engine = engine or index.engine()
     try:
-        return _run(index, q, text, sort, page, limit, facets, snippet_chars)
+        return _run(engine, tree, text, sort, page, limit, facets, snippet_chars)
     except WenshuError:
         raise
     except Exception as e:  # an unreadable segment: rebuild from the records, then once more
-        if not _looks_corrupt(e):
+        if index is None or not _looks_corrupt(e):
             raise
         index.repair(f"{type(e).__name__}: {e}")
-        return _run(index, q, text, sort, page, limit, facets, snippet_chars)
+        return _run(engine, tree, text, sort, page, limit, facets, snippet_chars)
 
 
 def _looks_corrupt(e: Exception) -> bool:
@@ -100,19 +103,18 @@ def _looks_corrupt(e: Exception) -> bool:
     return isinstance(e, (OSError, EOFError, struct.error, zlib.error, pickle.UnpicklingError))
 
 
-def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
-    with index.searcher() as s:
-        record_of = _record_key(s)
-        best, matched, results = _best_per_record(s, q, page * limit, sort, record_of)
+def _run(engine, tree, text, sort, page, limit, facets, snippet_chars) -> Results:
+    with engine.reader() as r:
+        best, top = _best_per_record(r, tree, page * limit, sort)
         shown = best[(page - 1) * limit:page * limit]
-        total, exact = _total(matched, results, record_of)
+        total, exact = _total(top, r.group_key)
         if facets == "auto":  # counting every match costs ~1 s at 100,000 documents: only when few
             facets = total <= FACETS_AUTO_UP_TO
         facets = facets and total > 0
         literals, numbers = _literals(text)
         out = Results(query=text, total=total, page=page, pages=max(1, -(-total // limit)), total_exact=exact)
         for i, (score, docnum) in enumerate(shown, start=(page - 1) * limit + 1):
-            f = s.stored_fields(docnum)
+            f = r.stored(docnum)
             snippet = literal_snippet(f["body"], literals, snippet_chars, numbers) if f.get("body") else ""
             d = f.get("date")
             out.hits.append(Hit(
@@ -122,7 +124,7 @@ def _run(index, q, text, sort, page, limit, facets, snippet_chars) -> Results:
                 doctype=f.get("doctype", ""), year=f.get("year"), snippet=_clean(snippet),
                 score=round(float(score or 0.0), 3), record=f.get("record", "")))
         if facets:
-            out.facets = _facets(s, q, record_of)
+            out.facets = _facets(r, tree)
         return out
 
 
@@ -130,87 +132,68 @@ EXACT_COUNT_UP_TO = 2000
 FACETS_AUTO_UP_TO = 20000
 
 
-def _best_per_record(searcher, q, want: int, sort: str, record_of):
+def _best_per_record(reader, tree, want: int, sort: str):
     """The first ``want`` (score, docnum), one per record (件): a record's .docx and .pdf match
-    alike, and users look for documents, not files; loose files (no 档号) each count. Also
-    every matching docnum (when indexer/ranking.py ranked the query) or whoosh's results.
+    alike, and users look for documents, not files; loose files (no 档号) each count. Also the
+    engine's answer (every matching document, or an estimate).
 
-    Ranking asks for a few more hits than needed and drops a record's later files; the rare
-    page short of records asks again for more. (whoosh's own ``collapse=`` reads the 档号
-    column and scores every match twice, defeating its block skipping.)"""
-    from whoosh import sorting
-
-    from indexer.ranking import top_docs
-
+    Asks for a few more hits than needed and drops a record's later files; the rare page short
+    of records asks again for more. (whoosh's own ``collapse=`` reads the 档号 column and scores
+    every match twice, defeating its block skipping.)"""
     fetch = max(2 * want, 20)
     while True:
-        matched = results = None
-        ranked = top_docs(searcher, q, fetch, newest_first="date" if sort == "date" else "", last="form")
-        if ranked is not None:
-            hits, matched = ranked
-        else:
-            kw = {"sortedby": sorting.FieldFacet("date", reverse=True)} if sort == "date" else {}
-            results = searcher.search(q, limit=fetch, **kw)
-            hits = [(hit.score, hit.docnum) for hit in results]
+        top = reader.top(tree, fetch, sort=sort, exact_up_to=EXACT_COUNT_UP_TO)
         seen, best = set(), []
-        for score, docnum in hits:
-            record = record_of(docnum)
+        for score, docnum in top.hits:
+            record = reader.group_key(docnum)
             if record in seen:
                 continue
             seen.add(record)
             best.append((score, docnum))
             if len(best) == want:
-                return best, matched, results
-        if len(hits) < fetch:
-            return best, matched, results
+                return best, top
+        if len(top.hits) < fetch:
+            return best, top
         fetch *= 4
 
 
-def _facets(searcher, q, record_of) -> dict[str, dict[str, int]]:
-    """Matching records (件) counted by 年度 / 文种 / 机关, like the total (a record's .docx and
-    .pdf once; a record of two organs counts for both)."""
-    from whoosh import sorting
+def _facet_value(name: str, value) -> str:
+    if name == "retention":
+        from archive.archival_code import Retention
 
-    grouped = searcher.search(q, limit=None, scored=False, maptype=sorting.UnorderedList, groupedby={
-        name: sorting.FieldFacet(name, allow_overlap=(name == "author")) for name in FACETS})
+        try:
+            return Retention(str(value)).label
+        except ValueError:
+            return str(value)
+    return str(value).replace(",", "、")
+
+
+def _facets(reader, tree) -> dict[str, dict[str, int]]:
+    """Matching records (件) counted by 年度 / 文种 / 机关 / 保管期限 / 案件, like the total (a record's
+    .docx and .pdf once; a record of two organs counts for both)."""
+    grouped = reader.groups(tree, FACETS)
     out = {}
     for name, label in FACETS.items():
-        counts = {str(k).replace(",", "、"): len({record_of(d) for d in docs})
-                  for k, docs in grouped.groups(name).items() if k not in (None, "")}
-        out[label] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        counts: dict[str, set] = {}
+        for k, docs in grouped[name].items():
+            if k in (None, ""):
+                continue
+            counts.setdefault(_facet_value(name, k), set()).update(reader.group_key(d) for d in docs)
+        out[label] = dict(sorted(((k, len(v)) for k, v in counts.items()), key=lambda kv: (-kv[1], kv[0])))
     return out
 
 
-def _total(matched, results, record_of) -> tuple[int, bool]:
+def _total(top, record_of) -> tuple[int, bool]:
     """How many records (件) match — files of one record count once, loose files each.
     Exact from the matching documents' 档号 column when at most EXACT_COUNT_UP_TO files match;
-    beyond that the number of files (or whoosh's estimate, an upper bound: it skips blocks that
-    cannot reach the top hits) is shown as about (约) that many."""
+    beyond that the number of files (or the engine's estimate, an upper bound) is shown as
+    about (约) that many."""
+    matched = top.matched
     if matched is None:
-        if not results.has_exact_length() and results.estimated_length() > EXACT_COUNT_UP_TO:
-            return results.estimated_length(), False
-        matched = list(results.docs())
-    elif len(matched) > EXACT_COUNT_UP_TO:
+        return top.estimate, False
+    if len(matched) > EXACT_COUNT_UP_TO:
         return len(matched), False
     return len({record_of(int(d)) for d in matched}), True
-
-
-def _record_key(searcher):
-    """docnum → which record (件) the file is: its 档号, read once from the column (no stored
-    fields loaded); a loose file (no 档号) is a record of its own."""
-    try:
-        column = searcher.reader().column_reader("code")
-        read = column.__getitem__
-    except NotImplementedError:  # a reader without columns (e.g. an empty segment set)
-        read = lambda d: searcher.stored_fields(d).get("code", "")  # noqa: E731
-    keys: dict[int, object] = {}
-
-    def record_of(docnum: int):
-        if docnum not in keys:
-            keys[docnum] = read(docnum) or -1 - docnum
-        return keys[docnum]
-
-    return record_of
 
 
 def _clean(snippet: str) -> str:

@@ -1,4 +1,4 @@
-"""Shared check: indexer/ranking.py must rank exactly as whoosh scores."""
+"""Shared check: indexer/whoosh_engine/ranking.py must rank exactly as whoosh scores."""
 
 from __future__ import annotations
 
@@ -24,14 +24,15 @@ def assert_ranked_like_whoosh(ai, queries, k: int = 20) -> int:
 
 def _compare(ai, queries, k) -> int:
     from indexer.query import parse
-    from indexer.ranking import top_docs
+    from indexer.whoosh_engine.ranking import top_docs
+    from indexer.whoosh_engine.translate import to_whoosh
 
     nonempty = 0
     with ai.searcher() as s:
         for text in queries:
-            q = parse(text)
+            q = to_whoosh(parse(text))
             ranked = top_docs(s, q, k)
-            assert ranked is not None, f"{text}: not ranked by indexer/ranking.py"
+            assert ranked is not None, f"{text}: not ranked by indexer/whoosh_engine/ranking.py"
             ours, matched = ranked
             every = [(hit.score, hit.docnum) for hit in s.search(q, limit=None)]
             theirs = sorted(every, key=lambda t: (-t[0], t[1]))[:k]

@@ -245,6 +245,11 @@ def test_query_selects_through_the_full_text_index(filled, tmp_path):
     assert r.records == 1
     assert "A001-WS·2022-D30-BGS-0002" in read_entry(r.path, "文件目录.XML").decode()
     assert verify_package(r.path).ok
+    # the command takes the search language as arguments, as wenshu search and wenshu list do
+    res = CliRunner().invoke(main, ["export", "--archive", str(filled.root), "-o", str(tmp_path / "c.zip"),
+                                    "--json", "住家家教", "年度:2022"])
+    assert res.exit_code == 0, res.output
+    assert "A001-WS·2022-D30-BGS-0002" in read_entry(tmp_path / "c.zip", "文件目录.XML").decode()
 
 
 def test_other_formats_are_announced_and_caught_by_verify(filled, tmp_path):

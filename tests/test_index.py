@@ -260,24 +260,24 @@ def test_a_record_is_one_hit_however_many_files_match_and_loose_files_stay_apart
 
 
 def test_segments_written_with_hoisted_lengths_are_whooshs_own(tmp_path, monkeypatch):
-    """indexer/postings.py replaces how whoosh looks up field lengths while writing a segment;
+    """indexer/whoosh_engine/postings.py replaces how whoosh looks up field lengths while writing a segment;
     every posting, weight and per-term length statistic must come out as whoosh writes them."""
     from whoosh import index as wi
     from whoosh.codec import base
 
-    from indexer import postings
+    from indexer.whoosh_engine import postings
     from indexer.docs import clean
-    from indexer.schema import make_schema
+    from indexer.whoosh_engine.schema import make_schema
 
     texts = ["学校课后服务基本满足学生需要", "严禁校外培训机构隐形变异，师德师风建设", "5+2 课后服务 2022年",
              "关于进一步加强中小学生作业管理的通知" * 7, "督办函 整改通知书 整改时限"]
     docs = [clean({"path": f"f{i}.txt", "title": texts[(i + 1) % 5][:12 + i % 5], "title_gram": texts[(i + 1) % 5],
                    "body": texts[i % 5] * (1 + i % 4), "code": f"C{i}", "meta": "高平市教育局"}) for i in range(40)]
 
-    def build(folder):
+    def build(folder, codec):
         folder.mkdir()
         ix = wi.create_in(str(folder), make_schema())
-        with ix.writer() as w:
+        with ix.writer(codec=codec) as w:
             for doc in docs:
                 w.add_document(**doc)
         return ix
@@ -292,15 +292,23 @@ def test_segments_written_with_hoisted_lengths_are_whooshs_own(tmp_path, monkeyp
                                       list(m.items_as("weight")))
         return out
 
-    ours = dump(build(tmp_path / "ours"))
-    assert base.FieldWriter.add_postings is postings.add_postings
-    monkeypatch.setattr(base.FieldWriter, "add_postings", postings.WHOOSH_ADD_POSTINGS)
-    theirs = dump(build(tmp_path / "whoosh"))
+    fast = postings.codec()
+    assert base.FieldWriter.add_postings is not postings.add_postings  # whoosh itself is not patched
+    calls = []
+    real = postings._Lengths.for_field
+    monkeypatch.setattr(postings._Lengths, "for_field", lambda self, f: calls.append(f) or real(self, f))
+    ours = dump(build(tmp_path / "ours", fast))
+    assert calls  # written through the hoisted lookup
+    calls.clear()
+    theirs = dump(build(tmp_path / "whoosh", None))
+    assert not calls
     assert ours == theirs and any(v[0] != v[1] for v in ours.values())
+    monkeypatch.setattr("whoosh.__version__", (2, 8, 0))
+    assert postings.codec() is None  # another whoosh: its own method
 
 
 def test_optimize_writes_the_segment_whoosh_writes(tmp_path):
-    """indexer/optimize.py merges segments without whoosh's pool; optimising the same index
+    """indexer/whoosh_engine/optimize.py merges segments without whoosh's pool; optimising the same index
     (three segments, one with a deleted document, a KEYWORD field with values) must give the
     segment whoosh's own optimize gives: every posting, value, term statistic, stored field."""
     import shutil
@@ -308,8 +316,8 @@ def test_optimize_writes_the_segment_whoosh_writes(tmp_path):
     from whoosh import index as wi
 
     from indexer.docs import clean
-    from indexer.optimize import drop_old_segments, merge_into_one
-    from indexer.schema import make_schema
+    from indexer.whoosh_engine.optimize import drop_old_segments, merge_into_one
+    from indexer.whoosh_engine.schema import make_schema
 
     texts = ["学校课后服务基本满足学生需要", "严禁校外培训机构隐形变异，师德师风建设", "5+2 课后服务 2022年",
              "关于进一步加强中小学生作业管理的通知" * 40, "督办函 整改通知书 整改时限"]

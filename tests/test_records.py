@@ -226,3 +226,26 @@ def test_filed_documents_are_searchable_at_once(archive, tmp_path):
     idx = ArchiveIndex(archive)
     assert idx.file_state(next(archive.root.glob("20*/*/市局通知.docx"))) is not None
     idx.close()
+
+
+def test_list_takes_the_search_language(archive, tmp_path):
+    """wenshu list 年度:2022 文种:通知 … selects as wenshu search does (the flags stay as aliases)."""
+    run(archive, "file", str(write_docx(tmp_path / "市局通知.docx", CITY_NOTICE)))
+    letter = [*CITY_NOTICE[:2], "关于校外培训机构年检的函", *CITY_NOTICE[4:]]
+    letter[1] = "晋市教字〔2022〕16号"
+    assert run(archive, "file", str(write_docx(tmp_path / "函.docx", letter))).exit_code == 0
+
+    def codes(*args):
+        res = run(archive, "list", *args, "--json")
+        assert res.exit_code == 0, res.output
+        return [r["文号"] for r in json.loads(res.output)]
+
+    assert codes("年度:2022", "文种:通知") == ["晋市教字〔2022〕15号"]
+    assert codes("年度:2022", "NOT", "文种:通知") == ["晋市教字〔2022〕16号"]
+    res = CliRunner().invoke(main, ["list", "--archive", str(archive.root), "--json", "--", "年度:2022", "-文种:通知"])
+    assert [r["文号"] for r in json.loads(res.output)] == ["晋市教字〔2022〕16号"]  # -字段 after --
+    assert codes("晋市教字16号") == ["晋市教字〔2022〕16号"]  # a 文号 without its year, as search takes it
+    assert codes("年度:2021") == [] and len(codes("校外培训")) == 2
+    assert codes("校外培训", "--type", "函") == ["晋市教字〔2022〕16号"]  # flags and words together
+    res = run(archive, "list", "日期:2022-13-01")
+    assert res.exit_code == 1 and "日期" in res.output

@@ -178,7 +178,7 @@ def test_wenshu_search_command(small):
 
 
 def test_ranking_on_arrays_is_whooshs_ranking(small, tmp_path):
-    """indexer/ranking.py replaces whoosh's one-document-at-a-time scoring for free text; the
+    """indexer/whoosh_engine/ranking.py replaces whoosh's one-document-at-a-time scoring for free text; the
     hits, their order and scores must be whoosh's — also with a record re-indexed (deleted
     postings in an old segment, a second segment)."""
     from tests.search_helpers import assert_ranked_like_whoosh

@@ -208,7 +208,7 @@ def test_topical_query_with_highlights_and_facets(corpus):
 
 def test_ranking_on_arrays_is_whooshs_ranking_on_real_text(corpus):
     """Titles, title pieces, words from the texts and two-word queries of the corpus: the top
-    20 ranked by indexer/ranking.py are whoosh's own, in order, with the same scores."""
+    20 ranked by indexer/whoosh_engine/ranking.py are whoosh's own, in order, with the same scores."""
     from indexer.analysis import query_words
     from tests.search_helpers import assert_ranked_like_whoosh
 

@@ -350,3 +350,18 @@ def test_account_rules(site):
     with pytest.raises(WenshuError, match="已经存在"):
         accounts.add_user("查阅丁", PASSWORD, "查阅")
     assert not [a for a in accounts.list_users() if a.username in ("坏角色", "坏密级", "短密码")]
+
+
+def test_facets_count_retention_and_case_and_their_links_filter(site):
+    """保管期限 and 案件 are counted like 年度/文种/机关 (issue 20), and each count opens that selection."""
+    import html as htmllib
+
+    reader = client("查阅丁")
+    page = html(reader.get("/", {"q": "课后服务"}))
+    for label in ("保管期限", "年度"):
+        facet = re.search(rf"<h3>{label}</h3>\s*<ul>(.*?)</ul>", page, re.S)
+        assert facet, label
+        links = re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a> <span class="n">(\d+)</span>', facet.group(1))
+        assert links, label
+        for url, value, n in links:
+            assert total(reader.get("/" + htmllib.unescape(url))) == int(n), (label, value)

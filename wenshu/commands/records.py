@@ -126,22 +126,29 @@ def summary(r, folder: Path) -> str:
 
 
 @click.command("list")
-@click.option("--year", type=int, help="年度。")
+@click.argument("query", nargs=-1)
+@click.option("--year", type=int, help="年度（同 年度:2022）。")
 @click.option("--type", "doc_type", help="文种，如 通知、函、报告。")
 @click.option("--retention", help="保管期限：Y、D30、D10。")
 @click.option("--case", "case_id", help="案件编号。")
 @click.option("--origin", type=click.Choice(["发文", "收文", "移交接收"]), help="来源。")
 @json_option
 @archive_option
-def list_(year, doc_type, retention, case_id, origin, as_json, archive_dir):
-    """列出档案（按档号排序）。"""
+def list_(query, year, doc_type, retention, case_id, origin, as_json, archive_dir):
+    """列出档案（按档号排序）。QUERY 是与 wenshu search 相同的检索式，如 年度:2022 文种:通知 案件:督2022-003。"""
     from archive.archival_code import Retention
     from archive.filing import iter_records
 
     a = open_archive(archive_dir)
     ret = Retention.parse(retention) if retention else None
+    codes = None
+    if query:  # the search language, answered by the index (the same engine as wenshu search)
+        from wenshu.indexing import query_codes
+
+        codes = query_codes(a, " ".join(query))
     rows = sorted((r for _, r in iter_records(a)
-                   if (not year or r.year == year) and (not doc_type or r.doc_type == doc_type)
+                   if (codes is None or str(r.archival_code) in codes)
+                   and (not year or r.year == year) and (not doc_type or r.doc_type == doc_type)
                    and (not ret or r.retention == ret) and (not case_id or r.case == case_id)
                    and (not origin or r.origin == origin)), key=lambda r: str(r.archival_code))
     if as_json:

@@ -71,8 +71,11 @@ def _print(res) -> None:
         console.print(f"   [dim]{escape(h.path)}[/dim]")
     if res.facets:
         line = "；".join(f"{label}：" + "、".join(f"{escape(k)} {v}" for k, v in list(counts.items())[:8])
-                        for label, counts in res.facets.items() if counts)
+                        for label, counts in res.facets.items() if counts and label in LINE_FACETS)
         console.print(f"\n[dim]{line}[/dim]")
+
+
+LINE_FACETS = ("年度", "文种", "机关")  # the one-line summary (README tour); --json and the web show every facet
 
 
 def _marked(snippet: str, terminal: bool) -> str:

@@ -18,11 +18,12 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 @click.command("export")
 @archive_option
+@click.argument("query_words", nargs=-1)
 @click.option("--year", type=int, help="年度，如 2022。")
 @click.option("--retention", help="保管期限：Y / D30 / D10（或 永久 / 定期30年 / 定期10年）。")
 @click.option("--org", help="机构（问题）代码，如 BGS。")
 @click.option("--case", "case", help="案件编号：只导出该案件的文件。")
-@click.option("--query", help="全文检索条件（需要检索模块）。")
+@click.option("--query", help="检索式（同 QUERY 参数，与 wenshu search 相同）。")
 @click.option("--include-classified", is_flag=True, help="包括有密级的文件（默认不导出）。")
 @click.option("--include-withdrawn", is_flag=True, help="包括已撤销的文件（默认不导出）。")
 @click.option("--digest", type=click.Choice(["sha256", "sm3"]), default="sha256", show_default=True,
@@ -34,13 +35,15 @@ def _progress(stage: str, done: int, total: int) -> None:
 @click.option("--volume-size", help="分载体：每个载体不超过此大小，如 4.7G（DVD）、700M（CD）；只用于文件夹输出。")
 @click.option("-o", "--output", required=True, type=click.Path(), help="输出的文件夹，或 .zip 文件。")
 @json_option
-def export(archive_dir, year, retention, org, case, query, include_classified, include_withdrawn, digest, encoding, as_zip, bagit,
+def export(archive_dir, query_words, year, retention, org, case, query, include_classified, include_withdrawn, digest, encoding, as_zip, bagit,
            volume_size, output, as_json):
-    """导出移交载体（档发〔2012〕7号）：说明文件.TXT、文件目录.XML、电子档案/、其他/（含登记表与四性检测报告）。"""
+    """导出移交载体（档发〔2012〕7号）：说明文件.TXT、文件目录.XML、电子档案/、其他/（含登记表与四性检测报告）。
+    QUERY：与 wenshu search 相同的检索式，如 年度:2022 案件:督2022-003。"""
     from archive.transfer.export import Selection, export_package
     from archive.transfer.names import LAYOUT_LABELS
 
     archive = open_archive(archive_dir)
+    query = " ".join(filter(None, [query, *query_words])) or None
     sel = Selection(year=year, retention=retention, org=org, case=case, query=query,
                     include_classified=include_classified, include_withdrawn=include_withdrawn)
     result = export_package(archive, Path(output), sel, digest=digest, progress=None if as_json else _progress,

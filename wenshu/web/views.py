@@ -92,7 +92,7 @@ def snippet_html(snippet: str) -> str:
     return mark_safe("".join(out))
 
 
-FACET_PARAM = {"年度": "year", "文种": "doctype", "机关": "author"}
+FACET_PARAM = {"年度": "year", "文种": "doctype", "机关": "author", "保管期限": "retention", "案件": "case"}
 
 
 @require_GET

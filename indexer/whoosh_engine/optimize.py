@@ -5,7 +5,7 @@ pool as one Python tuple each: at 100,000 records (190 million postings) that sp
 run files and had not finished after 16 minutes (10,000 records: 115 s). But the segments'
 posting lists are already sorted, so the merge here walks the terms of all segments in order
 and appends each term's lists one after another, renumbered, a block (up to 128 postings) at a
-time, with the arrays indexer/ranking.py decodes. Stored fields, columns and lengths are copied
+time, with the arrays indexer/whoosh_engine/ranking.py decodes. Stored fields, columns and lengths are copied
 per document by whoosh's own ``write_per_doc``. The written segment is the one whoosh writes:
 tests/test_index.py optimises the same index both ways and compares every posting, statistic
 and stored field.
@@ -18,7 +18,7 @@ from array import array
 
 import numpy as np
 
-from indexer.ranking import raw_length_bytes, segment_postings
+from indexer.whoosh_engine.ranking import raw_length_bytes, segment_postings
 
 
 def _requantised() -> np.ndarray:

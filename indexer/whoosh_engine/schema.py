@@ -12,10 +12,7 @@ from __future__ import annotations
 
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
 
-from indexer import postings
 from indexer.analysis import GRAMS
-
-postings.install()  # every process that writes an index imports the schema first
 
 SCHEMA_VERSION = 13
 

@@ -7,13 +7,17 @@ of a commit (measured: 600 documents of 3,000 characters, 1.5 million postings, 
 once per field into a list and looked up by document number: the same values, the same
 bytes on disk (tests/test_index.py checks an index written both ways answers alike).
 
-``install()`` replaces the method on whoosh's base class once per process; forked writer
-processes (``procs=2``) inherit it.
+It is installed only on the writers wenshu opens: ``codec()`` is passed to ``ix.writer`` (and
+to the sub-writers of a ``procs=2`` build); nothing of whoosh is patched. It was written against
+whoosh 2.7's ``FieldWriter.add_postings``: under another whoosh version ``codec()`` returns None
+and whoosh writes with its own method (slower, same index).
 """
 
 from __future__ import annotations
 
-WHOOSH_ADD_POSTINGS = None  # whoosh's own method, kept for the equivalence test
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3Segment
+
+WRITTEN_FOR = (2, 7)  # the whoosh version whose add_postings this copies
 
 
 class _Lengths:
@@ -69,10 +73,28 @@ def add_postings(self, schema, lengths, items):
         finish_field()
 
 
-def install() -> None:
-    global WHOOSH_ADD_POSTINGS
-    from whoosh.codec import base
+def codec():
+    """The codec for wenshu's index writers: whoosh's W3 codec with the hoisted length lookup,
+    or None (whoosh's default codec) under a whoosh this was not written for."""
+    import whoosh
 
-    if base.FieldWriter.add_postings is not add_postings:
-        WHOOSH_ADD_POSTINGS = base.FieldWriter.add_postings
-        base.FieldWriter.add_postings = add_postings
+    if tuple(whoosh.__version__[:2]) != WRITTEN_FOR:
+        return None
+    return FastLengthsCodec()
+
+
+class FastFieldWriter(W3FieldWriter):
+    pass
+
+
+FastFieldWriter.add_postings = add_postings
+
+
+class FastLengthsCodec(W3Codec):
+    def field_writer(self, storage, segment):
+        return FastFieldWriter(self, storage, segment)
+
+    def new_segment(self, storage, indexname):
+        # the segment (pickled into the TOC) names whoosh's own codec: the index on disk is
+        # whoosh's, readable without wenshu
+        return W3Segment(W3Codec(), indexname)
