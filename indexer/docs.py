@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from archive.config import CONFIG_NAME
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
+from archive.elements import split_issuers
 from archive.record import RECORD_JSON, Record, sha256_file
 from archive.store import INBOX, STATE_DIR
 from indexer.analysis import PART_SEP
@@ -25,7 +26,6 @@ SKIPPED_DIRS = (STATE_DIR, INBOX)
 META_FIELDS = ("record", "code", "docnum", "title", "title_gram", "author", "meta",
                "date", "year", "doctype", "retention", "classification", "case", "status", "rmtime", "form",
                "origcode")
-_AUTHOR_SPLIT = re.compile(r"[\s、，,;；]+")
 _YEAR = re.compile(r"\d{4}")
 
 
@@ -55,7 +55,7 @@ def read_text(path: Path) -> tuple[str, str]:
 
 def record_meta(record: Record, record_rel: str, rmtime: int) -> dict:
     dn = record.doc_number
-    authors = [a for a in _AUTHOR_SPLIT.split(record.author or "") if a]
+    authors = split_issuers(record.author or "")
     meta_text = " ".join([record.author, record.doc_type, record.case, *record.keywords,
                           *record.recipients, *(str(v) for v in record.extra.values() if isinstance(v, str))])
     return {

@@ -25,26 +25,13 @@ from datetime import date
 
 from archive.archival_code import Retention
 from archive.docnumber import DocNumber
+from archive.elements import QUERY_FIELDS, parse_date
 from archive.errors import WenshuError
 from indexer import querytree as T
 from indexer.analysis import fold, phrase_grams, query_grams
 from indexer.querytree import DOCNUM_BOOST, TITLE_BOOST
 
-FIELDS = {
-    "文号": "docnum", "发文字号": "docnum", "docnum": "docnum", "number": "docnum",
-    "题名": "title", "标题": "title", "title": "title",
-    "机关": "author", "责任者": "author", "发文机关": "author", "author": "author", "org": "author",
-    "类型": "doctype", "文种": "doctype", "type": "doctype",
-    "年度": "year", "year": "year",
-    "日期": "date", "date": "date",
-    "保管期限": "retention", "retention": "retention",
-    "密级": "classification", "classification": "classification", "secret": "classification",
-    "案件": "case", "case": "case",
-    "档号": "code", "code": "code",
-    "原档号": "origcode", "origcode": "origcode",
-    "状态": "status", "status": "status",
-    "正文": "body", "body": "body",
-}
+FIELDS = QUERY_FIELDS  # 著录项 names and aliases → index fields: archive/elements.py is the one table
 __all__ = ["FIELDS", "TITLE_BOOST", "DOCNUM_BOOST", "parse", "field_clause", "date_range"]
 
 _QUOTES = {'"': '"', "“": "”", "”": "”"}
@@ -298,10 +285,11 @@ def _day_bounds(text: str, label: str):
             y, m = map(int, t.split("-"))
             nxt = date(y + (m == 12), m % 12 + 1, 1)
             return date(y, m, 1), date.fromordinal(nxt.toordinal() - 1)
-        d = date.fromisoformat("-".join(p.zfill(2) for p in t.split("-")))
-        return d, d
     except ValueError:
         pass
+    d = parse_date(text)  # a day in any spelling the archive reads (2022-03-05, 2022年3月5日 …)
+    if d is not None:
+        return d, d
     raise WenshuError(f"{label}“{text}”不正确：应写成 2022-03-01、2022-03-01..2022-06-30 或 2022 这样的格式。")
 
 
