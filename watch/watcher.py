@@ -31,12 +31,13 @@ from archive import versions
 from archive.errors import WenshuError
 from archive.record import RECORD_JSON
 from archive.store import Archive
-from indexer import inbox
-from indexer.ignore import is_junk_name
+from archive import inbox
+from archive.ignore import is_junk_name
 from indexer.merging import MergePolicy
-from indexer.observer import make_observer
-from indexer.stability import DEFAULT_INBOX_STABILITY, StabilityTracker, open_writers
-from indexer.watchstats import WatchStats, reconcile_summary, why
+from watch.observer import make_observer
+from watch.ocrjobs import OcrJobs
+from watch.stability import DEFAULT_INBOX_STABILITY, StabilityTracker, open_writers
+from watch.stats import WatchStats, reconcile_summary, why
 
 log = logging.getLogger("wenshu.watch")
 
@@ -84,6 +85,7 @@ class Watcher:
         self._failure: BaseException | None = None
         self._filing_archive: Archive | None = None
         self._merges = MergePolicy()
+        self._ocr = OcrJobs(archive.root, filer)  # scans are filed off this loop (watch.ocrjobs)
         self._stopped = False
 
     # -- the index ------------------------------------------------------------------------
@@ -147,20 +149,26 @@ class Watcher:
         self._once = True
         try:
             self._startup()
-            while len(self._tracker):  # the inbox, each document once it is stable
-                time.sleep(self._tracker.next_due_in() or 0.0)
+            while len(self._tracker) or len(self._ocr):  # the inbox, each document once it is stable
+                if not len(self._tracker):
+                    self._ocr.drain(self._filed, timeout=1.0)  # only scans being OCR'd are left
+                    continue
+                time.sleep(min(self._tracker.next_due_in() or 0.0, 0.25))
+                self._ocr.drain(self._filed)
                 due = self._tracker.due(limit=self.batch)
                 if due:
                     self._process(due)
             self._maybe_merge(force=True)
         finally:
+            self._ocr.shutdown()
             self._close_filing_archive()
             self._close_index()
         return self.stats
 
     def idle(self) -> bool:
         """Nothing queued, nothing waiting to become stable, no batch in hand (used by tests/bench)."""
-        return self._ready.is_set() and self._events.empty() and not len(self._tracker) and not self._busy.is_set()
+        return (self._ready.is_set() and self._events.empty() and not len(self._tracker)
+                and not self._busy.is_set() and not len(self._ocr))
 
     def _close_index(self) -> None:
         if self._index is not None and self._owns_index:
@@ -195,6 +203,7 @@ class Watcher:
                     item = None
                 self._busy.set()
                 try:
+                    self._ocr.drain(self._filed)  # scans whose OCR finished meanwhile
                     drained = 0
                     while item is not None and drained < 20000:  # a storm still gets processed
                         self._on_event(*item)
@@ -216,6 +225,7 @@ class Watcher:
                         next_rescan = time.monotonic() + self.interval
                 finally:
                     self._busy.clear()
+            self._finish_ocr()
             self._flush_on_stop()
             self._maybe_merge(force=True)  # leave the index compact for the searches to come
         except BaseException as e:  # surfaced by stop(); the CLI exits non-zero
@@ -247,6 +257,13 @@ class Watcher:
                 break
         for p, d in held:
             self._tracker.touch(p, d)
+
+    def _finish_ocr(self) -> None:
+        """Stopping: the scan being OCR'd is finished and indexed; scans still queued stay in the inbox."""
+        left = self._ocr.shutdown()
+        self._ocr.drain(self._filed)
+        if left:
+            log.info("尚有 %d 份扫描件未识别，留在收件箱，下次启动时处理。", left)
 
     def _close_filing_archive(self) -> None:
         if self._filing_archive is not None:
@@ -523,10 +540,18 @@ class Watcher:
             log.info("已刷新著录项 %s（%d 个文件）", self._rel(folder), result["files"])
 
     def _file_inbox(self, path: Path) -> None:
+        if path in self._ocr:
+            return  # being OCR'd already (found again by a rescan)
+        if not self._stop.is_set() and self._ocr.wants(path):
+            self._ocr.submit(path)  # minutes of OCR: filed in the background, the loop goes on
+            return
         # The worker's own Archive: its registry (SQLite) connection lives and dies in this thread.
         if self._filing_archive is None:
             self._filing_archive = Archive(self.archive.root)
-        result = inbox.file_from_inbox(self._filing_archive, path, self.filer)
+        self._filed(path, inbox.file_from_inbox(self._filing_archive, path, self.filer))
+
+    def _filed(self, path: Path, result: inbox.InboxResult) -> None:
+        """What filing one inbox entry came to (on the worker: it alone writes the index)."""
         if result.record is not None:
             self.stats.filed += 1
             log.info("收件箱：已归档 %s → %s", path.name, self._rel(result.folder))
