@@ -315,10 +315,13 @@ class Watcher:
 
     def _note_writer(self, kind: str, src: str, dst: str) -> None:
         """inotify's close-write (watchdog's ``closed``) ends a write that ``created``/``modified``
-        began; a file renamed into place is complete. Only trusted where events are native."""
+        began; a file renamed into place is complete. Only trusted where events are native. A write
+        begins with ``modified``: ``created`` alone is also what a file renamed in from outside the
+        archive gives (inotify's unmatched moved-to), and that file is complete — waiting for a
+        close-write that never comes held it for WRITING_TTL."""
         if not self._native:
             return
-        if kind in ("created", "modified") and src and inbox.is_inbox_item(self.archive, Path(src)):
+        if kind == "modified" and src and inbox.is_inbox_item(self.archive, Path(src)):
             self._writing[src] = time.monotonic()
         elif kind in ("closed", "deleted"):
             self._writing.pop(src, None)
