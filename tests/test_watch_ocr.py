@@ -33,16 +33,10 @@ BODY = [f"{'一二三四五六七八九十'[i % 10]}、各校要按照要求做�
 
 def three_page_scan(tmp: Path) -> Path:
     """A printed notice (16 pt, three pages), each page made to look scanned, as one PDF of images."""
-    from tests.ocr_helpers import render_pages, scanned, text_pdf
+    from tests.ocr_helpers import scanned_pdf
 
     lines = [NOTICE[0], MANGLED, *NOTICE[2:-2], *BODY, "本通知自印发之日起施行。", NOTICE[-2], MANGLED_DATE]
-    pdf = text_pdf(lines, tmp / "印刷件.pdf")
-    pngs = render_pages(pdf, tmp / "png")
-    assert len(pngs) == 3, f"the printed notice should run to three pages, not {len(pngs)}"
-    images = [scanned(p, seed=i).convert("RGB") for i, p in enumerate(pngs)]
-    out = tmp / "扫描件.pdf"
-    images[0].save(out, "PDF", resolution=110, save_all=True, append_images=images[1:])
-    return out
+    return scanned_pdf(lines, tmp, pages=3)
 
 
 def _docx(path: Path, lines: list[str]) -> Path:
