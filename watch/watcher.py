@@ -36,7 +36,7 @@ from archive.ignore import is_junk_name
 from indexer.merging import MergePolicy
 from watch.observer import make_observer
 from watch.ocrjobs import OcrJobs
-from watch.stability import DEFAULT_INBOX_STABILITY, StabilityTracker, open_writers
+from watch.stability import DEFAULT_INBOX_STABILITY, InboxWrites, StabilityTracker
 from watch.stats import WatchStats, reconcile_summary, why
 
 log = logging.getLogger("wenshu.watch")
@@ -45,7 +45,6 @@ DEFAULT_STABILITY = 0.5
 DEFAULT_INTERVAL = 300.0
 DEFAULT_POLL = 1.0
 BATCH = 200  # paths per index commit: a burst becomes visible in steps, and stop stays responsive
-WRITING_TTL = 120.0  # a write seen without its close-write is trusted this long (a lost event must not block for good)
 ONCE_RETRIES = 3  # --once: how often a document still being written is waited for again
 
 
@@ -70,10 +69,8 @@ class Watcher:
         self.mode = ""  # how events arrive, in words (logged at start)
         self.stats = WatchStats()
         self._events: queue.Queue = queue.Queue()
-        self._tracker = StabilityTracker(stability, delay_for=self._window, busy=self._being_written)
-        self._writing: dict[str, float] = {}  # inbox file → when a write was seen without its close-write
-        self._native = False  # inotify (close-write events arrive) rather than polling
-        self._writers: tuple[float, set[str]] = (-1.0, set())  # /proc scan, reused for one tick
+        self._writes = InboxWrites(str(archive.inbox), lambda p: inbox.is_inbox_item(self.archive, Path(p)))
+        self._tracker = StabilityTracker(stability, delay_for=self._window, busy=self._writes.busy)
         self._once = False
         self._retries: dict[str, int] = {}
         self._moves: dict[str, str] = {}  # dst → src of renames not yet applied
@@ -182,7 +179,7 @@ class Watcher:
                                                       self.poll_interval)
         from watchdog.observers.polling import PollingObserver
 
-        self._native = not isinstance(observer, PollingObserver)
+        self._writes.native = not isinstance(observer, PollingObserver)
         if fallback:
             log.warning("%s，改用轮询（每 %g 秒扫描一次）。", fallback, self.poll_interval)
         return observer
@@ -296,7 +293,7 @@ class Watcher:
 
     def _on_event(self, kind: str, src: str, dst: str, is_dir: bool) -> None:
         if not is_dir:
-            self._note_writer(kind, src, dst)
+            self._writes.note(kind, src, dst)
         if kind == "moved":
             if src:
                 self._tracker.touch(src, is_dir)
@@ -307,48 +304,9 @@ class Watcher:
             return
         self._tracker.touch(src or dst, is_dir)
 
-    # -- is a writer still at it? ---------------------------------------------------------
-
     def _window(self, path: str) -> float:
         """The inbox waits longer than the index: filing removes the source, indexing does not."""
         return self.inbox_stability if inbox.is_inbox_item(self.archive, Path(path)) else self.stability
-
-    def _note_writer(self, kind: str, src: str, dst: str) -> None:
-        """inotify's close-write (watchdog's ``closed``) ends a write that ``created``/``modified``
-        began; a file renamed into place is complete. Only trusted where events are native. A write
-        begins with ``modified``: ``created`` alone is also what a file renamed in from outside the
-        archive gives (inotify's unmatched moved-to), and that file is complete — waiting for a
-        close-write that never comes held it for WRITING_TTL."""
-        if not self._native:
-            return
-        if kind == "modified" and src and inbox.is_inbox_item(self.archive, Path(src)):
-            self._writing[src] = time.monotonic()
-        elif kind in ("closed", "deleted"):
-            self._writing.pop(src, None)
-        elif kind == "moved":
-            self._writing.pop(src, None)
-            self._writing.pop(dst, None)
-
-    def _being_written(self, path: str) -> bool:
-        """An inbox file is not due while it is open for writing: a write without its close-write
-        seen, or (Linux) a visible process holding it open for writing in /proc."""
-        if not inbox.is_inbox_item(self.archive, Path(path)):
-            return False
-        st = _lstat(path)
-        if st is None or not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
-            self._writing.pop(path, None)  # a link, a FIFO, a hard link gets no close-write: set aside at once
-            return False
-        now = time.monotonic()
-        seen = self._writing.get(path)
-        if seen is not None:
-            if now - seen < WRITING_TTL:
-                return True
-            del self._writing[path]
-        at, writers = self._writers
-        if now - at > 0.2:
-            writers = open_writers(str(self.archive.inbox))
-            self._writers = (now, writers)
-        return bool(writers) and os.path.realpath(path) in writers
 
     # -- one batch ------------------------------------------------------------------------
 
