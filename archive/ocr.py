@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -205,6 +205,126 @@ def clean_ocr_text(text: str) -> str:
 
 _DQ = re.compile(r'[“”"]')
 
+# What Tesseract's chi_sim reads instead of the right character where the structure says which
+# one it must be. 〇 (ling) and O and 0 look alike: among Arabic digits it is 0, among Chinese
+# numerals of a year (二〇二二年) it is 〇. A 文号's 〔〕 come out as ( [ 【 C L 工 { | J 丁 ] ) 】 …:
+# 代字 + bracket + year + bracket + number + 号 is a 文号 whatever the brackets were read as.
+_ZERO_LIKE = "OoΟо〇"
+_ARABIC_RUN = re.compile(rf"(?<![A-Za-z])[0-9{_ZERO_LIKE}]*[0-9][0-9{_ZERO_LIKE}]*(?![A-Za-z])")
+_CN_YEAR = re.compile(rf"[一二三四五六七八九〇0{_ZERO_LIKE}]{{4}}(?=\s*年)")
+_OPEN_LIKE = r"\[【〔（(［{「『〈<|lICL工匚"  # 工 匚: an L or a [ read as the CJK character it resembles
+_CLOSE_LIKE = r"\]】〕）)］}」』〉>|lIJ丁"
+_DOCNO_LIKE = re.compile(rf"(?<=[\u4e00-\u9fff])\s*[{_OPEN_LIKE}]\s*([12][09{_ZERO_LIKE}][0-9{_ZERO_LIKE}]{{2}})\s*"
+                         rf"[{_CLOSE_LIKE}]\s*([0-9{_ZERO_LIKE}]{{1,5}})\s*号")
+
+
+def mend_ocr_text(text: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """The OCR text with look-alike characters put right where the structure leaves one reading
+    (〇/O/0; a 文号's brackets), and the changes made as (kind, read, mended) — kind 文号 or 数字 —
+    so that a field they decided can be marked 待核对 (``review_marks``). Spaces inside words and
+    doubled brackets were mended before (``clean_ocr_text``). The 文号 is rebuilt in the form
+    archive.docnumber.DocNumber reads and only where DocNumber accepts the result."""
+    from archive.docnumber import DocNumber
+
+    changes: list[tuple[str, str, str]] = []
+
+    def digits(m: re.Match) -> str:
+        new = re.sub(f"[{_ZERO_LIKE}]", "0", m.group(0))
+        if new != m.group(0) and len(new) > 1:
+            changes.append(("数字", m.group(0), new))
+            return new
+        return m.group(0)
+
+    def cn_year(m: re.Match) -> str:
+        old = m.group(0)
+        if not re.search("[一二三四五六七八九]", old) or re.search("[0-9]{2}", old):
+            return old
+        new = re.sub(f"[0{_ZERO_LIKE}]", "〇", old)
+        if new[1] == "〇" and new[0] != "二":  # a 公文's year is 一九xx or 二〇xx: the second figure tells the first
+            new = "二" + new[1:]
+        elif new[1] == "九" and new[0] != "一":
+            new = "一" + new[1:]
+        if new != old:
+            changes.append(("数字", old, new))
+        return new
+
+    def docno(m: re.Match) -> str:
+        year, num = (re.sub(f"[{_ZERO_LIKE}]", "0", g) for g in m.groups())
+        new = f"〔{year}〕{int(num)}号"
+        start = m.start()
+        word = re.search(r"[\u4e00-\u9fff]{1,12}$", m.string[max(0, start - 12):start])
+        probe = (word.group(0) if word else "") + new
+        try:
+            ok = bool(DocNumber.parse(probe))
+        except Exception:
+            ok = False
+        if not ok or m.group(0) == new:
+            return m.group(0)
+        changes.append(("文号", (word.group(0) if word else "") + m.group(0), probe))
+        return new
+
+    text = _DOCNO_LIKE.sub(docno, text)
+    text = _ARABIC_RUN.sub(digits, text)
+    text = _CN_YEAR.sub(cn_year, text)
+    return text, changes
+
+
+REVIEW = "待核对"  # key in record.json 其他: fields read from OCR text that mending decided
+_REVIEWED = (("doc_number", "文号"), ("date", "成文日期"))
+
+
+def review_marks(cleaned: str, mended: str, changes: list[tuple[str, str, str]]) -> dict[str, dict[str, str]]:
+    """The fields whose reading the mending changed: 著录项 → {值, 说明}. Stored in record.json
+    其他 → 待核对 (beside 日期待核) and listed by ``wenshu check`` while the field still holds
+    that value; a clerk's ``wenshu edit`` to another value ends the mark."""
+    if not changes:
+        return {}
+    before, after = read_scan_metadata(cleaned), read_scan_metadata(mended)
+    out = {}
+    for attr, label in _REVIEWED:
+        new, old = getattr(after, attr, None), getattr(before, attr, None)
+        if not new or str(new) == str(old or ""):
+            continue
+        seen = [f"“{a}”→“{b}”" for kind, a, b in changes if (kind == "数字") == (attr == "date")][:3]
+        out[label] = {"值": _value(new), "说明": f"由 OCR 文字更正得出（{'，'.join(seen) or '字形相近的字符'}），请对照原件核对；"
+                                             f"如有误，用 wenshu edit 档号 --set {label if attr != 'date' else '日期'}=… 更正"}
+    return out
+
+
+def _value(v) -> str:
+    return v.isoformat() if hasattr(v, "isoformat") else str(v)
+
+
+def record_review(record) -> dict[str, str]:
+    """The 待核对 marks of a record still in force: field → note (a field edited since is done)."""
+    marks = record.extra.get(REVIEW) if isinstance(record.extra, dict) else None
+    if not isinstance(marks, dict):
+        return {}
+    current = {"文号": record.doc_number, "成文日期": record.date}
+    out = {}
+    for label, mark in marks.items():
+        if isinstance(mark, dict) and current.get(label) is not None and _value(current[label]) == mark.get("值"):
+            out[label] = str(mark.get("说明", ""))
+    return out
+
+
+def check_review(archive) -> list:
+    """For ``wenshu check``: fields read from OCR text that must be checked against the original."""
+    from archive.audit import KINDS, Problem
+    from archive.filing import iter_records
+
+    KINDS.setdefault("ocr_review", "OCR 识别待核对的著录项")
+    out = []
+    for _, r in iter_records(archive):
+        for label, note in record_review(r).items():
+            out.append(Problem("ocr_review", f"{r.archival_code}（{r.title}）的{label}“{record_review_value(r, label)}”待核对：{note}",
+                               str(r.archival_code)))
+    return out
+
+
+def record_review_value(record, label: str) -> str:
+    return _value(record.doc_number if label == "文号" else record.date)
+
 
 def _pair_quotes(line: str) -> str:
     found = _DQ.findall(line)
@@ -292,11 +412,15 @@ def _turned(src: Path, tmp: Path) -> Path:
 
 
 def read_text_layer(pdf: Path, name: str) -> Text:
-    """The OCR'd PDF's text; WenshuError when OCR read (almost) nothing — a blank page, a photo
-    of something that is not a document — so it is set aside rather than filed without content."""
+    """The OCR'd PDF's text, cleaned and mended (``mend_ocr_text``); ``review`` holds the fields
+    the mending decided (待核对). WenshuError when OCR read (almost) nothing — a blank page, a
+    photo of something that is not a document — so it is set aside rather than filed without content."""
     text = pdf_text(Path(pdf), active_limits())
-    out = Text(clean_ocr_text(text))
+    cleaned = clean_ocr_text(text)
+    mended, changes = mend_ocr_text(cleaned)
+    out = Text(mended)
     out.note = text.note
+    out.review = review_marks(cleaned, mended, changes)
     if len(re.findall(r"[\u4e00-\u9fff]", out)) < MIN_CHARS:
         raise WenshuError(f"未能从 {name} 中识别出文字（可能是空白页、图像过于模糊，或拍的不是文件），未归档。"
                           "请重新扫描（建议 300 dpi、黑白或灰度）后再试。")
@@ -315,6 +439,13 @@ class Scan:
     text: str
     note: str
     pending: bool = False
+    review: dict = field(default_factory=dict)  # 待核对 marks (review_marks), for record.json 其他
+
+    def extra(self, overrides: dict) -> dict:
+        """record.json 其他 entries for this scan: the 待核对 marks of fields not set by hand."""
+        by_attr = {"文号": "doc_number", "成文日期": "date"}
+        marks = {k: v for k, v in self.review.items() if by_attr.get(k) not in overrides}
+        return {REVIEW: marks} if marks else {}
 
 
 @contextmanager
@@ -338,7 +469,10 @@ def prepared(path: Path) -> Iterator[Scan | None]:
         out = Path(tmp) / text_name(path)
         text = ocr_scan(path, out)
         note = f"已对扫描件进行文字识别（OCR，{LANG}），文字版：{out.name}"
-        yield Scan([(path, ROLE_ORIGINAL), (out, ROLE_TEXT)], text, note)
+        review = getattr(text, "review", {})
+        if review:
+            note += "；待核对：" + "、".join(review)
+        yield Scan([(path, ROLE_ORIGINAL), (out, ROLE_TEXT)], text, note, review=review)
 
 
 def _own_text(path: Path) -> str:
@@ -427,6 +561,10 @@ def complete(archive, key: str, actor: str = "") -> tuple[object, list[Path]]:
             shutil.copyfile(out, target)
             try:
                 record.files.append(RecordFile.of(target, ROLE_TEXT))
+                marks = {k: v for k, v in getattr(text, "review", {}).items()
+                         if not (record.doc_number if k == "文号" else record.date)}
+                if marks:  # only fields this reading fills (a value already there is kept)
+                    record.extra = {**record.extra, REVIEW: {**record.extra.get(REVIEW, {}), **marks}}
                 filled = []
                 for attr, value in direct_fields(record, meta).items():
                     setattr(record, attr, value)

@@ -101,6 +101,8 @@ def _receive(archive: Archive, paths: list[Path], assignments: dict[str, str] | 
     overrides = to_attributes(assignments)
     fields.update(overrides)
     fields.setdefault("origin", RECEIVED)
+    if scan and scan.extra(overrides):  # OCR fields to check against the original (archive.ocr REVIEW)
+        fields["extra"] = {**dict(fields.get("extra") or {}), **scan.extra(overrides)}
     if case:
         fields["case"] = case
     if not str(fields.get("title") or "").strip():

@@ -1,6 +1,6 @@
 """OCR of real scans: per-field accuracy and pages per minute (issue 17, "must show").
 
-    .venv/bin/python bench/ocr.py [--count 30] [--start 0] [--dpi 110] [--keep DIR]
+    .venv/bin/python bench/ocr.py [--count 30] [--start 0] [--dpi 110] [--keep DIR] [--watch | --watch-only]
 
 Takes ``count`` documents of ../shared/corpus/govcn-policy-2019 (文号, 题名, 成文日期 and body
 from the State Council's own pages; tests/test_ocr.py covers the gaoping 红头 sample), sets
@@ -10,7 +10,9 @@ with pdftoppm and makes it look scanned (rotation of 2–3°, blur, noise, grey 
 7th upside down, every 5th with a phone photo's perspective). Each is then filed with
 ``wenshu file``'s library path (OCRmyPDF chi_sim + metadata reading) and indexed; reported: the
 share of 文号, 题名 and 成文日期 read right, the share found by an 8-character body phrase, and
-pages per minute of OCR + metadata reading. Prints figures; asserts nothing.
+pages per minute of OCR + metadata reading. ``--watch`` also times a live watcher: a 3-page
+scan dropped into 收件箱/ until it is searchable, and a .docx dropped right after it (it must not
+wait for the scan). Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -61,15 +63,74 @@ def phrase(body: list[str]) -> str:
     return run[mid:mid + 8]
 
 
+def watch_drop(work: Path) -> None:
+    """The watcher's drop-to-searchable time for a 3-page scan (a live watcher, real observer):
+    the scan is moved into 收件箱/, a .docx right after it; timed until ``indexer.search`` finds
+    a phrase of the scan's third page in its record, and the .docx's phrase in its own."""
+    import os
+    import shutil
+
+    import docx
+
+    from indexer.index import ArchiveIndex
+    from indexer.search import search
+    from tests.ocr_helpers import scanned_pdf
+    from tests.watch_helpers import NOTICE
+    from watch.watcher import Watcher
+
+    body = [f"{'一二三四五六七八九十'[i % 10]}、各校要按照要求做好第{i + 1}项工作，认真落实责任，按时报送进展情况。"
+            for i in range(16)]
+    scan = scanned_pdf([*NOTICE[:-2], *body, "本通知自印发之日起施行。", *NOTICE[-2:]], work, pages=3)
+    note = work / "另一份通知.docx"
+    d = docx.Document()
+    for line in ["高平市教育局文件", "高教字〔2022〕9号", "关于开展校园安全检查的通知", "各中小学：",
+                 "请于本月底前完成校园安全隐患排查。", "高平市教育局", "2022年7月1日"]:
+        d.add_paragraph(line)
+    d.save(note)
+    archive = Archive.init(work / "监视档案库", make_config())
+    w = Watcher(archive)
+    w.start()
+    w.wait_ready(120)
+
+    def found(phrase: str) -> bool:
+        idx = ArchiveIndex(archive, notify=lambda m: None)
+        try:
+            return bool(search(idx, phrase, limit=5).hits)
+        finally:
+            idx.close()
+
+    try:
+        t0 = time.perf_counter()
+        os.replace(shutil.copy(scan, work / "staged.pdf"), archive.inbox / scan.name)
+        os.replace(shutil.copy(note, work / "staged.docx"), archive.inbox / note.name)
+        times: dict[str, float] = {}
+        while len(times) < 2 and time.perf_counter() - t0 < 1800:
+            for what, phrase in (("docx", "安全隐患排查"), ("scan", "本通知自印发之日起施行")):
+                if what not in times and found(phrase):
+                    times[what] = time.perf_counter() - t0
+            time.sleep(0.2)
+    finally:
+        w.stop()
+    print(f"监视：3 页扫描件放入收件箱到可检索 {times.get('scan', float('nan')):.1f} 秒"
+          f"（{3 / times['scan'] * 60:.1f} 页/分钟）；" if "scan" in times else "监视：3 页扫描件 30 分钟内未能检索；",
+          f"其后放入的 .docx 到可检索 {times.get('docx', float('nan')):.1f} 秒（不等扫描件识别完）")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=30)
     ap.add_argument("--start", type=int, default=0, help="skip this many documents (to split a run)")
     ap.add_argument("--dpi", type=int, default=110)
     ap.add_argument("--keep", type=Path)
+    ap.add_argument("--watch", action="store_true", help="also time the watcher with a 3-page scan")
+    ap.add_argument("--watch-only", action="store_true")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="wenshu-bench-ocr-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.watch or args.watch_only:
+        watch_drop(work)
+        if args.watch_only:
+            return
     archive = Archive.init(work / "档案库", make_config())
     docs = documents(args.count, args.start)
     right = {"文号": 0, "题名": 0, "成文日期": 0, "检索": 0}

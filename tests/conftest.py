@@ -56,7 +56,7 @@ def archive(tmp_path) -> Archive:
 @pytest.fixture
 def watcher(archive):
     """A live watcher over ``archive`` (real observer), ready before the test starts."""
-    from indexer.watcher import Watcher
+    from watch.watcher import Watcher
 
     w = Watcher(archive, stability=0.2, interval=3600)
     w.start()

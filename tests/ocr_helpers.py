@@ -78,6 +78,19 @@ def scanned(png: Path, seed: int = 0, *, angle: float | None = None, upside_down
     return im
 
 
+def scanned_pdf(lines: list[str], tmp: Path, name: str = "扫描件.pdf", pages: int | None = None) -> Path:
+    """These paragraphs printed (text_pdf), every page made to look scanned, as one PDF of page
+    images — what a scanner's "scan to PDF" gives. ``pages``: assert the print ran to that many."""
+    tmp = Path(tmp)
+    pdf = text_pdf(lines, tmp / f"印刷件-{Path(name).stem}.pdf")
+    pngs = render_pages(pdf, tmp / f"png-{Path(name).stem}")
+    assert pages is None or len(pngs) == pages, f"the print should run to {pages} pages, not {len(pngs)}"
+    images = [scanned(p, seed=i).convert("RGB") for i, p in enumerate(pngs)]
+    out = tmp / name
+    images[0].save(out, "PDF", resolution=110, save_all=True, append_images=images[1:])
+    return out
+
+
 def scanned_jpeg(png: Path, out: Path, seed: int = 0, quality: int = 70, **kw) -> Path:
     scanned(png, seed, **kw).save(out, "JPEG", quality=quality)
     return Path(out)

@@ -14,7 +14,7 @@ from archive.record import Record, sha256_file
 from archive.versions import blob_path
 from indexer.index import ArchiveIndex
 from indexer.search import search
-from indexer.watcher import Watcher
+from watch.watcher import Watcher
 from tests.conftest import write_docx
 from watch_helpers import indexed, wait_idle, wait_until
 from wenshu.cli import main
@@ -261,7 +261,7 @@ def test_watcher_rule_and_rebuild_agree_on_junk(archive):
     from pathlib import PurePosixPath
 
     from indexer.docs import is_indexable_rel
-    from indexer.ignore import is_ignored
+    from archive.ignore import is_ignored
 
     for rel in JUNK:
         p = archive.root / rel

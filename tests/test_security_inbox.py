@@ -21,8 +21,8 @@ from click.testing import CliRunner
 
 from archive.filing import iter_records, record_folders
 from archive.store import Archive
-from indexer import inbox
-from indexer.watcher import Watcher
+from archive import inbox
+from watch.watcher import Watcher
 from tests.conftest import write_docx
 from watch_helpers import NOTICE, indexed, wait_idle, wait_until
 from wenshu.cli import main
@@ -345,7 +345,7 @@ def test_a_full_disk_while_setting_aside_loses_nothing_and_prints_no_traceback(a
 
 
 def test_a_writer_seen_in_proc_keeps_the_file_waiting(tmp_path):
-    from indexer.stability import open_for_writing
+    from watch.stability import open_for_writing
 
     path = tmp_path / "扫描中.pdf"
     child = subprocess.Popen([sys.executable, "-c",

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from indexer.index import ArchiveIndex
-from indexer.watcher import Watcher
+from watch.watcher import Watcher
 from tests.conftest import write_docx
 from watch_helpers import indexed, wait_gone, wait_idle, wait_indexed, wait_until
 

@@ -14,7 +14,7 @@ import threading
 import pytest
 from click.testing import CliRunner
 
-from indexer import inbox
+from archive import inbox
 from indexer.index import ArchiveIndex
 from tests.conftest import write_docx
 from watch_helpers import NOTICE, indexed, wait_idle, wait_indexed, wait_until

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from indexer import inbox
-from indexer.ignore import is_ignored, is_junk_name
-from indexer.stability import StabilityTracker, stat_key
-from indexer.observer import make_observer, network_fs_type
+from archive import inbox
+from archive.ignore import is_ignored, is_junk_name
+from watch.stability import StabilityTracker, stat_key
+from watch.observer import make_observer, network_fs_type
 
 
 class Clock:
@@ -193,7 +193,7 @@ def test_native_events_unavailable_falls_back_to_polling_and_says_why(tmp_path, 
 
 
 def test_a_reconcile_that_fails_is_reported_and_the_watcher_goes_on(archive):
-    from indexer.watcher import Watcher
+    from watch.watcher import Watcher
 
     class FullDisk:
         def reconcile(self):

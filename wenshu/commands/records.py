@@ -271,10 +271,10 @@ def check(quick, fix, as_json, archive_dir):
     if fix:
         for line in repair(a) or ["没有需要修复的中断归档。"]:
             click.echo(line, err=as_json)
-    from archive.ocr import check_pending
+    from archive.ocr import check_pending, check_review
     from archive.versions import check_versions
 
-    report = run_check(a, read_documents=not quick, extra_checks=[check_index, check_versions, check_pending])
+    report = run_check(a, read_documents=not quick, extra_checks=[check_index, check_versions, check_pending, check_review])
     if as_json:
         echo_json(report.as_dict())
     else:

@@ -11,8 +11,8 @@ import click
 
 from archive.errors import WenshuError
 from archive.safe_paths import printable
-from indexer.stability import DEFAULT_INBOX_STABILITY
-from indexer.watchstats import SafeFormatter
+from watch.stability import DEFAULT_INBOX_STABILITY
+from watch.stats import SafeFormatter
 from wenshu.commands.common import archive_option, open_archive
 
 
@@ -57,7 +57,7 @@ def watch(archive_dir, polling, interval, stability, inbox_stability, poll_inter
 
     按 Ctrl-C（或 systemctl stop 发出的 SIGTERM）停止：手头的一批处理完、索引提交后退出。
     """
-    from indexer.watcher import Watcher
+    from watch.watcher import Watcher
 
     archive = open_archive(archive_dir)
     setup_logging(archive, quiet)

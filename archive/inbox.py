@@ -30,7 +30,7 @@ from archive.fsutil import atomic_write_text
 from archive.record import Record
 from archive.safe_paths import SourceChanged, printable, unsafe_entry
 from archive.store import Archive
-from indexer.ignore import is_junk_name
+from archive.ignore import is_junk_name
 
 FAILED_DIR = "未能归档"
 REASON_SUFFIX = ".未能归档原因.txt"

@@ -31,12 +31,13 @@ from archive import versions
 from archive.errors import WenshuError
 from archive.record import RECORD_JSON
 from archive.store import Archive
-from indexer import inbox
-from indexer.ignore import is_junk_name
+from archive import inbox
+from archive.ignore import is_junk_name
 from indexer.merging import MergePolicy
-from indexer.observer import make_observer
-from indexer.stability import DEFAULT_INBOX_STABILITY, StabilityTracker, open_writers
-from indexer.watchstats import WatchStats, reconcile_summary, why
+from watch.observer import make_observer
+from watch.ocrjobs import OcrJobs
+from watch.stability import DEFAULT_INBOX_STABILITY, InboxWrites, StabilityTracker
+from watch.stats import WatchStats, reconcile_summary, why
 
 log = logging.getLogger("wenshu.watch")
 
@@ -44,7 +45,6 @@ DEFAULT_STABILITY = 0.5
 DEFAULT_INTERVAL = 300.0
 DEFAULT_POLL = 1.0
 BATCH = 200  # paths per index commit: a burst becomes visible in steps, and stop stays responsive
-WRITING_TTL = 120.0  # a write seen without its close-write is trusted this long (a lost event must not block for good)
 ONCE_RETRIES = 3  # --once: how often a document still being written is waited for again
 
 
@@ -69,10 +69,8 @@ class Watcher:
         self.mode = ""  # how events arrive, in words (logged at start)
         self.stats = WatchStats()
         self._events: queue.Queue = queue.Queue()
-        self._tracker = StabilityTracker(stability, delay_for=self._window, busy=self._being_written)
-        self._writing: dict[str, float] = {}  # inbox file → when a write was seen without its close-write
-        self._native = False  # inotify (close-write events arrive) rather than polling
-        self._writers: tuple[float, set[str]] = (-1.0, set())  # /proc scan, reused for one tick
+        self._writes = InboxWrites(str(archive.inbox), lambda p: inbox.is_inbox_item(self.archive, Path(p)))
+        self._tracker = StabilityTracker(stability, delay_for=self._window, busy=self._writes.busy)
         self._once = False
         self._retries: dict[str, int] = {}
         self._moves: dict[str, str] = {}  # dst → src of renames not yet applied
@@ -84,6 +82,7 @@ class Watcher:
         self._failure: BaseException | None = None
         self._filing_archive: Archive | None = None
         self._merges = MergePolicy()
+        self._ocr = OcrJobs(archive.root, filer)  # scans are filed off this loop (watch.ocrjobs)
         self._stopped = False
 
     # -- the index ------------------------------------------------------------------------
@@ -147,20 +146,26 @@ class Watcher:
         self._once = True
         try:
             self._startup()
-            while len(self._tracker):  # the inbox, each document once it is stable
-                time.sleep(self._tracker.next_due_in() or 0.0)
+            while len(self._tracker) or len(self._ocr):  # the inbox, each document once it is stable
+                if not len(self._tracker):
+                    self._ocr.drain(self._filed, timeout=1.0)  # only scans being OCR'd are left
+                    continue
+                time.sleep(min(self._tracker.next_due_in() or 0.0, 0.25))
+                self._ocr.drain(self._filed)
                 due = self._tracker.due(limit=self.batch)
                 if due:
                     self._process(due)
             self._maybe_merge(force=True)
         finally:
+            self._ocr.shutdown()
             self._close_filing_archive()
             self._close_index()
         return self.stats
 
     def idle(self) -> bool:
         """Nothing queued, nothing waiting to become stable, no batch in hand (used by tests/bench)."""
-        return self._ready.is_set() and self._events.empty() and not len(self._tracker) and not self._busy.is_set()
+        return (self._ready.is_set() and self._events.empty() and not len(self._tracker)
+                and not self._busy.is_set() and not len(self._ocr))
 
     def _close_index(self) -> None:
         if self._index is not None and self._owns_index:
@@ -174,7 +179,7 @@ class Watcher:
                                                       self.poll_interval)
         from watchdog.observers.polling import PollingObserver
 
-        self._native = not isinstance(observer, PollingObserver)
+        self._writes.native = not isinstance(observer, PollingObserver)
         if fallback:
             log.warning("%s，改用轮询（每 %g 秒扫描一次）。", fallback, self.poll_interval)
         return observer
@@ -195,6 +200,7 @@ class Watcher:
                     item = None
                 self._busy.set()
                 try:
+                    self._ocr.drain(self._filed)  # scans whose OCR finished meanwhile
                     drained = 0
                     while item is not None and drained < 20000:  # a storm still gets processed
                         self._on_event(*item)
@@ -216,6 +222,7 @@ class Watcher:
                         next_rescan = time.monotonic() + self.interval
                 finally:
                     self._busy.clear()
+            self._finish_ocr()
             self._flush_on_stop()
             self._maybe_merge(force=True)  # leave the index compact for the searches to come
         except BaseException as e:  # surfaced by stop(); the CLI exits non-zero
@@ -248,6 +255,13 @@ class Watcher:
         for p, d in held:
             self._tracker.touch(p, d)
 
+    def _finish_ocr(self) -> None:
+        """Stopping: the scan being OCR'd is finished and indexed; scans still queued stay in the inbox."""
+        left = self._ocr.shutdown()
+        self._ocr.drain(self._filed)
+        if left:
+            log.info("尚有 %d 份扫描件未识别，留在收件箱，下次启动时处理。", left)
+
     def _close_filing_archive(self) -> None:
         if self._filing_archive is not None:
             self._filing_archive.close()
@@ -279,7 +293,7 @@ class Watcher:
 
     def _on_event(self, kind: str, src: str, dst: str, is_dir: bool) -> None:
         if not is_dir:
-            self._note_writer(kind, src, dst)
+            self._writes.note(kind, src, dst)
         if kind == "moved":
             if src:
                 self._tracker.touch(src, is_dir)
@@ -290,45 +304,9 @@ class Watcher:
             return
         self._tracker.touch(src or dst, is_dir)
 
-    # -- is a writer still at it? ---------------------------------------------------------
-
     def _window(self, path: str) -> float:
         """The inbox waits longer than the index: filing removes the source, indexing does not."""
         return self.inbox_stability if inbox.is_inbox_item(self.archive, Path(path)) else self.stability
-
-    def _note_writer(self, kind: str, src: str, dst: str) -> None:
-        """inotify's close-write (watchdog's ``closed``) ends a write that ``created``/``modified``
-        began; a file renamed into place is complete. Only trusted where events are native."""
-        if not self._native:
-            return
-        if kind in ("created", "modified") and src and inbox.is_inbox_item(self.archive, Path(src)):
-            self._writing[src] = time.monotonic()
-        elif kind in ("closed", "deleted"):
-            self._writing.pop(src, None)
-        elif kind == "moved":
-            self._writing.pop(src, None)
-            self._writing.pop(dst, None)
-
-    def _being_written(self, path: str) -> bool:
-        """An inbox file is not due while it is open for writing: a write without its close-write
-        seen, or (Linux) a visible process holding it open for writing in /proc."""
-        if not inbox.is_inbox_item(self.archive, Path(path)):
-            return False
-        st = _lstat(path)
-        if st is None or not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
-            self._writing.pop(path, None)  # a link, a FIFO, a hard link gets no close-write: set aside at once
-            return False
-        now = time.monotonic()
-        seen = self._writing.get(path)
-        if seen is not None:
-            if now - seen < WRITING_TTL:
-                return True
-            del self._writing[path]
-        at, writers = self._writers
-        if now - at > 0.2:
-            writers = open_writers(str(self.archive.inbox))
-            self._writers = (now, writers)
-        return bool(writers) and os.path.realpath(path) in writers
 
     # -- one batch ------------------------------------------------------------------------
 
@@ -523,10 +501,18 @@ class Watcher:
             log.info("已刷新著录项 %s（%d 个文件）", self._rel(folder), result["files"])
 
     def _file_inbox(self, path: Path) -> None:
+        if path in self._ocr:
+            return  # being OCR'd already (found again by a rescan)
+        if not self._stop.is_set() and self._ocr.wants(path):
+            self._ocr.submit(path)  # minutes of OCR: filed in the background, the loop goes on
+            return
         # The worker's own Archive: its registry (SQLite) connection lives and dies in this thread.
         if self._filing_archive is None:
             self._filing_archive = Archive(self.archive.root)
-        result = inbox.file_from_inbox(self._filing_archive, path, self.filer)
+        self._filed(path, inbox.file_from_inbox(self._filing_archive, path, self.filer))
+
+    def _filed(self, path: Path, result: inbox.InboxResult) -> None:
+        """What filing one inbox entry came to (on the worker: it alone writes the index)."""
         if result.record is not None:
             self.stats.filed += 1
             log.info("收件箱：已归档 %s → %s", path.name, self._rel(result.folder))

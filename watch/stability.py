@@ -148,3 +148,57 @@ class StabilityTracker:
         for _, path, _ in ready:
             del self._entries[path]
         return [(path, is_dir) for _, path, is_dir in ready]
+
+
+WRITING_TTL = 120.0  # a write seen without its close-write is trusted this long (a lost event must not block for good)
+
+
+class InboxWrites:
+    """Is a writer still at an inbox file? The inbox waits for it: filing removes the source."""
+
+    def __init__(self, inbox_dir: str, is_inbox_item: Callable[[str], bool]):
+        self.inbox_dir = inbox_dir
+        self.is_inbox_item = is_inbox_item
+        self.native = False  # inotify (close-write events arrive) rather than polling
+        self._writing: dict[str, float] = {}  # inbox file → when a write was seen without its close-write
+        self._writers: tuple[float, set[str]] = (-1.0, set())  # /proc scan, reused for one tick
+
+    def note(self, kind: str, src: str, dst: str) -> None:
+        """inotify's close-write (watchdog's ``closed``) ends a write that ``modified`` began; a
+        file renamed into place is complete. Only trusted where events are native. ``created``
+        alone does not begin a write: it is also what a file renamed in from outside the archive
+        gives (inotify's unmatched moved-to), and that file is complete — waiting for a
+        close-write that never comes held it for WRITING_TTL."""
+        if not self.native:
+            return
+        if kind == "modified" and src and self.is_inbox_item(src):
+            self._writing[src] = time.monotonic()
+        elif kind in ("closed", "deleted"):
+            self._writing.pop(src, None)
+        elif kind == "moved":
+            self._writing.pop(src, None)
+            self._writing.pop(dst, None)
+
+    def busy(self, path: str) -> bool:
+        """An inbox file is not due while it is open for writing: a write without its close-write
+        seen, or (Linux) a visible process holding it open for writing in /proc."""
+        if not self.is_inbox_item(path):
+            return False
+        try:
+            st = os.lstat(path)
+        except OSError:
+            st = None
+        if st is None or not _stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
+            self._writing.pop(path, None)  # a link, a FIFO, a hard link gets no close-write: set aside at once
+            return False
+        now = time.monotonic()
+        seen = self._writing.get(path)
+        if seen is not None:
+            if now - seen < WRITING_TTL:
+                return True
+            del self._writing[path]
+        at, writers = self._writers
+        if now - at > 0.2:
+            writers = open_writers(self.inbox_dir)
+            self._writers = (now, writers)
+        return bool(writers) and os.path.realpath(path) in writers

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEventHandler
 
-from indexer.ignore import is_ignored
+from archive.ignore import is_ignored
 
 # Event kinds we act on. watchdog also reports opened/closed-without-write (our own reads of the
 # files would feed back into the queue) and folder "modified" (noise: every child event has one).
