@@ -162,7 +162,7 @@ def test_unread_fields_are_flagged_and_shown_first(site):
 
 def test_inbox_failures_are_listed_with_their_reason_and_can_be_filed(site):
     archive, _, desk = site
-    from indexer.inbox import set_aside
+    from archive.inbox import set_aside
 
     archive.inbox.mkdir(exist_ok=True)
     src = received_docx(archive.inbox, "扫描失败.docx", "自查情况如下。")

@@ -76,7 +76,7 @@ def _read(path: Path) -> dict:
 
 def failed_items() -> list[dict]:
     """收件箱/未能归档: each document with the reason the watcher wrote beside it."""
-    from indexer.inbox import REASON_SUFFIX, failed_dir
+    from archive.inbox import REASON_SUFFIX, failed_dir
 
     d = failed_dir(archive())
     out = []
