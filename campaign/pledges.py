@@ -1,17 +1,15 @@
 """承诺书全覆盖 ("不漏一校、不掉一人"): the campaign's teacher roster, one pledge per teacher, coverage.
 
-The roster is read like any batch roster (generator.roster: title rows, 姓 名 headers, synonyms);
+The roster is read like any batch roster (generator.roster, by the shell: wenshu/pledging.py);
 a teacher is (学校, 姓名, 工号). The same 姓名 with the same 工号 under two schools is one person
 listed twice, and the import is refused naming both rows — counting them twice would hide an
-unsigned teacher. Pledges go through the batch machinery (generator.batch: numbers, PDFs, filing,
-voiding on failure); the record's 责任者 is the teacher, its 专项行动 field names the campaign and
+unsigned teacher. Pledges go through the batch machinery (generator.batch, driven by the shell: numbers, PDFs,
+filing, voiding on failure); the record's 责任者 is the teacher, its 专项行动 field names the campaign and
 puts the code on the page (campaign.qr); the ``pledges`` table ties serial → teacher → 档号.
 """
 
 from __future__ import annotations
 
-import csv
-import tempfile
 from pathlib import Path
 
 from archive.errors import WenshuError
@@ -33,24 +31,17 @@ def _cell(v) -> str:
     return clean_text(str(v if v is not None else "")).strip()
 
 
-def read_teachers(path: Path) -> list[tuple[int, dict]]:
-    """(row number, {name, school, subject, staff_id}) of a roster .xlsx/.csv."""
-    from generator.roster import read_roster
-    from generator.template import load_template
-
-    roster = read_roster(Path(path), load_template("pledge").manifest)
-    missing = [label for key, label in (("name", "姓名"), ("school", "学校")) if key not in roster.columns.values()]
-    if missing:
-        raise WenshuError(f"名册 {roster.source} 缺少“{'”“'.join(missing)}”列（找到的列：{'、'.join(roster.columns) or '（无）'}），"
-                          "未做任何更改。")
-    return [(n, {k: _cell(cells.get(k)) for k in ("name", "school", "subject", "staff_id")}) for n, cells in roster.rows]
+def teacher_rows(rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    """(row number, {name, school, subject, staff_id}) from a roster read by the shell (generator.roster)."""
+    return [(n, {k: _cell(cells.get(k)) for k in ("name", "school", "subject", "staff_id")}) for n, cells in rows]
 
 
-def import_roster(store: CampaignStore, campaign: Campaign, path: Path) -> dict:
-    """Adds the roster's teachers, all or none. Refused: a school not in scope, a row without 姓名,
-    the same teacher twice (in one school or in two, this file or one imported before)."""
-    path = Path(path)
-    rows = [(n, r) for n, r in read_teachers(path) if any(r.values())]
+def import_roster(store: CampaignStore, campaign: Campaign, rows: list[tuple[int, dict]], source: str) -> dict:
+    """Adds the roster's teachers (``rows`` as the roster reader gives them; ``source`` the file's
+    name), all or none. Refused: a school not in scope, a row without 姓名, the same teacher twice
+    (in one school or in two, this file or one imported before)."""
+    path = Path(source)
+    rows = [(n, r) for n, r in teacher_rows(rows) if any(r.values())]
     scope = {u.name for u in store.units(campaign)}
     problems = []
     for n, r in rows:
@@ -100,43 +91,38 @@ def teachers(store: CampaignStore, campaign: Campaign) -> list[dict]:
         (campaign.id,))]
 
 
-def issue(store: CampaignStore, campaign: Campaign, *, when: str | None = None, pdf: bool = True,
-          clauses: list[str] | None = None, school: str | None = None, workers: int | None = None,
-          combine_dir: Path | None = None, on_filed=None, progress=None):
-    """A pledge for every teacher of the roster who has none yet (a re-run after adding teachers
-    issues only theirs); returns the batch report."""
-    from generator.batch import run_batch
-    from archive.record import Record
-
+def pending(store: CampaignStore, campaign: Campaign, school: str | None = None) -> list[dict]:
+    """The roster's teachers who have no pledge yet (a re-run after adding teachers issues only theirs)."""
+    if school and school not in {u.name for u in store.units(campaign)}:
+        raise WenshuError(f"“{school}”不在专项行动“{campaign.name}”的督查范围内。")
     have = {(s, n, i) for s, n, i in store.query(
         "SELECT school, name, staff_id FROM pledges WHERE campaign = ?", (campaign.id,))}
     todo = [t for t in teachers(store, campaign) if (t["学校"], t["姓名"], t["工号"]) not in have
             and (not school or t["学校"] == school)]
-    if school and school not in {u.name for u in store.units(campaign)}:
-        raise WenshuError(f"“{school}”不在专项行动“{campaign.name}”的督查范围内。")
     if not todo:
         raise WenshuError("名册中的教师都已有承诺书，没有要生成的。" if have else
-                          "还没有教师名册：请先用 wenshu pledge roster 导入。")
-    common = {"campaign": campaign.name, "clauses": list(clauses or DEFAULT_CLAUSES)}
-    with tempfile.TemporaryDirectory(prefix="wenshu-pledge-") as tmp:
-        rows = Path(tmp) / "名册.csv"
-        with open(rows, "w", encoding="utf-8", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["姓名", "学校", "学科", "工号"])
-            w.writerows([t["姓名"], t["学校"], t["学科"], t["工号"]] for t in todo)
-        report = run_batch(store.archive, "pledge", rows, common, pdf=pdf, when=when, workers=workers,
-                           strict=True, combine_dir=combine_dir, combine_by="school" if pdf else None,
-                           on_filed=on_filed, progress=progress)
+                          "还没有教师名册：请先用 wenshu pledge roster --import 导入。")
+    return todo
+
+
+def batch_values(campaign: Campaign, clauses: list[str] | None = None) -> dict:
+    """The fields every pledge of the campaign shares: its 专项行动 (which prints the code) and the 条款."""
+    return {"campaign": campaign.name, "clauses": list(clauses or DEFAULT_CLAUSES)}
+
+
+def record_issued(store: CampaignStore, campaign: Campaign, records: list) -> int:
+    """Ties each filed pledge (archive.record.Record) to its teacher: serial → 学校, 姓名, 工号 → 档号."""
     at = now()
     with store.tx() as c:
-        for p in report.produced:
-            rec = Record.load(p.files[0].parent)
+        for rec in records:
             x = rec.extra
+            if x.get("专项行动") != campaign.name:
+                raise WenshuError(f"{rec.archival_code} 不是专项行动“{campaign.name}”的承诺书。")
             c.execute("INSERT INTO pledges (serial, campaign, school, name, staff_id, record, issued) "
                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                      (x["编号"], campaign.id, x["学校"], x["姓名"], str(x.get("工号", "")), p.archival_code, at))
-        store.log(c, campaign.name, "生成承诺书", detail=f"{len(report.produced)} 份")
-    return report
+                      (x["编号"], campaign.id, x["学校"], x["姓名"], str(x.get("工号", "")), str(rec.archival_code), at))
+        store.log(c, campaign.name, "生成承诺书", detail=f"{len(records)} 份")
+    return len(records)
 
 
 def coverage(store: CampaignStore, campaign: Campaign) -> dict:

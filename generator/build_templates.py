@@ -250,7 +250,7 @@ def pledge() -> list[str]:
     # c.spacing: a clause whose last line would hold one character is set a little tighter (generator.lines)
     clause = lambda text: para(ppr(first=2 * CHAR), run(text, rpr(spacing="{{ c.spacing or -5 }}"), raw=True))
     line = lambda label, var: para(ppr(left=12 * CHAR), run(label, rpr()), run(var, rpr(), raw=True))
-    # A campaign's pledge carries its code (campaign.qr) in the top margin, right above the 编号 line.
+    # A campaign's pledge carries its code (generator.qrslot) in the top margin, right above the 编号 line.
     return [para(ppr(jc="right"), run("{%r if campaign %}", raw=True), qr_anchor(), run("{%r endif %}", raw=True),
                  run("编号：", rpr()), run("{{ serial }}", rpr(), raw=True)),
             *empty_lines(1), *title_paras(), *empty_lines(1),
@@ -264,7 +264,7 @@ def pledge() -> list[str]:
 def qr_anchor() -> str:
     """The pledge's code picture: floating in the top margin (so the text does not move), right-aligned
     to the 版心, its bottom 3 mm above the 编号 line; the image is a placeholder until rendered."""
-    from campaign.qr import SIZE_MM, SLOT_NAME
+    from generator.qrslot import SIZE_MM, SLOT_NAME
 
     emu = SIZE_MM * 36000
     ns = ('xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
@@ -350,8 +350,8 @@ def build(name: str) -> bytes:
         if child is not sect:
             body.remove(child)
     rid = ""
-    if name == "pledge":  # the code picture's part (campaign.qr fills it when a pledge is rendered)
-        from campaign.qr import placeholder_png
+    if name == "pledge":  # the code picture's part (generator.qrslot fills it when a pledge is rendered)
+        from generator.qrslot import placeholder_png
 
         rid = d.part.get_or_add_image(io.BytesIO(placeholder_png()))[0]
     for xml in BUILDERS[name]():

@@ -17,10 +17,13 @@ from PIL import Image, ImageFilter
 from archive.errors import WenshuError
 from archive.record import Record
 from campaign import qr
-from campaign.pledges import coverage, import_roster, issue, teachers, unmatched_pages
+from campaign.pledges import coverage, teachers, unmatched_pages
 from campaign.scan import scan
 from campaign.store import CampaignStore
+from generator import qrslot
+from generator.template import load_template
 from wenshu.cli import main
+from wenshu.pledging import import_roster_file, issue_pledges
 
 SCHOOLS = ["高平市第一中学", "高平市北诗中学"]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
@@ -89,9 +92,9 @@ def issued(tmp_path_factory):
     store = CampaignStore(archive)
     camp = store.create("“双减”政策落实督查专项行动", "2022-03-25", "2022-06-30", ["在职教师违规补课"])
     store.add_units(camp, [(s, "学校") for s in SCHOOLS] + [("高平市启智培训学校", "校外培训机构")])
-    got = import_roster(store, camp, roster_xlsx(tmp / "教师名册.xlsx"))
+    got = import_roster_file(store, camp, roster_xlsx(tmp / "教师名册.xlsx"))
     assert got == {"导入人数": 40, "按学校": {SCHOOLS[0]: 20, SCHOOLS[1]: 20}}
-    report = issue(store, camp, when="2022-04-01", combine_dir=tmp / "打印")
+    report = issue_pledges(store, camp, when="2022-04-01", combine_dir=tmp / "打印")
     assert not report.errors and len(report.produced) == 40
     yield archive, store, camp, report, tmp
     archive.close()
@@ -113,6 +116,7 @@ def test_pledges_belong_to_the_campaign_and_the_teacher(issued):
                     str(folder.parent / "look")], check=True)
     page = Image.open(folder.parent / "look.png")
     assert [qr.parse(t) for t in qr.read_codes(page)] == [qr.Code(camp.name, serial)]
+    assert load_template("pledge").manifest.qr == qr.CODE  # what is printed is what the scan reads
     text = subprocess.run(["pdftotext", "-layout", str(folder / pdf.name), "-"], capture_output=True, text=True).stdout
     assert f"编号：{serial}" in text and name in text
     assert rec.pages == 1  # the code sits in the top margin: the pledge still fits its page
@@ -189,14 +193,14 @@ def test_scan_of_another_campaigns_pledge_is_refused(issued):
     other = store.create("校外培训机构专项治理", "2022-05-01", "2022-08-31", ["隐形变异培训"])
     store.add_units(other, [(SCHOOLS[0], "学校")])
     (tmp / "另一名册.csv").write_text(f"姓名,学校,学科,工号\n郑敏,{SCHOOLS[0]},物理,1099\n", encoding="utf-8")
-    import_roster(store, other, tmp / "另一名册.csv")
-    issue(store, other, when="2022-05-05", pdf=False)
+    import_roster_file(store, other, tmp / "另一名册.csv")
+    issue_pledges(store, other, when="2022-05-05", pdf=False)
     (serial,) = store.query("SELECT serial FROM pledges WHERE campaign = ?", (other.id,))[0]
     folder = tmp / "错放"
     folder.mkdir()
     for n, text in ((1, qr.payload(other.name, serial)), (2, qr.payload(camp.name, "2099-0001"))):
         page = Image.new("L", (1240, 1754), 255)
-        page.paste(Image.open(__import__("io").BytesIO(qr.png(text))).convert("L"), (900, 80))
+        page.paste(Image.open(__import__("io").BytesIO(qrslot.png(text))).convert("L"), (900, 80))
         jpeg(page, folder / f"{n}.jpg")
     before, files = snapshot(archive), archive_files(archive)
     with pytest.raises(WenshuError) as e:
@@ -223,5 +227,5 @@ def test_roster_with_a_teacher_in_two_schools_is_refused(issued, tmp_path):
     out_of_scope = tmp_path / "名册2.csv"
     out_of_scope.write_text("姓名,学校\n钱进,高平市三甲中学\n", encoding="utf-8")
     with pytest.raises(WenshuError, match="第 2 行（钱进）的学校“高平市三甲中学”不在专项行动的督查范围内.*高平市第一中学"):
-        import_roster(store, camp, out_of_scope)
+        import_roster_file(store, camp, out_of_scope)
     assert snapshot(archive) == before and len(teachers(store, camp)) == 40

@@ -1,6 +1,6 @@
 """wenshu pledge: 承诺书全覆盖 — the teacher roster, a pledge with a code per teacher, the signed
-scans matched back, coverage per school. Each command is a few lines over ``campaign.pledges``
-and ``campaign.scan``; the library refuses bad input with the message and changes nothing."""
+scans matched back, coverage per school. Each command is a few lines over ``campaign.pledges``,
+``campaign.scan`` and ``wenshu.pledging`` (which joins them to the generator); the library refuses bad input with the message and changes nothing."""
 
 from __future__ import annotations
 
@@ -26,11 +26,12 @@ def pledge():
 @archive_option
 def pledge_roster(campaign_name, source, as_json, archive_dir):
     """导入或列出专项行动的教师名册。"""
-    from campaign.pledges import import_roster, teachers
+    from campaign.pledges import teachers
+    from wenshu.pledging import import_roster_file
 
     store, c = _open(archive_dir, campaign_name)
     if source:
-        r = import_roster(store, c, source)
+        r = import_roster_file(store, c, source)
         click.echo(f"已从 {source.name} 导入教师 {r['导入人数']} 人：" + "，".join(f"{s} {n} 人" for s, n in r["按学校"].items()) + "。")
         return
     rows = teachers(store, c)
@@ -52,11 +53,11 @@ def pledge_roster(campaign_name, source, as_json, archive_dir):
 @archive_option
 def pledge_issue(campaign_name, when, school, clauses, no_pdf, out_dir, workers, archive_dir):
     """为名册中尚无承诺书的每位教师生成一份（印二维码和编号）并归档。"""
-    from campaign.pledges import issue
     from wenshu.indexing import index_filed
+    from wenshu.pledging import issue_pledges
 
     store, c = _open(archive_dir, campaign_name)
-    r = issue(store, c, when=when, pdf=not no_pdf, clauses=list(clauses) or None, school=school, workers=workers,
+    r = issue_pledges(store, c, when=when, pdf=not no_pdf, clauses=list(clauses) or None, school=school, workers=workers,
               combine_dir=out_dir, on_filed=index_filed)
     click.echo(f"已生成承诺书 {len(r.produced)} 份（{r.seconds:.1f} 秒）。")
     for p in r.combined:
