@@ -60,6 +60,21 @@ CREATE TABLE IF NOT EXISTS campaign_events (
     who TEXT NOT NULL DEFAULT '', day TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');
 """
 
+# -- pledge coverage (campaign.pledges, campaign.scan): the roster, one pledge per teacher, pages not matched --
+_SCHEMA += """
+CREATE TABLE IF NOT EXISTS campaign_teachers (
+    campaign INTEGER NOT NULL REFERENCES campaigns(id), school TEXT NOT NULL, name TEXT NOT NULL,
+    subject TEXT NOT NULL DEFAULT '', staff_id TEXT NOT NULL DEFAULT '', PRIMARY KEY (campaign, school, name, staff_id));
+CREATE TABLE IF NOT EXISTS pledges (
+    serial TEXT PRIMARY KEY, campaign INTEGER NOT NULL REFERENCES campaigns(id), school TEXT NOT NULL,
+    name TEXT NOT NULL, staff_id TEXT NOT NULL DEFAULT '', record TEXT NOT NULL, issued TEXT NOT NULL,
+    scan TEXT NOT NULL DEFAULT '', scanned TEXT NOT NULL DEFAULT '', scan_source TEXT NOT NULL DEFAULT '',
+    UNIQUE (campaign, school, name, staff_id));
+CREATE TABLE IF NOT EXISTS pledge_unmatched (
+    id INTEGER PRIMARY KEY, campaign INTEGER NOT NULL REFERENCES campaigns(id), school TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL, page INTEGER NOT NULL, reason TEXT NOT NULL, image TEXT NOT NULL, thumb TEXT NOT NULL,
+    at TEXT NOT NULL);
+"""
 _TABLES = re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", _SCHEMA)
 
 

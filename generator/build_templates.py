@@ -250,13 +250,39 @@ def pledge() -> list[str]:
     # c.spacing: a clause whose last line would hold one character is set a little tighter (generator.lines)
     clause = lambda text: para(ppr(first=2 * CHAR), run(text, rpr(spacing="{{ c.spacing or -5 }}"), raw=True))
     line = lambda label, var: para(ppr(left=12 * CHAR), run(label, rpr()), run(var, rpr(), raw=True))
-    return [para(ppr(jc="right"), run("编号：", rpr()), run("{{ serial }}", rpr(), raw=True)),
+    # A campaign's pledge carries its code (generator.qrslot) in the top margin, right above the 编号 line.
+    return [para(ppr(jc="right"), run("{%r if campaign %}", raw=True), qr_anchor(), run("{%r endif %}", raw=True),
+                 run("编号：", rpr()), run("{{ serial }}", rpr(), raw=True)),
             *empty_lines(1), *title_paras(), *empty_lines(1),
             *body_paras("body"),
             tag_para("{%p for c in clauses %}"), clause("{{ loop.index }}．{{ c }}"), tag_para("{%p endfor %}"),
             *empty_lines(2),
             line("承诺人：", "{{ name }}"), line("学　校：", "{{ school }}"), line("任教学科：", "{{ subject }}"),
             line("签　字：", "______________"), line("日　期：", "{{ date_cn }}")]
+
+
+def qr_anchor() -> str:
+    """The pledge's code picture: floating in the top margin (so the text does not move), right-aligned
+    to the 版心, its bottom 3 mm above the 编号 line; the image is a placeholder until rendered."""
+    from generator.qrslot import SIZE_MM, SLOT_NAME
+
+    emu = SIZE_MM * 36000
+    ns = ('xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+          'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+          'xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture" '
+          'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')
+    return (f'<w:r><w:drawing {ns}><wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" relativeHeight="1" '
+            'behindDoc="0" locked="1" layoutInCell="1" allowOverlap="1"><wp:simplePos x="0" y="0"/>'
+            '<wp:positionH relativeFrom="margin"><wp:align>right</wp:align></wp:positionH>'
+            f'<wp:positionV relativeFrom="page"><wp:posOffset>{(37 - 3 - SIZE_MM) * 36000}</wp:posOffset></wp:positionV>'
+            f'<wp:extent cx="{emu}" cy="{emu}"/><wp:effectExtent l="0" t="0" r="0" b="0"/><wp:wrapNone/>'
+            f'<wp:docPr id="900" name="{SLOT_NAME}" descr="承诺书二维码"/><wp:cNvGraphicFramePr/>'
+            '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture"><pic:pic>'
+            f'<pic:nvPicPr><pic:cNvPr id="900" name="{SLOT_NAME}.png"/><pic:cNvPicPr/></pic:nvPicPr>'
+            '<pic:blipFill><a:blip r:embed="__QR_RID__"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill>'
+            f'<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{emu}" cy="{emu}"/></a:xfrm>'
+            '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic>'
+            '</wp:anchor></w:drawing></w:r>')
 
 
 # -- document scaffolding ----------------------------------------------------------------------------------
@@ -323,8 +349,13 @@ def build(name: str) -> bytes:
     for child in list(body):
         if child is not sect:
             body.remove(child)
+    rid = ""
+    if name == "pledge":  # the code picture's part (generator.qrslot fills it when a pledge is rendered)
+        from generator.qrslot import placeholder_png
+
+        rid = d.part.get_or_add_image(io.BytesIO(placeholder_png()))[0]
     for xml in BUILDERS[name]():
-        sect.addprevious(parse_xml(xml))
+        sect.addprevious(parse_xml(xml.replace("__QR_RID__", rid)))
     d.settings.odd_and_even_pages_header_footer = True
     _fill(section.footer._element, [page_number_para("right"), para(ppr(line=FOOTER_GAP))])
     _fill(section.even_page_footer._element, [page_number_para("left"), para(ppr(line=FOOTER_GAP))])

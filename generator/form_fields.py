@@ -58,6 +58,7 @@ class Manifest:
     serial_series: str = ""
     filename: str = ""  # file name pattern for documents without a 文号, e.g. "承诺书-{serial}-{name}"
     source: str = ""
+    qr: str = ""  # what the template's QR slot holds, e.g. "WSP|{campaign}|{serial}" (generator.qrslot)
 
     def field(self, key: str) -> Field | None:
         key = str(key).strip()
@@ -100,7 +101,8 @@ class Manifest:
         return cls(str(data.get("name") or Path(source).stem), str(data.get("label", "")),
                    str(data.get("purpose", "")), kind, str(data.get("numbering", "")),
                    str(data.get("doc_type", "")), tuple(fields), tuple(data.get("prefix_hint") or ()),
-                   str(data.get("serial_series", "")), str(data.get("filename", "")), source)
+                   str(data.get("serial_series", "")), str(data.get("filename", "")), source,
+                   str(data.get("qr", "")))
 
     # -- values ------------------------------------------------------------------------------------
 

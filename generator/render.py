@@ -115,6 +115,10 @@ def render_docx(template: Template, ctx: dict, path: Path) -> None:
     except SecurityError as e:
         raise WenshuError(f"模板 {template.docx.name} 试图访问模板不允许使用的内容（{e}），已拒绝套用。"
                           "请检查模板中的占位符，只使用清单中的字段。") from None
+    if template.manifest.qr:  # e.g. a campaign's pledge: the code its scan is matched back by
+        from generator.qrslot import fill
+
+        data = fill(data, template.manifest.qr, ctx)
     data = with_properties(data, template, ctx)  # 标题, 发文机关, 成文日期, 文号, 文种 (generator.props)
     Path(path).write_bytes(data)  # always a temp folder outside the archive; filing makes it durable
 

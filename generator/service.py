@@ -171,7 +171,8 @@ def record_fields(template: Template, values: dict, doc: RenderedDocument, confi
         title = f"{title}（{values['name']}）"
     fields = {
         "title": title,
-        "author": config.organ_name,
+        # a 承诺书 is the 承诺人's own undertaking: the teacher is its 责任者, not the office that printed it
+        "author": str(values["name"]) if m.doc_type == "承诺书" and values.get("name") else config.organ_name,
         "date": values.get("date"),
         "doc_type": m.doc_type,
         "template": m.name,

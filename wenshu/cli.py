@@ -43,6 +43,7 @@ COMMANDS = {
     "campaign": "wenshu.commands.campaign:campaign",
     "clue": "wenshu.commands.campaign:clue",
     "rectify": "wenshu.commands.campaign:rectify",
+    "pledge": "wenshu.commands.pledge:pledge",
     "serve": "wenshu.commands.serve:serve",
     "user": "wenshu.commands.users:user",
 }
