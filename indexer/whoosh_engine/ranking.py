@@ -135,7 +135,7 @@ class _Segment:
                 _both, i1, i2 = np.intersect1d(ids, ids2, assume_unique=True, return_indices=True)
                 scores = scores.copy()
                 scores[i1] += sc2[i2]
-        elif kind is Q.AndNot:
+        elif issubclass(kind, Q.AndNot):  # whoosh's, or translate.SafeAndNot
             ids, scores = self.evaluate(q.a)
             if len(ids):
                 keep = ~np.isin(ids, self.evaluate(q.b)[0], assume_unique=True)
