@@ -197,7 +197,6 @@ class ArchiveIndex:
             self._local.searcher = None
         self._ix = None
 
-    commit = close  # every write call commits before it returns; nothing is pending
 
     # -- writers -------------------------------------------------------------------------------
 

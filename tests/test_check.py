@@ -8,7 +8,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from archive.audit import Problem, check
+from archive.checking import Problem, check
 from archive.filing import file_record, find_record
 from tests.conftest import write_docx
 from wenshu.cli import main

@@ -262,10 +262,10 @@ def case_overdue(as_of, as_json, archive_dir):
 @archive_option
 def check(quick, fix, as_json, archive_dir):
     """核对编号登记簿、档案和文件：缺失、改动、重复、空号、无法读取。有问题时退出码非零。"""
-    from archive.audit import check as run_check
-    from archive.audit import repair
+    from archive.checking import check as run_check
+    from archive.checking import repair
 
-    from indexer.audit import check_index
+    from indexer.checking import check_index
 
     a = open_archive(archive_dir)
     if fix:
