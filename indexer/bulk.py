@@ -72,18 +72,14 @@ def rebuild(ai, progress=None) -> dict:
             old_searcher = StoredView(storage.open_index(ai.dir, old_state["indexname"]).searcher())
         except Exception:
             old_searcher = None
-    ix = storage.create_index(ai.dir, name)
     procs = 2 if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1
+    build = storage.ChunkedBuild(ai.dir, name, procs)
     cache: dict = {}
     broken: list = []
     failed: list = []
     indexed = 0
-    w = None
     try:
         for i, rel in enumerate(files, 1):
-            if w is None:
-                w = storage.chunk_writer(ix, procs)
-                in_chunk = 0
             meta = ai._meta_for(rel, cache, old_searcher, broken)
             try:
                 doc = file_fields(ai.root / rel, rel, meta)
@@ -91,21 +87,14 @@ def rebuild(ai, progress=None) -> dict:
                 continue
             if doc.get("error"):
                 failed.append((str(rel), doc["error"]))
-            w.add_document(**doc)
             indexed += 1
-            in_chunk += 1
-            if in_chunk >= storage.CHUNK_PER_PROC * procs:
-                w.commit(merge=False)
-                w = None
+            if build.add(doc):
                 cache.clear()
             if progress and (i % 100 == 0 or i == total):
                 progress(i, total)
-        if w is not None:
-            w.commit(merge=False)
-            w = None
+        build.finish()
     except BaseException:
-        if w is not None:
-            w.cancel()
+        build.cancel()
         for p in storage.generation_files(ai.dir, name):
             p.unlink()
         raise

@@ -438,9 +438,7 @@ class ArchiveIndex:
         from indexer.whoosh_engine.optimize import drop_old_segments, merge_into_one
 
         with self._writing(mergetype=drop_old_segments) as ew:
-            w = ew.w
-            if len(w.segments) > 1 or any(seg.has_deletions() for seg in w.segments):
-                merge_into_one(w)
+            merge_into_one(ew.w)
         self._ix = None
         return self.status()
 

@@ -132,14 +132,44 @@ def writing(ix, timeout: float, folder: Path, merge: bool = True, mergetype=None
         raw.commit(merge=merge, mergetype=mergetype)
 
 
-def chunk_writer(ix, procs: int):
-    """The rebuild's writer: a pool that never spills, ``procs`` processes each writing segments."""
-    from indexer.whoosh_engine.postings import codec
+class ChunkedBuild:
+    """A new generation written in chunks (see CHUNK_PER_PROC): ``add`` says True when it has just
+    committed a chunk (the caller may then drop its caches); ``finish`` commits the rest and
+    ``cancel`` drops the open chunk."""
 
-    args = {"limitmb": POOL_MB, "compound": False, "codec": codec()}
-    if procs > 1:
-        return ix.writer(procs=procs, multisegment=True, subargs=args, **args)
-    return ix.writer(**args)
+    def __init__(self, folder: Path, name: str, procs: int):
+        self.ix = create_index(folder, name)
+        self.procs = procs
+        self.w = None
+        self.n = 0
+
+    def _writer(self):
+        from indexer.whoosh_engine.postings import codec
+
+        args = {"limitmb": POOL_MB, "compound": False, "codec": codec()}
+        if self.procs > 1:
+            return self.ix.writer(procs=self.procs, multisegment=True, subargs=args, **args)
+        return self.ix.writer(**args)
+
+    def add(self, doc: dict) -> bool:
+        if self.w is None:
+            self.w, self.n = self._writer(), 0
+        self.w.add_document(**doc)
+        self.n += 1
+        if self.n >= CHUNK_PER_PROC * self.procs:
+            self.finish()
+            return True
+        return False
+
+    def finish(self) -> None:
+        if self.w is not None:
+            self.w.commit(merge=False)
+            self.w = None
+
+    def cancel(self) -> None:
+        if self.w is not None:
+            self.w.cancel()
+            self.w = None
 
 
 def file_columns(ix) -> dict[str, tuple]:
