@@ -44,6 +44,7 @@ etree = _LazyEtree()
 from archive.cleaning import clean_text
 from archive.errors import WenshuError
 from archive.limits import MB, Limits
+from archive.ooxml import Package
 
 TEXT_FORMATS = {"txt", "md"}
 CONVERTED_FORMATS = {"doc", "wps", "rtf", "odt"}
@@ -58,9 +59,7 @@ _DEL = f"{{{_W}}}del"
 _FALLBACK = f"{{{_MC}}}Fallback"
 _TC, _TR = f"{{{_W}}}tc", f"{{{_W}}}tr"
 
-_XML_OPTIONS = dict(resolve_entities=False, no_network=True, huge_tree=False)
 _CONVERT_TIMEOUT = 120
-_CHUNK = 1 << 16
 
 _process_limits: Limits | None = None
 
@@ -141,66 +140,18 @@ def extract_text(path: Path, limits: Limits | None = None) -> Text:
     return converted_text(path, limits)
 
 
-# -- XML parts of a ZIP (.docx, .ofd) ----------------------------------------------------------
-
-
-def _part_too_big(path: Path, name: str, limits: Limits) -> WenshuError:
-    return WenshuError(f"{Path(path).name} 中的 {name} 解压后超过文档内单个 XML 部件上限 limits.max_part_mb"
-                       f"（{limits.max_part_mb} MB），可能是恶意构造的压缩文件（压缩炸弹），不予读取。")
-
-
-def iter_part(z: zipfile.ZipFile, name: str, path: Path, limits: Limits | None = None):
-    """The bytes of ZIP member ``name`` in chunks, counted as they are inflated: the size the
-    archive declares is the attacker's word, the inflated bytes are not."""
-    limits = active_limits(limits)
-    total = 0
-    with z.open(name) as f:
-        while chunk := f.read(_CHUNK):
-            total += len(chunk)
-            if total > limits.max_part_bytes:
-                raise _part_too_big(path, name, limits)
-            yield chunk
-
-
-def read_part(z: zipfile.ZipFile, name: str, path: Path, limits: Limits | None = None) -> bytes:
-    """ZIP member ``name`` whole, refused past ``limits.max_part_mb`` (for the small parts and for
-    readers that need a tree: .ofd pages, the .xlsx/.docx parts other modules read)."""
-    return b"".join(iter_part(z, name, path, limits))
-
-
-def parse_part(z: zipfile.ZipFile, name: str, path: Path, limits: Limits | None = None):
-    """ZIP member ``name`` parsed as XML without entities, network or huge_tree, fed as it inflates."""
-    parser = etree.XMLParser(**_XML_OPTIONS)
-    for chunk in iter_part(z, name, path, limits):
-        parser.feed(chunk)
-    return parser.close()
-
-
 # -- .docx ----------------------------------------------------------------------------------
 
 
-_STRICT_W = b"http://purl.oclc.org/ooxml/wordprocessingml/main"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-def _main_part(z: zipfile.ZipFile, path: Path, limits: Limits) -> str:
-    """The main document part named by the package relationships (usually word/document.xml)."""
-    try:
-        rels = parse_part(z, "_rels/.rels", path, limits)
-    except (KeyError, etree.XMLSyntaxError):
-        return "word/document.xml"
-    for rel in rels:
-        if str(rel.get("Type", "")).endswith("/officeDocument"):
-            return str(rel.get("Target", "")).lstrip("/") or "word/document.xml"
-    return "word/document.xml"
 
 
 def docx_text(path: Path, limits: Limits | None = None) -> Text:
     limits = active_limits(limits)
     path = Path(path)
     try:
-        with zipfile.ZipFile(path) as z:
-            lines, cut = _stream_body(z, _main_part(z, path, limits), path, limits)
+        with Package(path, limits) as pkg:
+            lines, cut = _stream_body(pkg, limits)
     except WenshuError:
         raise
     except etree.XMLSyntaxError as e:
@@ -216,47 +167,17 @@ def docx_text(path: Path, limits: Limits | None = None) -> Text:
     return _text("\n".join(lines), limits, path, cut)
 
 
-_BODY, _STRICT_BODY = f"{{{_W}}}body", f"{{{_STRICT_W.decode()}}}body"
-
-
-def body_blocks(z: zipfile.ZipFile, name: str, path: Path, limits: Limits | None = None):
-    """The body's top-level blocks (paragraphs, tables …) of a WordprocessingML part, in order,
-    parsed as the part inflates; each block is dropped from the tree once the caller moves on,
-    so memory holds one block, not the document (a 640 MiB document.xml costs nothing more)."""
-    parser = etree.XMLPullParser(events=("end",), **_XML_OPTIONS)
-    for chunk in iter_part(z, name, path, limits):
-        parser.feed(chunk)
-        for _, el in parser.read_events():
-            parent = el.getparent()
-            if parent is None or parent.tag not in (_BODY, _STRICT_BODY):
-                continue
-            if parent.tag == _STRICT_BODY:  # Strict OOXML (ISO 29500): same elements, another namespace
-                _unstrict(el)
-            yield el
-            el.clear()
-            while el.getprevious() is not None:
-                del parent[0]
-    parser.close()
-
-
-def _stream_body(z: zipfile.ZipFile, name: str, path: Path, limits: Limits) -> tuple[list[str], bool]:
+def _stream_body(pkg: Package, limits: Limits) -> tuple[list[str], bool]:
     """The body's lines; reading stops once ``max_text_chars`` are in hand (True: the text was cut)."""
     lines: list[str] = []
     chars, cap = 0, limits.max_text_chars
-    for el in body_blocks(z, name, path, limits):
+    for el in pkg.body_blocks():
         before = len(lines)
         _block(el, lines)
         chars += sum(len(s) + 1 for s in lines[before:])
         if chars > cap:
             return lines, True
     return lines, False
-
-
-def _unstrict(el) -> None:
-    strict = "{" + _STRICT_W.decode() + "}"
-    for e in el.iter():
-        if isinstance(e.tag, str) and e.tag.startswith(strict):
-            e.tag = f"{{{_W}}}" + e.tag[len(strict):]
 
 
 def _walk(node, lines: list[str]) -> None:

@@ -310,7 +310,7 @@ def record_review(record) -> dict[str, str]:
 
 def check_review(archive) -> list:
     """For ``wenshu check``: fields read from OCR text that must be checked against the original."""
-    from archive.audit import KINDS, Problem
+    from archive.checking import KINDS, Problem
     from archive.filing import iter_records
 
     KINDS.setdefault("ocr_review", "OCR 识别待核对的著录项")
@@ -522,7 +522,7 @@ def pending_records(archive) -> list[tuple[Path, object, Path]]:
 
 def check_pending(archive) -> list:
     """For ``wenshu check`` (its extra_checks): every scan still without a text layer."""
-    from archive.audit import KINDS, Problem
+    from archive.checking import KINDS, Problem
 
     KINDS.setdefault("ocr_pending", "待文字识别（OCR）的扫描件")
     return [Problem("ocr_pending", f"{r.archival_code}（{r.title}）的 {original.name} 尚未进行文字识别，内容无法检索；"

@@ -20,7 +20,8 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from archive.errors import WenshuError
-from archive.extract import Text, _text, active_limits, etree, parse_part
+from archive.extract import Text, _text, active_limits, etree
+from archive.ooxml import parse_part
 from archive.limits import Limits
 
 

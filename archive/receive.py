@@ -14,11 +14,12 @@ from lxml import etree
 
 from archive import ocr
 from archive.errors import WenshuError
-from archive.extract import body_blocks, extract_text
+from archive.extract import extract_text
 from archive.fields import to_attributes
 from archive.filing import check_source, file_record
 from archive.metadata import _TITLE_HINT, DocMeta, doc_type_of, read_metadata
 from archive.ofd import is_ofd, with_doc_info
+from archive.ooxml import W_NS, Package, paragraph_text
 from archive.record import RECEIVED, Record
 from archive.store import Archive
 
@@ -46,20 +47,17 @@ def looks_like_title(title: str) -> bool:
 
 def largest_type_line(path: Path, scan: int = 15) -> str:
     """The text of the paragraph(s) set in the largest font among the first ``scan`` paragraphs."""
-    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    w = f"{{{W_NS}}}"
     paras = []
     try:
-        with zipfile.ZipFile(path) as z:
+        with Package(path) as pkg:
             # streamed block by block and stopped after ``scan`` paragraphs (limits.max_part_mb)
-            for block in body_blocks(z, "word/document.xml", Path(path)):
-                for p in block.iter(f"{w}p"):
-                    text = "".join(t.text or "" for t in p.iter(f"{w}t")).strip()
-                    if not text:
-                        continue
-                    sizes = [int(s.get(f"{w}val")) for s in p.iter(f"{w}sz") if (s.get(f"{w}val") or "").isdigit()]
-                    paras.append((max(sizes) if sizes else 0, text))
-                    if len(paras) >= scan:
-                        break
+            for p in pkg.paragraphs("word/document.xml"):
+                text = paragraph_text(p).strip()
+                if not text:
+                    continue
+                sizes = [int(s.get(f"{w}val")) for s in p.iter(f"{w}sz") if (s.get(f"{w}val") or "").isdigit()]
+                paras.append((max(sizes) if sizes else 0, text))
                 if len(paras) >= scan:
                     break
     except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, WenshuError, OSError, EOFError):

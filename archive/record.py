@@ -3,7 +3,7 @@
 record.json is written for two readers: a person opening the folder in a file manager, and a
 future wenshu. So its keys are the Chinese element names of DA/T 46 (档号, 文号, 题名, 责任者 …),
 it is UTF-8 with sorted keys, and it is only ever replaced atomically. The Python side uses
-English attribute names; ``_KEYS`` is the one place that maps between the two.
+English attribute names; the element table (archive.elements) is the one place that maps between the two.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from archive.archival_code import ArchivalCode, Retention
 from archive.cleaning import clean_text, clean_tree, is_clean
 from archive.config import CLASSIFICATIONS
 from archive.docnumber import DocNumber
+from archive.elements import BY_ATTR, ELEMENTS, Element
 from archive.errors import WenshuError
 from archive.fields import LABELS, MAX_CHARS
 from archive.fsutil import atomic_write_text, safe_name
@@ -26,6 +27,39 @@ RECORD_JSON = "record.json"
 FORMAT_VERSION = 1
 
 # one-line text attributes of a Record, cleaned of control characters on construction
+# The 著录项 a Record holds as attributes, written under their record.json key (archive.elements).
+_ELEMENTS = tuple(e for e in ELEMENTS if e.attr)
+_LISTS = ("names", "terms", "relations")
+
+
+def _encode(e: Element, value):
+    if e.kind in _LISTS:
+        return list(value)
+    if e.kind == "date":
+        return value.isoformat() if value else ""
+    if e.kind == "文号":
+        return str(value) if value else ""
+    return value
+
+
+def _decode(e: Element, value):
+    """A record.json value back into the attribute (an absent key keeps the dataclass default)."""
+    if e.kind in _LISTS:
+        return list(value)
+    if e.kind == "int":
+        return int(value or 0)
+    if not value and e.kind in ("date", "文号"):
+        return None
+    if e.kind == "date":
+        return date.fromisoformat(value)
+    if e.kind == "文号":
+        try:
+            return DocNumber.parse(value)
+        except WenshuError:
+            return value  # a 文号 not of the 代字〔年〕N号 shape is kept as typed
+    return value
+
+
 _LINE_FIELDS = ("title", "author", "doc_type", "classification", "case", "origin", "template", "original_code")
 
 # origin (来源)
@@ -201,22 +235,9 @@ class Record:
             "保管期限": self.archival_code.retention.value,
             "机构": self.archival_code.org,
             "件号": self.archival_code.item,
-            "文号": str(dn) if dn else "",
+            **{e.key: _encode(e, getattr(self, e.attr)) for e in _ELEMENTS},
             "文号组成": ({"机关代字": dn.prefix, "年份": dn.year, "顺序号": dn.seq}
                        if isinstance(dn, DocNumber) else {}),
-            "题名": self.title,
-            "责任者": self.author,
-            "日期": self.date.isoformat() if self.date else "",
-            "文种": self.doc_type,
-            "密级": self.classification,
-            "页数": self.pages,
-            "主送": list(self.recipients),
-            "抄送": list(self.cc),
-            "关键词": list(self.keywords),
-            "案件": self.case,
-            "关联": list(self.relations),
-            "时限": self.deadline.isoformat() if self.deadline else "",
-            "来源": self.origin,
             "原始来源": dict(self.source),
             "模板": self.template,
             "其他": dict(self.extra),
@@ -231,8 +252,8 @@ class Record:
             out["印发定稿"] = True
         if self.withdrawal:
             out["撤销"] = dict(self.withdrawal)
-        if self.original_code:  # only on received records: every other record.json stays as it was
-            out["原档号"] = self.original_code
+        if not self.original_code:  # only on received records: every other record.json stays as it was
+            del out[BY_ATTR["original_code"].key]
         out = clean_tree(out)
         out.update(multi)
         out["文件"] = files
@@ -245,32 +266,13 @@ class Record:
     def from_json(cls, d: dict, source: str = RECORD_JSON) -> "Record":
         try:
             code = ArchivalCode.parse(d["档号"])
-            dn_text = d.get("文号", "")
-            dn: DocNumber | str | None = None
-            if dn_text:
-                try:
-                    dn = DocNumber.parse(dn_text)
-                except WenshuError:
-                    dn = dn_text
+            d["题名"]  # the one element a record.json cannot lack
+            if not d.get("原档号"):  # records imported before 原档号 was a field kept it in 原始来源 only
+                d = {**d, "原档号": (d.get("原始来源") or {}).get("原档号", "")}
             return cls(
                 archival_code=code,
-                title=d["题名"],
-                author=d.get("责任者", ""),
-                date=date.fromisoformat(d["日期"]) if d.get("日期") else None,
-                doc_number=dn,
-                doc_type=d.get("文种", ""),
-                classification=d.get("密级", ""),
-                pages=int(d.get("页数") or 0),
-                recipients=list(d.get("主送", [])),
-                cc=list(d.get("抄送", [])),
-                keywords=list(d.get("关键词", [])),
-                case=d.get("案件", ""),
-                relations=list(d.get("关联", [])),
-                deadline=date.fromisoformat(d["时限"]) if d.get("时限") else None,
-                origin=d.get("来源", ISSUED_HERE),
+                **{e.attr: _decode(e, d[e.key]) for e in _ELEMENTS if e.key in d},
                 source=dict(d.get("原始来源", {})),
-                # records imported before 原档号 was a field kept it in 原始来源 only
-                original_code=d.get("原档号") or (d.get("原始来源") or {}).get("原档号", ""),
                 template=d.get("模板", ""),
                 extra=dict(d.get("其他", {})),
                 files=[RecordFile.from_json(f) for f in d.get("文件", [])],

@@ -233,7 +233,7 @@ def mark_final(archive: Archive, key: str, actor: str = "") -> Record:
 def check_versions(archive: Archive) -> list:
     """For ``wenshu check``: every recorded version must still be restorable (its copy present,
     of the recorded size). A record filed before versions existed lists none and is skipped."""
-    from archive.audit import Problem
+    from archive.checking import Problem
     from archive.filing import iter_records
 
     problems = []

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from docx import Document  # noqa: E402
 
-from archive.audit import check  # noqa: E402
+from archive.checking import check  # noqa: E402
 from archive.receive import read_document, receive  # noqa: E402
 from archive.store import Archive  # noqa: E402
 from tests.conftest import make_config  # noqa: E402

@@ -17,6 +17,7 @@ from lxml import etree
 
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
+from archive.ooxml import Package
 from generator.body import level_of
 from generator.ooxml import W_NS, font_kind
 
@@ -48,21 +49,14 @@ def _val(el, attr="val"):
 class _Doc:
     def __init__(self, path: Path):
         try:
-            with zipfile.ZipFile(path) as z:
-                names = set(z.namelist())
-                ct = z.read("[Content_Types].xml").decode("utf-8", "replace")
-                if "template.main+xml" in ct:
+            with Package(path) as pkg:
+                if pkg.is_word_template():
                     raise WenshuError(f"{path.name} 是 Word 模板（.dotx），请另存为 .docx 后再检查。")
-                self.doc = etree.fromstring(z.read("word/document.xml"))
-                self.styles = etree.fromstring(z.read("word/styles.xml")) if "word/styles.xml" in names else None
-                self.settings = etree.fromstring(z.read("word/settings.xml")) if "word/settings.xml" in names else None
-                rels = etree.fromstring(z.read("word/_rels/document.xml.rels"))
-                self.parts = {}
-                for rel in rels:
-                    target = rel.get("Target", "")
-                    name = "word/" + target.lstrip("/").removeprefix("word/")
-                    if ("header" in target or "footer" in target) and name in names:
-                        self.parts[rel.get("Id")] = etree.fromstring(z.read(name))
+                self.doc = pkg.xml("word/document.xml")
+                self.styles = pkg.xml("word/styles.xml", None)
+                self.settings = pkg.xml("word/settings.xml", None)
+                self.parts = {rid: pkg.xml(name) for rid, name in pkg.related("word/document.xml").items()
+                              if ("header" in name or "footer" in name) and name in pkg}
         except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, FileNotFoundError) as e:
             raise WenshuError(f"{path.name} 不是可读的 Word 文档（.docx）：{e}") from None
         self.body = self.doc.find(f"{W}body")

@@ -18,6 +18,7 @@ import jinja2
 
 from archive.errors import WenshuError
 from archive.limits import Limits
+from archive.ooxml import W_NS, Package
 from generator.compiled import CompiledTemplate
 from generator.form_fields import Manifest
 from generator.sandbox import check_source
@@ -30,7 +31,6 @@ USER_DIR = "templates"  # inside an archive
 # Variables the renderer supplies itself (see generator.render.build_context).
 SYSTEM_VARS = {"org_name", "org_mark", "mark_size", "doc_no", "doc_number", "date_cn", "print_date_cn", "serial",
                "attach_lines", "head_lines", "pad_lines", "pad_mm", "deadline_cn"}
-_DOTX = "wordprocessingml.template.main+xml"
 
 
 @dataclass
@@ -90,13 +90,10 @@ def load_user_template(path: Path, manifest_path: Path | None = None) -> Templat
     """Load and check a user's .docx template; every problem is a WenshuError naming the file."""
     path = Path(path)
     where = f"模板 {path.name}："
-    if path.suffix.lower() == ".dotx" or _content_types(path, where).find(_DOTX) >= 0:
-        raise WenshuError(f"{where}这是 Word 模板文件（.dotx），不能直接套用。请在 Word/WPS 中打开它，"
-                          "“另存为” Word 文档（.docx）后放入 templates/ 目录。")
-    _check_sizes(path, where)
-    document = _part(path, "word/document.xml", where)
-    for i, tbl in enumerate(re.findall(r"<w:tbl>.*?</w:tbl>|<w:tbl .*?</w:tbl>", document, flags=re.S), 1):
-        if "<w:tblGrid" not in tbl:
+    if path.suffix.lower() == ".dotx":
+        raise WenshuError(_DOTX_MESSAGE.format(where=where))
+    for i, tbl in enumerate(_tables(path, where), 1):
+        if tbl.find(f"{{{W_NS}}}tblGrid") is None:
             raise WenshuError(f"{where}第 {i} 个表格缺少列宽定义（w:tblGrid），模板引擎无法处理。"
                               "请在 Word/WPS 中打开后重新保存（会自动补全），或删除该表格。")
     manifest = Manifest.load(manifest_path or path.with_suffix(".yaml"))
@@ -134,14 +131,12 @@ def _template_sources(template: Template):
     from docxtpl import DocxTemplate
 
     yield from template.compiled.sources.items()
-    with zipfile.ZipFile(template.docx) as z:
-        names = set(z.namelist())
-        if "word/footnotes.xml" in names:
-            yield "word/footnotes.xml", DocxTemplate.patch_xml(None, z.read("word/footnotes.xml").decode("utf-8"))
-        if "docProps/core.xml" in names:
+    with Package(template.docx, Limits()) as pkg:
+        if "word/footnotes.xml" in pkg:
+            yield "word/footnotes.xml", DocxTemplate.patch_xml(None, pkg.text("word/footnotes.xml"))
+        if "docProps/core.xml" in pkg:
             try:
-                root = etree.fromstring(z.read("docProps/core.xml"),
-                                        etree.XMLParser(resolve_entities=False, no_network=True))
+                root = pkg.xml("docProps/core.xml")
             except etree.XMLSyntaxError:
                 return  # python-docx then reads default properties: nothing of it is rendered
             for el in root:
@@ -149,33 +144,31 @@ def _template_sources(template: Template):
                     yield "docProps/core.xml", el.text
 
 
-def _check_sizes(path: Path, where: str) -> None:
-    """A template is read whole into memory (and every render copies it): a .docx whose parts inflate
-    to gigabytes is refused before any part is read. zipfile never yields more than an entry's
-    declared size (a longer stream fails its CRC), so the declared sizes are a real bound."""
-    limits = Limits()
+_DOTX_MESSAGE = ("{where}这是 Word 模板文件（.dotx），不能直接套用。请在 Word/WPS 中打开它，"
+                 "“另存为” Word 文档（.docx）后放入 templates/ 目录。")
+
+
+def _tables(path: Path, where: str) -> list:
+    """The body's tables, after the package is checked: a template is read whole into memory (and
+    every render copies it), so a .docx whose parts declare more than ``max_part_mb`` is refused
+    before any part is read — zipfile never yields more than an entry's declared size (a longer
+    stream fails its CRC), so the declared sizes are a real bound."""
+    from lxml import etree
+
     try:
-        with zipfile.ZipFile(path) as z:
-            infos = z.infolist()
+        with Package(path, Limits()) as pkg:
+            big = pkg.oversized()
+            if big:
+                raise WenshuError(f"{where}{big[0].filename} 解压后有 {big[0].file_size} 字节，超过模板的上限"
+                                  f"（单个部件 {pkg.limits.max_part_mb} MB），不像是正常的模板，已拒绝。")
+            if pkg.is_word_template():
+                raise WenshuError(_DOTX_MESSAGE.format(where=where))
+            return list(pkg.xml("word/document.xml").iter(f"{{{W_NS}}}tbl"))
     except FileNotFoundError:
         raise WenshuError(f"{where}文件不存在。") from None
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError):
         raise WenshuError(f"{where}不是有效的 Word 文档（.docx）。") from None
-    big = [i for i in infos if i.file_size > limits.max_part_bytes]
-    if big or len(infos) > 10_000:
-        what = f"{big[0].filename} 解压后有 {big[0].file_size} 字节" if big else f"含 {len(infos)} 个部件"
-        raise WenshuError(f"{where}{what}，超过模板的上限（单个部件 {limits.max_part_mb} MB），不像是正常的模板，已拒绝。")
-
-
-def _content_types(path: Path, where: str) -> str:
-    return _part(path, "[Content_Types].xml", where)
-
-
-def _part(path: Path, name: str, where: str) -> str:
-    try:
-        with zipfile.ZipFile(path) as z:
-            return z.read(name).decode("utf-8")
-    except FileNotFoundError:
-        raise WenshuError(f"{where}文件不存在。") from None
-    except (zipfile.BadZipFile, KeyError):
-        raise WenshuError(f"{where}不是有效的 Word 文档（.docx）。") from None
+    except WenshuError as e:
+        if str(e).startswith(where):
+            raise
+        raise WenshuError(f"{where}{e}") from None

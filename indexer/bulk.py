@@ -1,8 +1,8 @@
 """Whole-archive index operations: rebuild (重建), reconcile (核对) and status.
 
 ``rebuild`` writes a fresh generation of the index beside the live one with two processes
-and several segments (``procs=2, multisegment=True``: the serial merge in ``commit`` is what
-makes a single-segment parallel build slow, DESIGN §11), in chunks that fit in memory, then
+and several segments (the serial merge of a single-segment parallel build is what makes it
+slow, DESIGN §11), in chunks that fit in memory (indexer/whoosh_engine/storage.py), then
 switches ``state.json``. If it fails half-way the live index is untouched.
 
 ``reconcile`` compares the disk with the per-file columns (path, size, mtime, record.json
@@ -21,8 +21,8 @@ from archive.fsutil import atomic_write_text
 from archive.record import RECORD_JSON
 from indexer.docs import SKIPPED_DIRS, file_fields, is_indexable_rel
 from indexer.ignore import is_junk_name
-from indexer.whoosh_engine import StoredView, WhooshWriter
-from indexer.whoosh_engine.schema import SCHEMA_VERSION, make_schema
+from indexer.whoosh_engine import StoredView, storage
+from indexer.whoosh_engine.schema import SCHEMA_VERSION
 
 PARALLEL_FROM = 2000  # below this many files a single process is faster than forking
 
@@ -58,59 +58,28 @@ def walk(root) -> list[PurePosixPath]:
     return out
 
 
-def _generation_files(folder, name: str) -> list:
-    return [p for p in folder.iterdir()
-            if p.name.startswith(f"_{name}_") or p.name.startswith(f"{name}_")]
-
-
-# A whoosh writer spills its posting pool to disk as one pickle per posting once the pool
-# outgrows ``limitmb``, and reading those runs back doubles the build time (measured: 600
-# documents 18.7 s with spills, 11.0 s without). So the build commits every CHUNK_PER_PROC
-# documents per process, each chunk a new segment held wholly in memory (~0.75 MB a document
-# of 3,000 characters, so ~3.8 GB per process at most). Segments are NOT compound files:
-# whoosh opens a compound segment through BytesIO(memoryview), i.e. copies the whole postings
-# file into memory on every open (1.3 s for a 100,000-document index, measured).
-CHUNK_PER_PROC = 5000
-POOL_MB = 8192
-
-
-def _chunk_writer(ix, procs: int):
-    from indexer.whoosh_engine.postings import codec
-
-    args = {"limitmb": POOL_MB, "compound": False, "codec": codec()}
-    if procs > 1:
-        return ix.writer(procs=procs, multisegment=True, subargs=args, **args)
-    return ix.writer(**args)
-
-
 def rebuild(ai, progress=None) -> dict:
-    from whoosh import index as wi
-
     files = walk(ai.root)
     total = len(files)
     old_state = ai._state() or {}
     gen = int(old_state.get("gen", 0)) + 1
     name = f"gen{gen}"
-    for p in _generation_files(ai.dir, name):  # leftovers of a build that died
+    for p in storage.generation_files(ai.dir, name):  # leftovers of a build that died
         p.unlink()
     old_searcher = None
     if old_state.get("indexname"):
         try:
-            old_searcher = StoredView(wi.open_dir(str(ai.dir), indexname=old_state["indexname"]).searcher())
+            old_searcher = StoredView(storage.open_index(ai.dir, old_state["indexname"]).searcher())
         except Exception:
             old_searcher = None
-    ix = wi.create_in(str(ai.dir), make_schema(), indexname=name)
     procs = 2 if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1
+    build = storage.ChunkedBuild(ai.dir, name, procs)
     cache: dict = {}
     broken: list = []
     failed: list = []
     indexed = 0
-    w = None
     try:
         for i, rel in enumerate(files, 1):
-            if w is None:
-                w = _chunk_writer(ix, procs)
-                in_chunk = 0
             meta = ai._meta_for(rel, cache, old_searcher, broken)
             try:
                 doc = file_fields(ai.root / rel, rel, meta)
@@ -118,22 +87,15 @@ def rebuild(ai, progress=None) -> dict:
                 continue
             if doc.get("error"):
                 failed.append((str(rel), doc["error"]))
-            w.add_document(**doc)
             indexed += 1
-            in_chunk += 1
-            if in_chunk >= CHUNK_PER_PROC * procs:
-                w.commit(merge=False)
-                w = None
+            if build.add(doc):
                 cache.clear()
             if progress and (i % 100 == 0 or i == total):
                 progress(i, total)
-        if w is not None:
-            w.commit(merge=False)
-            w = None
+        build.finish()
     except BaseException:
-        if w is not None:
-            w.cancel()
-        for p in _generation_files(ai.dir, name):
+        build.cancel()
+        for p in storage.generation_files(ai.dir, name):
             p.unlink()
         raise
     finally:
@@ -144,7 +106,7 @@ def rebuild(ai, progress=None) -> dict:
     atomic_write_text(ai.dir / "state.json", json.dumps(state, ensure_ascii=False, indent=2))
     old = old_state.get("indexname")
     if old and old != name:
-        for p in _generation_files(ai.dir, old):
+        for p in storage.generation_files(ai.dir, old):
             try:
                 p.unlink()
             except OSError:
@@ -156,13 +118,7 @@ def reconcile(ai, progress=None) -> dict:
     summary = {"new": 0, "changed": 0, "unchanged": 0, "deleted": 0, "failed": [], "records": 0}
     ix = ai.index()
     with ai.lock:
-        known: dict[str, tuple] = {}
-        with ix.searcher() as s:
-            r = s.reader()
-            cols = [r.column_reader(c) for c in ("path", "size", "mtime", "rmtime")] if r.doc_count_all() else []
-            for docnum in (r.all_doc_ids() if cols else ()):
-                path, size, mtime, rmtime = (c[docnum] for c in cols)
-                known[path] = (size, mtime, rmtime)
+        known = storage.file_columns(ix)
         on_disk = walk(ai.root)
         rmtimes: dict[PurePosixPath, int] = {}
         todo = []
@@ -191,9 +147,7 @@ def reconcile(ai, progress=None) -> dict:
                 summary["unchanged"] += 1
         deleted = list(known)
         if todo or deleted:
-            raw = ai._writer(ix)
-            w = WhooshWriter(raw)
-            try:
+            with ai._writing() as w:
                 for key in deleted:
                     w.delete(key)
                 cache: dict = {}
@@ -207,13 +161,6 @@ def reconcile(ai, progress=None) -> dict:
                         summary[kind] += 1
                     if progress and (i % 100 == 0 or i == len(todo)):
                         progress(i, len(todo))
-                w.close()
-            except BaseException:
-                w.close()
-                raw.cancel()
-                raise
-            raw.commit()
-            ai._touch_state()
         summary["deleted"] += len(deleted)
         summary["records"] = len(rmtimes)
     return summary
@@ -224,8 +171,8 @@ def status(ai) -> dict:
     state = ai._state() or {}
     with ai.searcher() as s:
         docs = s.doc_count()
-        segments = len(ix._segments())
-    size = sum(p.stat().st_size for p in _generation_files(ai.dir, state.get("indexname", "")))
+        segments = storage.segment_count(ix)
+    size = sum(p.stat().st_size for p in storage.generation_files(ai.dir, state.get("indexname", "")))
     return {"documents": docs, "size_bytes": size, "schema_version": state.get("schema_version"),
             "built": state.get("built"), "updated": state.get("updated"), "segments": segments,
             "path": str(ai.dir)}

@@ -52,3 +52,9 @@ class EngineWriter(Protocol):
     def stored(self, path: str) -> dict | None: ...
     def stored_under(self, prefix: str) -> list[dict]: ...
     def record_doc(self, record: str) -> dict | None: ...  # any document of that record folder
+
+
+class IndexDamaged(OSError):
+    """A read of the index files that could only fail because they were damaged (bytes that do
+    not decode, files deleted under the reader): an OSError, so the search's recovery treats it as
+    it treats a vanished segment — rebuild from the records and search again — whatever the engine."""

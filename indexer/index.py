@@ -39,7 +39,6 @@ import errno
 import json
 import sys
 import threading
-import time
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, NamedTuple
@@ -49,7 +48,8 @@ from archive.fsutil import atomic_write_text
 from archive.record import RECORD_JSON, Record
 from indexer.docs import META_FIELDS, cites, clean, file_fields, is_indexable_rel, loose_meta, record_meta
 from indexer.locking import WriteLock
-from indexer.whoosh_engine import WhooshWriter
+from indexer.engine import IndexDamaged
+from indexer.whoosh_engine import storage
 from indexer.whoosh_engine.schema import SCHEMA_VERSION
 
 STATE = "state.json"
@@ -116,9 +116,7 @@ class ArchiveIndex:
                     state = self._state()
                     ix = None
         if ix is None:
-            from whoosh import index as wi
-
-            ix = _retry(lambda: wi.open_dir(str(self.dir), indexname=state["indexname"]))
+            ix = storage.open_index(self.dir, state["indexname"])
         self._ix = ix
         self._ixname = state["indexname"]
         return self._ix
@@ -129,25 +127,15 @@ class ArchiveIndex:
             return "索引不存在", None
         if state.get("schema_version") != SCHEMA_VERSION:
             return f"索引结构版本 {state.get('schema_version')} 已过时（当前 {SCHEMA_VERSION}）", None
-        from whoosh import index as wi
-
-        def probe():
-            ix = wi.open_dir(str(self.dir), indexname=state["indexname"])
-            s = ix.searcher()
-            reader = s.reader()
-            if reader.doc_count_all():
-                next(iter(reader.column_reader("path")), None)
-                next(iter(reader.all_stored_fields()), None)
-            old = getattr(self._local, "searcher", None)
-            if old is not None:
-                old[1].close()
-            self._local.searcher = (state["indexname"], s)  # the probe's reader serves the first search
-            return ix
-
         try:
-            return None, _retry(probe)
+            ix, s = storage.probe(self.dir, state["indexname"])
         except Exception as e:
             return f"索引已损坏（{type(e).__name__}: {e}）", None
+        old = getattr(self._local, "searcher", None)
+        if old is not None:
+            old[1].close()
+        self._local.searcher = (state["indexname"], s)  # the probe's reader serves the first search
+        return None, ix
 
     def repair(self, reason: str) -> None:
         """Called by readers that hit an unreadable index mid-search."""
@@ -172,21 +160,10 @@ class ArchiveIndex:
         ix = self.index()
         cached = getattr(self._local, "searcher", None)
         s = cached[1] if cached is not None and cached[0] == self._ixname else None
-        try:
-            fresh = s is not None and s.up_to_date()
-        except Exception:
-            fresh = False
-        if not fresh:  # not Searcher.refresh(): whoosh's reuse brings back merged-away segments
+        if not storage.fresh(s):
             if cached is not None:
                 cached[1].close()
-            from whoosh.index import EmptyIndexError
-
-            try:
-                s = _retry(ix.searcher)
-            except UnicodeError as e:
-                raise IndexDamaged(errno.EIO, f"索引文件内容已损坏（{e}）", str(self.dir)) from e
-            except EmptyIndexError as e:  # deleted again after every retry
-                raise IndexDamaged(errno.ENOENT, f"索引在打开时被删除（{e}）", str(self.dir)) from e
+            s = storage.new_searcher(ix, self.dir)
         self._local.searcher = (self._ixname, s)
         return _Borrowed(s, self)
 
@@ -197,28 +174,8 @@ class ArchiveIndex:
             self._local.searcher = None
         self._ix = None
 
-    commit = close  # every write call commits before it returns; nothing is pending
 
     # -- writers -------------------------------------------------------------------------------
-
-    def _writer(self, ix, **kw):
-        """whoosh's own lock, waited for: our file lock already queues our writers, this only
-        covers a stray writer (an older wenshu) holding it."""
-        from whoosh.index import LockError
-
-        from indexer.whoosh_engine.postings import codec
-
-        deadline = time.monotonic() + self.lock.timeout
-        delay = 0.05
-        while True:
-            try:
-                return ix.writer(compound=False, codec=codec(), **kw)  # see bulk.py: compound segments are copied on open
-            except LockError:
-                if time.monotonic() > deadline:
-                    raise WenshuError(f"索引正被另一个程序写入，等待 {self.lock.timeout:.0f} 秒后仍未释放；"
-                                      f"请稍后重试（锁文件在 {self.dir}）。") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
 
     def _touch_state(self, **extra) -> None:
         state = self._state() or {}
@@ -268,17 +225,10 @@ class ArchiveIndex:
         """One writer under the archive's lock: committed when the block ends, cancelled if it raises."""
         ix = self.index()
         with self.lock:
-            w = self._writer(ix)
-            ew = WhooshWriter(w)
-            try:
+            with storage.writing(ix, self.lock.timeout, self.dir, merge, mergetype) as ew:
                 yield ew
-            except BaseException:
-                ew.close()
-                w.cancel()
-                raise
-            ew.close()
-            w.commit(merge=merge, mergetype=mergetype)
-            self._touch_state()
+            if not ew.discarded:
+                self._touch_state()
 
     def merge_segments(self) -> None:
         with self._writing(merge=True):
@@ -369,43 +319,31 @@ class ArchiveIndex:
     def move_file(self, src, dst, *, merge: bool = True) -> bool:
         """Renames (a file, or a folder and everything indexed under it) without re-reading."""
         s_rel, d_rel = str(self.rel(src)), self.rel(dst)
-        ix = self.index()
-        with self.lock:
-            raw = self._writer(ix)
-            w = s = WhooshWriter(raw)
-            try:
-                docs = []
-                one = s.stored(s_rel)
-                if one is not None:
-                    docs.append((one, d_rel))
-                else:
-                    for old in s.stored_under(s_rel + "/"):
-                        tail = PurePosixPath(old["path"]).relative_to(s_rel)
-                        docs.append((old, d_rel / tail))
-                cache: dict = {}
-                for old, new in docs:
-                    w.delete(old["path"])
-                    if not is_indexable_rel(new) or not (self.root / new).is_file():
-                        continue
-                    meta = self._meta_for(new, cache, s)
-                    body = old.get("body", "")
-                    if not meta.get("record") and not meta.get("docnum"):
-                        meta = loose_meta(new, body)
-                    doc = dict(old)
-                    doc.update(meta, path=str(new), body=body, cites=cites(body, meta.get("docnum", "")),
-                               mtime=(self.root / new).stat().st_mtime_ns)
-                    w.add(clean(doc))
-                s.close()
-            except BaseException:
-                s.close()
-                raw.cancel()
-                raise
+        with self._writing(merge) as w:
+            docs = []
+            one = w.stored(s_rel)
+            if one is not None:
+                docs.append((one, d_rel))
+            else:
+                for old in w.stored_under(s_rel + "/"):
+                    tail = PurePosixPath(old["path"]).relative_to(s_rel)
+                    docs.append((old, d_rel / tail))
+            cache: dict = {}
+            for old, new in docs:
+                w.delete(old["path"])
+                if not is_indexable_rel(new) or not (self.root / new).is_file():
+                    continue
+                meta = self._meta_for(new, cache, w)
+                body = old.get("body", "")
+                if not meta.get("record") and not meta.get("docnum"):
+                    meta = loose_meta(new, body)
+                doc = dict(old)
+                doc.update(meta, path=str(new), body=body, cites=cites(body, meta.get("docnum", "")),
+                           mtime=(self.root / new).stat().st_mtime_ns)
+                w.add(clean(doc))
             if not docs:
-                raw.cancel()
-                return False
-            raw.commit(merge=merge)
-            self._touch_state()
-        return True
+                w.discard()
+        return bool(docs)
 
     def refresh_record(self, folder, *, merge: bool = True) -> dict:
         """{"folder", "status": updated|broken|none, "files": n, "message"}"""
@@ -460,13 +398,13 @@ class ArchiveIndex:
 
     def file_state(self, path) -> tuple[int, float, str] | None:
         with self.searcher() as s:
-            d = s.document(path=str(self.rel(path)))
+            d = storage.stored_document(s, str(self.rel(path)))
         return (d["size"], d["mtime"], d["sha256"]) if d else None
 
     def failures(self) -> list[tuple[str, str]]:
         out = []
         with self.searcher() as s:
-            for fields in s.all_stored_fields():
+            for fields in storage.all_stored(s):
                 if fields.get("error"):
                     out.append((fields["path"], fields["error"]))
         return sorted(out)
@@ -500,9 +438,7 @@ class ArchiveIndex:
         from indexer.whoosh_engine.optimize import drop_old_segments, merge_into_one
 
         with self._writing(mergetype=drop_old_segments) as ew:
-            w = ew.w
-            if len(w.segments) > 1 or any(seg.has_deletions() for seg in w.segments):
-                merge_into_one(w)
+            merge_into_one(ew.w)
         self._ix = None
         return self.status()
 
@@ -513,12 +449,6 @@ def _same_meta(old: dict, meta: dict) -> bool:
     return all(old.get(k) == meta.get(k) for k in ("record", "code", "docnum", "title", "author", "date",
                                                    "year", "doctype", "retention", "classification",
                                                    "case", "rmtime"))
-
-
-class IndexDamaged(OSError):
-    """A read of the index files that could only fail because they were damaged (bytes that do
-    not decode): an OSError, so the search's recovery treats it as it treats a vanished segment —
-    rebuild from the records and search again — and a user who still meets it gets a message."""
 
 
 class _IndexLock(WriteLock):
@@ -561,20 +491,6 @@ class _Borrowed:
 def _meta_text(stored: dict) -> str:
     """The short fields' text of a stored document (for re-adding it without its record.json)."""
     return " ".join(str(stored.get(k) or "").replace(",", " ") for k in ("author", "doctype", "case"))
-
-
-def _retry(open_fn, attempts: int = 10):
-    """A writer committing while we open deletes the previous TOC/segment files under our feet
-    (FileNotFoundError): read the new generation instead."""
-    from whoosh.index import EmptyIndexError
-
-    for i in range(attempts):
-        try:
-            return open_fn()
-        except (FileNotFoundError, EmptyIndexError):
-            if i == attempts - 1:
-                raise
-            time.sleep(0.02 * (i + 1))
 
 
 def _under(p: Path, root: Path) -> bool:

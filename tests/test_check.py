@@ -8,7 +8,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from archive.audit import Problem, check
+from archive.checking import Problem, check
 from archive.filing import file_record, find_record
 from tests.conftest import write_docx
 from wenshu.cli import main
@@ -199,3 +199,43 @@ def test_filing_killed_half_way_is_reported_and_repaired(filled, tmp_path):
     # the archive goes on: the same document files normally with the next 件号
     r = file_record(filled, [(src, "正本")], {"title": "被中断的归档", "date": "2022-07-01"})
     assert str(r.archival_code) == "A001-WS·2022-D30-0006"
+
+
+def test_edit_confirm_ends_a_review_mark_that_was_right(filled):
+    """A scan's 文号 mended from its OCR text is marked 待核对; the clerk compares it with the paper,
+    finds it right and says so with ``wenshu edit 档号 --confirm 文号``: check no longer lists it, the
+    value is untouched, the 成文日期 mark stays, and the history says who confirmed what."""
+    from archive.ocr import REVIEW, check_review, mend_ocr_text, review_marks
+    from archive.record import Record
+
+    scanned = "晋市教字(2O22]15号\n关于规范管理的通知\n二0二二年三月十日"
+    marks = review_marks(scanned, *mend_ocr_text(scanned))
+    assert set(marks) == {"文号", "成文日期"}
+    folder = _folder(filled, "晋市教字〔2022〕15号")
+    r = Record.load(folder)
+    r.extra = {**r.extra, REVIEW: marks}
+    r.save(folder)
+    def listed():  # what wenshu check adds to the records audit for OCR'd fields
+        return check(filled, extra_checks=[check_review]).problems
+
+    assert [p.kind for p in listed()] == ["ocr_review", "ocr_review"]
+    code = str(r.archival_code)
+
+    runner = CliRunner()
+    wrong = runner.invoke(main, ["edit", code, "--confirm", "题名", "--archive", str(filled.root)])
+    assert wrong.exit_code != 0 and "没有待核对的标记" in wrong.output and "待核对的著录项：成文日期、文号" in wrong.output
+    res = runner.invoke(main, ["edit", code, "--confirm", "文号", "--by", "档案员甲", "--archive", str(filled.root)])
+    assert res.exit_code == 0, res.output
+    after = Record.load(_folder(filled, code))
+    assert str(after.doc_number) == "晋市教字〔2022〕15号" and set(after.extra[REVIEW]) == {"成文日期"}
+    assert "核对：文号“晋市教字〔2022〕15号”经核对无误" in after.history[-1].detail
+    assert after.history[-1].actor == "档案员甲"
+    problems = listed()
+    assert [p.kind for p in problems] == ["ocr_review"] and "成文日期" in problems[0].message
+
+    # 日期 is the 成文日期's name in --set; --confirm takes it too, and the last mark takes 其他 → 待核对 with it
+    res = runner.invoke(main, ["edit", code, "--confirm", "日期", "--archive", str(filled.root)])
+    assert res.exit_code == 0, res.output
+    assert REVIEW not in Record.load(_folder(filled, code)).extra and listed() == []
+    again = runner.invoke(main, ["edit", code, "--confirm", "文号", "--archive", str(filled.root)])
+    assert again.exit_code != 0 and "没有待核对的标记" in again.output

@@ -42,6 +42,34 @@ def test_names_and_aliases_are_unique_and_record_json_keys_round_trip(tmp_path):
     assert {e.key for e in ELEMENTS if e.attr} <= set(written)
 
 
+def test_record_json_is_the_element_table_a_new_element_needs_no_record_code():
+    """Each attribute 著录项 is written under its table key and read back into its attribute: the
+    record.json mapping is the table, so a row added to it is stored and loaded without more code."""
+    from datetime import date
+
+    from archive.archival_code import ArchivalCode
+    from archive.docnumber import DocNumber
+
+    values = {"title": "关于开展校园安全检查的通知", "doc_number": DocNumber.parse("高教发〔2022〕12号"),
+              "author": "高平市教育局", "date": date(2022, 3, 4), "doc_type": "通知", "classification": "秘密",
+              "pages": 3, "recipients": ["各中小学、幼儿园"], "cc": ["县财政局"], "keywords": ["安全"],
+              "case": "督2022-003", "deadline": date(2022, 4, 1), "origin": "收文",
+              "relations": [{"文号": "高教发〔2021〕3号", "关系": "依据"}], "original_code": "Z1-WS·2021-Y-0001"}
+    assert set(values) == {e.attr for e in ELEMENTS if e.attr}, "a new element needs a value here"
+    record = Record(archival_code=ArchivalCode.parse("A001-WS·2022-D30-0001"), **values)
+    written = record.to_json()
+    for e in ELEMENTS:
+        if e.attr:
+            v = values[e.attr]
+            expect = v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, DocNumber) else v
+            assert written[e.key] == expect, e.name
+    back = Record.from_json(written)
+    assert {a: getattr(back, a) for a in values} == values
+    # an empty 原档号 is not written (issued records' record.json unchanged), absent keys keep defaults
+    plain = Record.from_json({"档号": "A001-WS·2022-D30-0002", "题名": "x"})
+    assert "原档号" not in plain.to_json() and plain.origin == "发文" and plain.date is None
+
+
 def test_query_fields_cover_what_the_search_language_names():
     for name in ("文号", "发文字号", "题名", "机关", "文种", "类型", "年度", "日期", "保管期限", "密级", "案件",
                  "档号", "原档号", "状态", "正文", "docnum", "type"):

@@ -372,3 +372,21 @@ def test_optimize_writes_the_segment_whoosh_writes(tmp_path):
     ours, theirs = dump(first), dump(second)
     assert ours.keys() == theirs.keys() and len(ours) > 100
     assert ours == theirs
+
+
+def test_a_rebuild_in_chunks_by_two_processes_indexes_every_file_once(ix, archive, monkeypatch):
+    """The big-archive path of a rebuild (two processes, a commit every chunk so the posting pool
+    never spills) on a small archive: every file is found once, as the one-writer build finds it."""
+    from indexer import bulk
+    from indexer.whoosh_engine import storage
+
+    for i in range(1, 24):
+        add_record(archive, i, f"关于第{i}批校舍检查的通知", f"第{i}批校舍检查 编号甲{i:03d}")
+    ix.rebuild()
+    single = sorted(hits(ix, "校舍检查"))
+    monkeypatch.setattr(bulk, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(storage, "CHUNK_PER_PROC", 4)  # 23 files: three chunks of 8 over two processes
+    summary = ix.rebuild()
+    assert summary["files"] == 23  # the 正文.txt of each record (record.json is metadata, not a file)
+    assert sorted(hits(ix, "校舍检查")) == single and len(single) == 23
+    assert hits(ix, "编号甲007") == [p for p in single if "-0007 " in p]

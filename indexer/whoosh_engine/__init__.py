@@ -104,6 +104,11 @@ class WhooshWriter(StoredView):
     def __init__(self, writer):
         super().__init__(writer.searcher())
         self.w = writer
+        self.discarded = False
+
+    def discard(self) -> None:
+        """Nothing of this batch is to be committed (a move of something never indexed)."""
+        self.discarded = True
 
     def add(self, doc: dict) -> None:
         self.w.add_document(**doc)

@@ -30,7 +30,10 @@ def _requantised() -> np.ndarray:
 
 def merge_into_one(w) -> None:
     """Copy every document of the index into the new segment of writer ``w`` and write all
-    postings; committing ``w`` with ``drop_old_segments`` then replaces the old segments."""
+    postings; committing ``w`` with ``drop_old_segments`` then replaces the old segments. An index
+    already in one segment with nothing deleted is left as it is."""
+    if len(w.segments) <= 1 and not any(seg.has_deletions() for seg in w.segments):
+        return
     schema = w.schema
     readers = [r for r, _offset in w.reader().leaf_readers()]
     fieldnames = set(schema.names())

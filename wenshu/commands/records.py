@@ -168,15 +168,17 @@ def list_(query, year, doc_type, retention, case_id, origin, as_json, archive_di
 @click.command()
 @click.argument("key")
 @_set
+@click.option("--confirm", "confirm", multiple=True, metavar="字段",
+              help="确认待核对的著录项无误（如 --confirm 文号），wenshu check 不再列出；可重复。")
 @click.option("--by", "actor", default="", help="修改人（记入历史）。")
 @archive_option
-def edit(key, assignments, actor, archive_dir):
+def edit(key, assignments, confirm, actor, archive_dir):
     """更正一件档案的著录项（修改记入历史，文号、档号的变更同步到编号登记簿）。"""
     from archive.editing import edit_record
     from archive.fields import parse_assignments
 
     a = open_archive(archive_dir)
-    r = edit_record(a, key, parse_assignments(assignments), actor=actor)
+    r = edit_record(a, key, parse_assignments(assignments), actor=actor, confirm=tuple(confirm))
     click.echo(f"已修改：{r.archival_code}　{r.history[-1].detail}")
 
 
@@ -262,10 +264,10 @@ def case_overdue(as_of, as_json, archive_dir):
 @archive_option
 def check(quick, fix, as_json, archive_dir):
     """核对编号登记簿、档案和文件：缺失、改动、重复、空号、无法读取。有问题时退出码非零。"""
-    from archive.audit import check as run_check
-    from archive.audit import repair
+    from archive.checking import check as run_check
+    from archive.checking import repair
 
-    from indexer.audit import check_index
+    from indexer.checking import check_index
 
     a = open_archive(archive_dir)
     if fix:

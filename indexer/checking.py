@@ -15,7 +15,7 @@ from archive.record import RECORD_JSON
 
 
 def check_index(archive) -> list:
-    from archive.audit import Problem
+    from archive.checking import Problem
     from indexer.index import STATE, ArchiveIndex
 
     if not (archive.index_dir / STATE).is_file():
