@@ -9,7 +9,6 @@ given (a pledge outside any campaign) leaves the document as it was: the slot si
 from __future__ import annotations
 
 import io
-import re
 import string
 import zipfile
 
@@ -46,14 +45,28 @@ def placeholder_png() -> bytes:
     return buf.getvalue()
 
 
-def slot_media(document_xml: str, rels_xml: str) -> str | None:
+_WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def slot_media(document_xml: bytes, rels_xml: bytes) -> str | None:
     """The zip name of the slot's picture in a rendered .docx, or None when it has no slot."""
-    m = re.search(rf'<wp:docPr [^>]*name="{SLOT_NAME}"[^>]*/>.*?r:embed="(rId\d+)"', document_xml, re.S)
-    if not m:
-        return None
-    rel = re.search(rf'<Relationship [^>]*Id="{m.group(1)}"[^>]*/>', rels_xml)
-    target = rel and re.search(r'Target="([^"]+)"', rel.group(0))
-    return "word/" + target.group(1).lstrip("/").removeprefix("word/") if target else None
+    from lxml import etree
+
+    from archive.ooxml import XML_OPTIONS
+
+    parser = etree.XMLParser(**XML_OPTIONS)
+    doc = etree.fromstring(document_xml, parser)
+    for pr in doc.iter(f"{_WP}docPr"):
+        if pr.get("name") == SLOT_NAME:
+            blip = next(pr.getparent().iter(f"{_A}blip"), None)  # the inline/anchor holding the docPr
+            rid = blip is not None and blip.get(f"{_R}embed")
+            rels = etree.fromstring(rels_xml, parser)
+            target = next((r.get("Target") for r in rels.iter(f"{_REL}Relationship") if r.get("Id") == rid), None)
+            return "word/" + target.lstrip("/").removeprefix("word/") if target else None
+    return None
 
 
 def fill(docx: bytes, pattern: str, ctx: dict) -> bytes:
@@ -61,8 +74,7 @@ def fill(docx: bytes, pattern: str, ctx: dict) -> bytes:
     if not text:
         return docx
     src = zipfile.ZipFile(io.BytesIO(docx))
-    name = slot_media(src.read("word/document.xml").decode("utf-8"),
-                      src.read("word/_rels/document.xml.rels").decode("utf-8"))
+    name = slot_media(src.read("word/document.xml"), src.read("word/_rels/document.xml.rels"))
     if not name:
         return docx
     image = png(text)
