@@ -92,7 +92,7 @@ def inspect(arch, template, path: Path, common: dict, allow_duplicates: bool = F
                     None, f"第 {n} 行：")
             out["good"] += 1
         except WenshuError as e:
-            out["bad"].append((n, str(e)))
+            out["bad"].append((n, str(e).removeprefix(f"第 {n} 行：")))
     if out["duplicates"] and not allow_duplicates:
         out["blocked"] = "名册中有重复的人：" + "；".join(f"{w}在第 {'、'.join(map(str, r))} 行" for w, r in out["duplicates"])
     return out
@@ -178,7 +178,7 @@ def _work(task, progress):
         for p in report.produced:
             for f in p.files:
                 z.write(f, f.name)
-    result = {"produced": len(report.produced), "errors": [(e.row, e.message) for e in report.errors],
+    result = {"produced": len(report.produced), "errors": [(e.row, e.message.removeprefix(f"第 {e.row} 行：")) for e in report.errors],
               "combined": [str(c.relative_to(out)) for c in report.combined], "zip": zip_path.name,
               "warnings": report.warnings, "pdf_note": report.pdf_note, "index_note": report.index_note,
               "records": [(str(p.archival_code or ""), p.number, p.title, p.files[0].stem if p.files else "") for p in report.produced[:MAX_ROWS_SHOWN]]}
