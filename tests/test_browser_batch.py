@@ -73,3 +73,20 @@ def test_upload_a_roster_see_problems_generate_and_download_the_combined_pdf(ser
 
     assert len([n for n in zipfile.ZipFile(dl.value.path()).namelist() if n.endswith(".docx")]) == len(TEACHERS)
     ctx.close()
+
+
+def test_archivist_adds_a_prefix_on_the_numbers_page(server, browser):
+    base, root, codes = server
+    ctx, page = login(browser, base, "档案员甲")
+    page.goto(base + "/numbers/")
+    page.fill("#add-prefix input[name=code]", "高教字")
+    page.click("#add-prefix button")
+    assert "“机关代字”“高教字”已经配置过了" in page.inner_text("main")
+    page.fill("#add-prefix input[name=code]", "高教研")
+    page.fill("#add-prefix input[name=purpose]", "教研室文件")
+    page.click("#add-prefix button")
+    assert "已新增机关代字：高教研" in page.inner_text("main")
+    assert "高教研" in page.locator("select[name=prefix]").inner_text()
+    assert 'code = "高教研"' in (root / "wenshu.toml").read_text(encoding="utf-8")
+    shot(page, "batch-prefix")
+    ctx.close()
