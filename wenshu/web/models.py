@@ -38,6 +38,9 @@ class AccessLog(models.Model):
         # part 2 (收文登记, 案件, 移交)
         "upload": "上传收文", "receive": "收文登记", "discard": "放弃收文", "case_link": "关联案件",
         "export": "移交导出", "verify": "四性检测", "import": "接收导入", "pkg_download": "下载数据包",
+        # part 2 (拟文/发文, 文号, 批量)
+        "preview": "预览", "issue": "发文", "number_reserve": "预留文号", "number_void": "作废文号",
+        "number_offline": "登记线下文号", "batch": "批量生成", "prefix_add": "新增机关代字",
     }
 
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
@@ -64,14 +67,12 @@ class AccessLog(models.Model):
         return self.ACTIONS.get(self.action, self.action)
 
 
-class TransferTask(models.Model):
-    """One 移交 job run outside the request (export, verify or import of a package): the page polls
-    it, so closing the tab does not stop it, and its end — the verify report or the error — stays."""
+class BackgroundTask(models.Model):
+    """What every background task row has (wenshu/web/tasks.py writes it): who started it, where
+    it is, and its end — the result, a report or the error — which stays after the tab is closed."""
 
-    KINDS = {"export": "导出数据包", "verify": "检测数据包", "import": "导入数据包"}
     STATES = {"queued": "排队中", "running": "进行中", "done": "完成", "failed": "失败"}
 
-    kind = models.CharField("类型", max_length=8, choices=list(KINDS.items()))
     username = models.CharField("用户", max_length=150)
     created = models.DateTimeField("创建时间", auto_now_add=True)
     updated = models.DateTimeField("更新时间", auto_now=True)
@@ -79,18 +80,50 @@ class TransferTask(models.Model):
     stage = models.CharField("阶段", max_length=200, blank=True, default="")
     done = models.IntegerField("已完成", default=0)
     total = models.IntegerField("总数", default=0)
-    selection = models.TextField("选择条件", blank=True, default="")
-    source = models.CharField("数据包", max_length=1000, blank=True, default="")  # file the task built or checked
-    result = models.TextField("结果", blank=True, default="")  # JSON: export summary, report, import result
+    result = models.TextField("结果", blank=True, default="")  # JSON written by the task's work
     report_text = models.TextField("检测报告", blank=True, default="")
     error = models.TextField("错误", blank=True, default="")
 
     class Meta:
+        abstract = True
         ordering = ["-created", "-id"]
-        verbose_name = verbose_name_plural = "移交任务"
 
     @property
     def percent(self) -> int:
         if self.state == "done":
             return 100
         return int(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("queued", "running")
+
+
+class TransferTask(BackgroundTask):
+    """One 移交 job run outside the request (export, verify or import of a package): the page polls
+    it, so closing the tab does not stop it, and its end — the verify report or the error — stays."""
+
+    KINDS = {"export": "导出数据包", "verify": "检测数据包", "import": "导入数据包"}
+
+    kind = models.CharField("类型", max_length=8, choices=list(KINDS.items()))
+    selection = models.TextField("选择条件", blank=True, default="")
+    source = models.CharField("数据包", max_length=1000, blank=True, default="")  # file the task built or checked
+
+    class Meta(BackgroundTask.Meta):
+        verbose_name = verbose_name_plural = "移交任务"
+
+
+class BatchTask(BackgroundTask):
+    """One 批量生成 from an uploaded roster (generator/batch.run_batch): the roster and the common
+    data it was checked with, and the folder its combined PDFs and zip are written to."""
+
+    template = models.CharField("模板", max_length=64)
+    template_label = models.CharField("模板名称", max_length=64, blank=True, default="")
+    roster = models.CharField("名册", max_length=255)  # the name as uploaded
+    source = models.CharField("名册文件", max_length=1000)  # where the upload is kept
+    common = models.TextField("公共数据", blank=True, default="")  # JSON
+    allow_duplicates = models.BooleanField("允许重复", default=False)
+    out_dir = models.CharField("输出目录", max_length=1000, blank=True, default="")
+
+    class Meta(BackgroundTask.Meta):
+        verbose_name = verbose_name_plural = "批量生成任务"

@@ -13,6 +13,7 @@ from django.urls import reverse
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
 from archive.registry import STATUS_LABELS
+from wenshu.web import access
 from wenshu.web.audit import log
 from wenshu.web.issuing import archive
 from wenshu.web.views import require
@@ -28,6 +29,7 @@ def _year(text, default):
 @require("issue")
 def ledger(request):
     arch = archive()
+    arch.__dict__.pop("config", None)  # a 代字 added from another thread's request is seen here
     prefixes = [p.code for p in arch.config.prefixes]
     prefix = request.GET.get("prefix") or (prefixes[0] if prefixes else "")
     year = _year(request.GET.get("year"), date.today().year)
@@ -36,7 +38,8 @@ def ledger(request):
     gaps = [g for g in reg.gaps(year) if not prefix or g.label.startswith(prefix)]
     return render(request, "web/numbers.html", {
         "prefixes": prefixes, "prefix": prefix, "year": year, "rows": rows, "gaps": gaps,
-        "errors": request.session.pop("numbers_errors", {})})
+        "errors": request.session.pop("numbers_errors", {}), "can_add_prefix": access.can(request.user, "edit"),
+        "prefix_form": request.session.pop("prefix_form", {})})
 
 
 def _back(request, prefix, year, errors=None):
@@ -81,3 +84,26 @@ def change(request, what):
     log(request, f"number_{what}", detail, post.get("reason", ""))
     messages.info(request, {"reserve": "已预留", "void": "已作废", "offline": "已登记线下文号"}[what] + f"：{detail}")
     return _back(request, prefix, year)
+
+
+@require("edit")
+def add_prefix(request):
+    """新增机关代字 (档案员): written to wenshu.toml by archive/prefixes.add_prefix, which validates
+    the whole file first; a problem comes back beside the field it names."""
+    from archive.prefixes import PrefixError, add_prefix as add
+
+    if request.method != "POST":
+        return redirect("numbers")
+    post, year = request.POST, date.today().year
+    form = {k: post.get(k, "") for k in ("code", "purpose", "counter")}
+    try:
+        p = add(archive(), form["code"], form["purpose"], form["counter"])
+    except PrefixError as e:
+        request.session["prefix_form"] = form
+        return _back(request, post.get("prefix", ""), year, {f"prefix_{e.field}": str(e)})
+    except WenshuError as e:
+        request.session["prefix_form"] = form
+        return _back(request, post.get("prefix", ""), year, {"prefix_机关代字": str(e)})
+    log(request, "prefix_add", p.code, f"用途：{p.purpose or '无'}；计数器：{p.counter or '单独编号'}")
+    messages.info(request, f"已新增机关代字：{p.code}")
+    return _back(request, p.code, year)

@@ -1,5 +1,6 @@
-"""The background worker of the 移交 pages: an export, a verify or an import runs in a thread of the
-server process, writing its progress into a TransferTask row that the page polls. The request
+"""The background worker of the 移交 and 批量 pages: an export, a verify, an import or a batch runs
+in a thread of the server process, writing its progress into its task row (TransferTask,
+BatchTask — any model with the fields of models.BackgroundTask) that the page polls. The request
 returns at once; a closed tab changes nothing; the end (report or error) stays in the row.
 
 A task found "running" by a process that did not start it was cut off by a restart: it is
@@ -12,7 +13,7 @@ import json
 import threading
 import traceback
 
-_mine: set[int] = set()  # task ids this process started
+_mine: set[tuple] = set()  # (model, id) of the tasks this process started
 _lock = threading.Lock()
 
 
@@ -26,40 +27,40 @@ def thread_archive():
 def start(task, work) -> None:
     """Run ``work(task, progress)`` in a thread; ``work`` returns (result dict, report text)."""
     with _lock:
-        _mine.add(task.pk)
-    threading.Thread(target=_run, args=(task.pk, work), name=f"wenshu-task-{task.pk}", daemon=True).start()
+        _mine.add((type(task), task.pk))
+    threading.Thread(target=_run, args=(type(task), task.pk, work), name=f"wenshu-task-{task.pk}",
+                     daemon=True).start()
 
 
-def _run(pk: int, work) -> None:
+def _run(model, pk: int, work) -> None:
     from django.db import close_old_connections
 
     from archive.errors import WenshuError
-    from wenshu.web.models import TransferTask
 
     close_old_connections()
-    task = TransferTask.objects.get(pk=pk)
-    TransferTask.objects.filter(pk=pk).update(state="running", stage="开始")
+    task = model.objects.get(pk=pk)
+    model.objects.filter(pk=pk).update(state="running", stage="开始")
     last = [-1]
 
     def progress(stage: str, done: int, total: int) -> None:
         if done == last[0] and done not in (0, total):
             return
         last[0] = done
-        TransferTask.objects.filter(pk=pk).update(stage=str(stage)[:200], done=done, total=total)
+        model.objects.filter(pk=pk).update(stage=str(stage)[:200], done=done, total=total)
 
     try:
         result, text = work(task, progress)
-        TransferTask.objects.filter(pk=pk).update(state="done", stage="完成", report_text=text or "",
+        model.objects.filter(pk=pk).update(state="done", stage="完成", report_text=text or "",
                                                   result=json.dumps(result, ensure_ascii=False, default=str))
     except WenshuError as e:
-        TransferTask.objects.filter(pk=pk).update(state="failed", error=str(e))
+        model.objects.filter(pk=pk).update(state="failed", error=str(e))
     except Exception as e:  # the row must end; the traceback goes to the server log
         traceback.print_exc()
-        TransferTask.objects.filter(pk=pk).update(state="failed", error=f"程序错误（{type(e).__name__}: {e}），"
+        model.objects.filter(pk=pk).update(state="failed", error=f"程序错误（{type(e).__name__}: {e}），"
                                                                         "请把此说明交给维护人员。")
     finally:
         with _lock:
-            _mine.discard(pk)
+            _mine.discard((model, pk))
         from wenshu.web.settings import release_thread_archive
 
         release_thread_archive()  # the worker thread ends: its registry connection with it
@@ -70,11 +71,9 @@ def settle(task):
     """``task`` as it is: a queued/running task no thread of this process runs was interrupted."""
     if task.state in ("queued", "running"):
         with _lock:
-            alive = task.pk in _mine
+            alive = (type(task), task.pk) in _mine
         if not alive:
-            from wenshu.web.models import TransferTask
-
-            TransferTask.objects.filter(pk=task.pk, state__in=("queued", "running")).update(
+            type(task).objects.filter(pk=task.pk, state__in=("queued", "running")).update(
                 state="failed", error="任务被中断（服务已重启），未完成。请重新开始。")
             task.refresh_from_db()
     return task

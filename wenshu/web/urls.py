@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path, register_converter
 from django.views.static import serve
 
-from wenshu.web import casesview, issuing, numbers, receiving, transferview, views
+from wenshu.web import batches, casesview, issuing, numbers, receiving, transferview, views
 from wenshu.web.settings import HERE
 
 
@@ -50,6 +50,13 @@ urlpatterns = [
     path("transfer/import/", transferview.transfer_import, name="transfer_import"),
     path("transfer/task/<int:pk>/", transferview.transfer_task, name="transfer_task"),
     path("transfer/task/<int:pk>/download/", transferview.transfer_download, name="transfer_download"),
+    # part 2: 批量 (batches.py) and adding a 机关代字 (numbers.py)
+    path("batch/", batches.batch, name="batch"),
+    path("batch/run/", batches.batch_run, name="batch_run"),
+    path("batch/task/<int:pk>/", batches.batch_task, name="batch_task"),
+    path("batch/task/<int:pk>/status/", batches.batch_status, name="batch_status"),
+    path("batch/task/<int:pk>/file/<path:name>", batches.batch_download, name="batch_download"),
+    path("numbers-prefix/", numbers.add_prefix, name="numbers_prefix"),
     # the app's own CSS/JS, shipped in the package (no CDN; waitress serves them through Django)
     re_path(r"^static/(?P<path>.*)$", serve, {"document_root": str(HERE / "static")}),
 ]
