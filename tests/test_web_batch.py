@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("django", reason="Django 未安装（pip install 'Django>=4.2'）")
 
-from tests.web_helpers import django_site, PASSWORD
+from tests.web_helpers import django_site, logged_in
 
 CLAUSES = "不在校外培训机构兼职。\n不组织学生有偿补课。"
 
@@ -24,12 +24,7 @@ def site(tmp_path_factory):
     return django_site(tmp_path_factory)[0]
 
 
-def client(name):
-    from django.test import Client
-
-    c = Client()
-    assert c.post("/login/", {"username": name, "password": PASSWORD}).status_code == 302
-    return c
+client = logged_in
 
 
 def roster(rows, header=("姓名", "学校", "学科", "备注")) -> io.BytesIO:

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("django", reason="Django 未安装（pip install 'Django>=4.2'）")
 
-from tests.web_helpers import django_site, PASSWORD, USERS, build_archive
+from tests.web_helpers import django_site, logged_in
 
 NOTICE = {"title": "关于做好2022年暑期安全工作的通知", "recipients": "各乡镇中心学校",
           "body": "一、高度重视。\n各校要落实责任。\n（一）加强排查。\n1.每周一次。", "date": "2022-06-20"}
@@ -21,12 +21,7 @@ def site(tmp_path_factory):
     return django_site(tmp_path_factory)[0]
 
 
-def client(name):
-    from django.test import Client
-
-    c = Client()
-    assert c.post("/login/", {"username": name, "password": PASSWORD}).status_code == 302
-    return c
+client = logged_in
 
 
 def ledger(archive):

@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("django", reason="Django 未安装（pip install 'Django>=4.2'）")
 
 from tests.conftest import write_docx
-from tests.web_helpers import CASE, PASSWORD, USERS, django_site
+from tests.web_helpers import CASE, PASSWORD, django_site, logged_in
 
 CASE2 = "督2022-002"
 RECEIVED_TITLE = "关于报送课后服务整改情况的报告"
@@ -29,7 +29,6 @@ def site(tmp_path_factory):
     from archive.filing import file_record
     from wenshu.indexing import index_filed
     from wenshu.web import accounts
-    from wenshu.web import settings as ws
 
     archive, _ = django_site(tmp_path_factory)
     for name, (role, clearance) in MORE_USERS.items():
@@ -61,12 +60,8 @@ _clients: dict = {}
 
 
 def client(name):
-    from django.test import Client
-
     if name not in _clients:
-        c = Client()
-        assert c.post("/login/", {"username": name, "password": PASSWORD}).status_code == 302
-        _clients[name] = c
+        _clients[name] = logged_in(name)
     return _clients[name]
 
 
@@ -304,9 +299,9 @@ def test_campaign_rectification_items_overdue_are_listed_read_only(site):
     archive, _, _ = site
     from campaign.rectify import overdue
     from tests.test_campaign import run_campaign
-    from wenshu.web.tasks import thread_archive
+    from wenshu.web.settings import archive as served
 
-    store, camp, _ = run_campaign(thread_archive())
+    store, camp, _ = run_campaign(served())
     late = overdue(store, camp)
     assert late
     page = html(client("查阅丁").get("/cases/"))

@@ -83,3 +83,12 @@ def django_site(tmp_path_factory):
             accounts.add_user(name, PASSWORD, role, clearance)
         _SITE.update(archive=archive, codes=codes)
     return _SITE["archive"], _SITE["codes"]
+
+
+def logged_in(name: str):
+    """A Django test client logged in as ``name`` through the login page (axes needs the request)."""
+    from django.test import Client
+
+    c = Client()
+    assert c.post("/login/", {"username": name, "password": PASSWORD}).status_code == 302
+    return c

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from archive.errors import WenshuError
 from wenshu.web import tasks
 from wenshu.web.audit import log
-from wenshu.web.tasks import thread_archive as archive
+from wenshu.web.settings import archive  # one Archive per thread
 from wenshu.web.views import require
 
 UPLOADS = "batches"  # under .wenshu/: one folder per uploaded roster, its outputs beside it
@@ -188,17 +188,14 @@ def _work(task, progress):
 def _task(pk):
     from wenshu.web.models import BatchTask
 
-    try:
-        return tasks.settle(BatchTask.objects.get(pk=pk))
-    except BatchTask.DoesNotExist:
-        raise Http404("没有这个任务") from None
+    return tasks.settled(BatchTask, pk)
 
 
 @require_GET
 @require("issue")
 def batch_task(request, pk):
     t = _task(pk)
-    result = json.loads(t.result) if t.result else {}
+    result = tasks.result_of(t)
     return render(request, "web/batch_task.html", {"t": t, "r": result})
 
 
@@ -215,7 +212,7 @@ def batch_status(request, pk):
 def batch_download(request, pk, name):
     """A combined PDF or the zip — only a name the task's result lists."""
     t = _task(pk)
-    result = json.loads(t.result) if t.result else {}
+    result = tasks.result_of(t)
     if t.state != "done" or name not in [*result.get("combined", []), result.get("zip")]:
         raise Http404("没有这个文件")
     path = Path(t.out_dir) / name

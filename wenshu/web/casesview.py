@@ -20,7 +20,7 @@ from archive.errors import WenshuError
 from archive.record import RECEIVED
 from wenshu.web import access
 from wenshu.web.audit import log
-from wenshu.web.tasks import thread_archive as archive
+from wenshu.web.settings import archive  # one Archive per thread
 from wenshu.web.views import require
 
 

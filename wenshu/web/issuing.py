@@ -18,11 +18,8 @@ from django.urls import reverse
 
 from archive.errors import WenshuError
 from wenshu.web.audit import log
-from wenshu.web.settings import archive as served
+from wenshu.web.settings import archive  # one Archive per thread
 from wenshu.web.views import require
-
-archive = served  # one Archive per thread (settings.archive)
-
 
 ATTACH_ROWS = 3  # typed 附件 rows offered on the form
 CONTROLS = {"text": "text", "number": "number", "date": "date", "choice": "select", "multiline": "textarea",

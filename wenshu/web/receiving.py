@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from archive.errors import WenshuError
 from wenshu.web import access, records
 from wenshu.web.audit import log
-from wenshu.web.tasks import thread_archive as archive
+from wenshu.web.settings import archive  # one Archive per thread
 from wenshu.web.views import require
 
 META_JSON = "收文.json"

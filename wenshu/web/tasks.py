@@ -17,13 +17,6 @@ _mine: set[tuple] = set()  # (model, id) of the tasks this process started
 _lock = threading.Lock()
 
 
-def thread_archive():
-    """The served archive for this thread (wenshu.web.settings.archive opens one per thread)."""
-    from wenshu.web.settings import archive
-
-    return archive()
-
-
 def start(task, work) -> None:
     """Run ``work(task, progress)`` in a thread; ``work`` returns (result dict, report text)."""
     with _lock:
@@ -77,3 +70,17 @@ def settle(task):
                 state="failed", error="任务被中断（服务已重启），未完成。请重新开始。")
             task.refresh_from_db()
     return task
+
+
+def settled(model, pk):
+    """The task ``pk`` of ``model`` as it is (see settle), or 404: a task page's one lookup."""
+    from django.http import Http404
+
+    try:
+        return settle(model.objects.get(pk=pk))
+    except model.DoesNotExist:
+        raise Http404("没有这个任务。") from None
+
+
+def result_of(task) -> dict:
+    return json.loads(task.result) if task.result else {}

@@ -11,7 +11,6 @@ are stored outside the archive and opened by the hardened package code under the
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -26,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from archive.errors import WenshuError
 from wenshu.web import access, tasks
 from wenshu.web.audit import log
-from wenshu.web.tasks import thread_archive as archive
+from wenshu.web.settings import archive  # one Archive per thread
 from wenshu.web.views import require
 
 PREVIEW_ROWS = 200
@@ -248,17 +247,14 @@ def _remove(path: Path) -> None:
 def _task(pk):
     from wenshu.web.models import TransferTask
 
-    try:
-        return tasks.settle(TransferTask.objects.get(pk=pk))
-    except TransferTask.DoesNotExist:
-        raise Http404("没有这个任务。") from None
+    return tasks.settled(TransferTask, pk)
 
 
 @require_GET
 @require("export")
 def transfer_task(request, pk):
     t = _task(pk)
-    result = json.loads(t.result) if t.result else {}
+    result = tasks.result_of(t)
     checks = []
     for prop, items in (result.get("检测", {}).get("检测项", {}) or {}).items():
         checks.append({"prop": prop, "items": items})
