@@ -1,0 +1,185 @@
+"""The PostgreSQL engine behind indexer/engine.py (检索引擎：PostgreSQL), for archives that
+outgrow one machine's whoosh index: the same documents and analysis, stored pre-tokenised in one
+table (schema.py), the query tree as SQL (translate.py), ranking, facets and date ranges in SQL.
+Snippets, one hit per record and facet labels stay in indexer/search.py as for whoosh."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+from indexer.engine import Top
+from indexer.pg_engine import schema
+from indexer.pg_engine.translate import FALSE, to_sql
+
+_TABLE = re.compile(r"[a-z_][a-z0-9_]{0,50}")
+_META = "wenshu_search_tables"
+
+
+class PgEngine:
+    """One index table in a PostgreSQL database (``url``: a libpq URL; credentials from the
+    environment or .pgpass, as for the registry). ``table`` names the index, so several archives
+    (a higher authority's counties) can share a database."""
+
+    def __init__(self, url: str, table: str = "wenshu_docs", *, pool_size: int = 4):
+        if not _TABLE.fullmatch(table):
+            raise ValueError(f"索引表名“{table}”不正确：应为小写字母、数字和下划线")
+        from psycopg_pool import ConnectionPool
+
+        self.table = table
+        self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True,
+                                   kwargs={"autocommit": False})
+        self.ensure()
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def ensure(self, *, drop: bool = False) -> None:
+        """The table at this SCHEMA_VERSION: created when missing, dropped and created again when
+        of another version (or when asked: a rebuild)."""
+        with self.pool.connection() as conn:
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {_META} (name text PRIMARY KEY, version int NOT NULL)")
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [self.table])
+            got = conn.execute(f"SELECT version FROM {_META} WHERE name = %s", [self.table]).fetchone()
+            if got and got[0] == schema.SCHEMA_VERSION and not drop:
+                return
+            conn.execute(f"DROP TABLE IF EXISTS {self.table}")
+            for stmt in schema.ddl(self.table):
+                conn.execute(stmt)
+            conn.execute(f"INSERT INTO {_META} VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET version = "
+                         "excluded.version", [self.table, schema.SCHEMA_VERSION])
+
+    @contextmanager
+    def reader(self):
+        with self.pool.connection() as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield PgReader(conn, self.table)
+            conn.rollback()
+
+    @contextmanager
+    def writer(self):
+        """One batch, committed when the block ends without an error (rolled back otherwise)."""
+        with self.pool.connection() as conn, self.pool.connection() as view:
+            view.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            view.execute(f"SELECT 1 FROM {self.table} LIMIT 1")  # the snapshot the lookups read
+            yield PgWriter(conn, view, self.table)
+            view.rollback()
+
+
+class PgReader:
+    def __init__(self, conn, table: str):
+        self.conn, self.t = conn, table
+        self._keys: dict[int, object] = {}
+
+    def _where(self, tree):
+        found = to_sql(tree)
+        return found if found is not None else (FALSE, None)
+
+    def top(self, tree, k: int, *, sort: str = "relevance", exact_up_to: int = 2000) -> Top:
+        cond, score = self._where(tree)
+        if score is None:
+            return Top([], [])
+        order = "form, date DESC NULLS LAST, score DESC, id" if sort == "date" else "form, score DESC, id"
+        rows = self.conn.execute(
+            f"SELECT id, code, {score.text} AS score FROM {self.t} WHERE {cond.text} ORDER BY {order} LIMIT %s",
+            [*score.params, *cond.params, k]).fetchall()
+        self._remember(rows)
+        hits = [(float(s), i) for i, _c, s in rows]
+        if len(rows) < k:
+            return Top(hits, [i for i, _c, _s in rows])
+        matched = self.conn.execute(f"SELECT id, code FROM {self.t} WHERE {cond.text} LIMIT %s",
+                                    [*cond.params, exact_up_to + 1]).fetchall()
+        if len(matched) <= exact_up_to:
+            self._remember(matched)
+            return Top(hits, [i for i, _c in matched])
+        count = self.conn.execute(f"SELECT count(*) FROM {self.t} WHERE {cond.text}", cond.params).fetchone()[0]
+        return Top(hits, None, count)
+
+    def _remember(self, rows) -> None:
+        for i, code, *_ in rows:
+            self._keys[i] = code or -1 - i
+
+    def group_key(self, doc: int):
+        if doc not in self._keys:
+            got = self.conn.execute(f"SELECT id, code FROM {self.t} WHERE id = %s", [doc]).fetchall()
+            self._remember(got or [(doc, "")])
+        return self._keys[doc]
+
+    def stored(self, doc: int) -> dict:
+        cols = ", ".join(schema._q(c) for c in schema.STORED)
+        got = self.conn.execute(f"SELECT {cols} FROM {self.t} WHERE id = %s", [doc]).fetchone()
+        return schema.stored_of(schema.STORED, got) if got else {}
+
+    def groups(self, tree, fields):
+        cond, score = self._where(tree)
+        out: dict[str, dict] = {}
+        for name in fields:
+            out[name] = {}
+            if score is None:
+                continue
+            if name == "author":
+                sql = (f"SELECT a, array_agg(id ORDER BY id) FROM {self.t}, unnest(authors) a "
+                       f"WHERE {cond.text} GROUP BY a")
+            else:
+                col = schema._q(name)
+                sql = f"SELECT {col}, array_agg(id ORDER BY id) FROM {self.t} WHERE {cond.text} GROUP BY {col}"
+            for value, ids in self.conn.execute(sql, cond.params).fetchall():
+                out[name][value] = list(ids)
+        return out
+
+    def doc_count(self) -> int:
+        return self.conn.execute(f"SELECT count(*) FROM {self.t}").fetchone()[0]
+
+
+class PgWriter:
+    """The engine's write side (indexer/engine.py EngineWriter) in one transaction; its lookups
+    read through a second connection, the index as it was when the batch began."""
+
+    def __init__(self, conn, view, table: str):
+        self.conn, self.view, self.t = conn, view, table
+        cols = schema.quoted_columns()
+        marks = ", ".join(["%s"] * len(schema.COLUMNS))
+        self._insert = f"INSERT INTO {table} ({cols}) VALUES ({marks})"
+        self._stored_cols = ", ".join(schema._q(c) for c in schema.STORED) + ", numkeys, cites"
+
+    def add(self, doc: dict) -> None:
+        self.conn.execute(self._insert, schema.row(doc))
+
+    def add_many(self, docs) -> None:
+        """Documents in one round trip per batch (a rebuild)."""
+        with self.conn.cursor() as cur:
+            cur.executemany(self._insert, [schema.row(d) for d in docs])
+
+    def replace(self, doc: dict) -> None:
+        self.delete(doc["path"])
+        self.add(doc)
+
+    def delete(self, path: str) -> int:
+        return self.conn.execute(f"DELETE FROM {self.t} WHERE path = %s", [path]).rowcount
+
+    def delete_under(self, prefix: str) -> int:
+        return self.conn.execute(f"DELETE FROM {self.t} WHERE path LIKE %s", [_like_prefix(prefix)]).rowcount
+
+    def _docs(self, where: str, params, limit: str = "") -> list[dict]:
+        rows = self.view.execute(f"SELECT {self._stored_cols} FROM {self.t} WHERE {where} ORDER BY id {limit}",
+                                 params).fetchall()
+        names = (*schema.STORED, "numkeys", "cites")
+        out = []
+        for r in rows:
+            d = schema.stored_of(names, r)
+            d["numkeys"], d["cites"] = ",".join(d["numkeys"]), ",".join(d["cites"])
+            out.append(d)
+        return out
+
+    def stored(self, path: str) -> dict | None:
+        return next(iter(self._docs("path = %s", [path])), None)
+
+    def stored_under(self, prefix: str) -> list[dict]:
+        return self._docs("path LIKE %s", [_like_prefix(prefix)])
+
+    def record_doc(self, record: str) -> dict | None:
+        return next(iter(self._docs("record = %s", [record], "LIMIT 1")), None)
+
+
+def _like_prefix(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
