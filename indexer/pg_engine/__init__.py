@@ -138,7 +138,7 @@ class PgWriter:
     def __init__(self, conn, view, table: str):
         self.conn, self.view, self.t = conn, view, table
         cols = schema.quoted_columns()
-        marks = ", ".join(["%s"] * len(schema.COLUMNS))
+        marks = schema.placeholders()
         self._insert = f"INSERT INTO {table} ({cols}) VALUES ({marks})"
         self._stored_cols = ", ".join(schema._q(c) for c in schema.STORED) + ", numkeys, cites"
 
@@ -167,7 +167,7 @@ class PgWriter:
         out = []
         for r in rows:
             d = schema.stored_of(names, r)
-            d["numkeys"], d["cites"] = ",".join(d["numkeys"]), ",".join(d["cites"])
+            d["numkeys"], d["cites"] = ",".join(d["numkeys"]), ",".join(d["cites"])  # as whoosh takes them
             out.append(d)
         return out
 

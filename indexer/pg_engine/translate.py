@@ -1,10 +1,10 @@
 """wenshu's query tree (indexer/querytree.py) as SQL over the table of schema.py.
 
 Each node becomes a condition (what matches) and a score (how well), both SQL with ``%s``
-placeholders and their values. A query word is ONE containment test of its grams against the
-``gram`` array (``gram @> ARRAY[...]``, answered by the GIN index), as in whoosh one AND of
+placeholders and their values. A query word is ONE test of its grams against the ``gram``
+bag (``gram @@ 'ab' & 'bc'``, answered by the GIN index), as in whoosh one AND of
 posting lists in one field; a lone Chinese character (analysis.PREFIX_MARK) is looked up in the
-``chars`` array, which holds every Chinese character of the document — the same documents
+``chars`` bag, which holds every Chinese character of the document — the same documents
 whoosh's prefix over bigrams finds, without a prefix scan.
 
 A phrase is the containment of all its overlapping bigrams, exactly what whoosh checks
@@ -46,8 +46,19 @@ def _when(cond: Sql, score: Sql) -> Sql:
     return Sql("(CASE WHEN ") + cond + Sql(" THEN ") + score + Sql(" ELSE 0 END)")
 
 
+_VECTORS = ("gram", "chars", "title_gram", "words")
+
+
 def _has(column: str, terms: list[str]) -> Sql:
+    """All of ``terms`` in ``column``: a tsquery of quoted lexemes (taken as they are) for a bag
+    of terms, array containment for a list of values."""
+    if column in _VECTORS:
+        return Sql(f"{column} @@ %s::tsquery", [" & ".join(_lexeme(t) for t in terms)])
     return Sql(f"{column} @> %s::text[]", [list(terms)])
+
+
+def _lexeme(term: str) -> str:
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def to_sql(node: T.Node) -> tuple[Sql, Sql] | None:
@@ -137,7 +148,7 @@ def _matched(required: Sql | None, text: str, terms: list[str], title_boost: flo
     if title is not None:
         bonus.append(_when(title, Sql(repr(float(title_boost)))))
     for w in dict.fromkeys(long_words(text)):
-        bonus.append(_when(_has("gram", [w]), ONE))
+        bonus.append(_when(_has("words", [w]), ONE))
     return required, Sql("(") + Sql.join(" + ", bonus) + Sql(")")
 
 
