@@ -80,20 +80,19 @@ class PgReader:
         if score is None:
             return Top([], [])
         order = "form, date DESC NULLS LAST, score DESC, id" if sort == "date" else "form, score DESC, id"
-        rows = self.conn.execute(
-            f"SELECT id, code, {score.text} AS score FROM {self.t} WHERE {cond.text} ORDER BY {order} LIMIT %s",
-            [*score.params, *cond.params, k]).fetchall()
+        rows = self.conn.execute(  # the count over every match comes with the top rows, in one scan
+            f"SELECT id, code, {score.text} AS score, count(*) OVER () FROM {self.t} WHERE {cond.text} "
+            f"ORDER BY {order} LIMIT %s", [*score.params, *cond.params, k]).fetchall()
         self._remember(rows)
-        hits = [(float(s), i) for i, _c, s in rows]
-        if len(rows) < k:
-            return Top(hits, [i for i, _c, _s in rows])
-        matched = self.conn.execute(f"SELECT id, code FROM {self.t} WHERE {cond.text} LIMIT %s",
-                                    [*cond.params, exact_up_to + 1]).fetchall()
-        if len(matched) <= exact_up_to:
-            self._remember(matched)
-            return Top(hits, [i for i, _c in matched])
-        count = self.conn.execute(f"SELECT count(*) FROM {self.t} WHERE {cond.text}", cond.params).fetchone()[0]
-        return Top(hits, None, count)
+        hits = [(float(s), i) for i, _c, s, _n in rows]
+        total = rows[0][3] if rows else 0
+        if total <= len(rows):
+            return Top(hits, [i for i, *_ in rows])
+        if total > exact_up_to:
+            return Top(hits, None, total)
+        matched = self.conn.execute(f"SELECT id, code FROM {self.t} WHERE {cond.text}", cond.params).fetchall()
+        self._remember(matched)
+        return Top(hits, [i for i, _c in matched])
 
     def _remember(self, rows) -> None:
         for i, code, *_ in rows:
@@ -111,20 +110,26 @@ class PgReader:
         return schema.stored_of(schema.STORED, got) if got else {}
 
     def groups(self, tree, fields):
+        """One scan of the matches (a materialised CTE), grouped once per field."""
         cond, score = self._where(tree)
-        out: dict[str, dict] = {}
-        for name in fields:
-            out[name] = {}
-            if score is None:
-                continue
+        fields = list(fields)
+        out: dict[str, dict] = {name: {} for name in fields}
+        if score is None or not fields:
+            return out
+        cols = ", ".join(schema._q(f) for f in fields if f != "author")
+        keep = f"id{', authors' if 'author' in fields else ''}{', ' + cols if cols else ''}"
+        selects = []
+        for i, name in enumerate(fields):
             if name == "author":
-                sql = (f"SELECT a, array_agg(id ORDER BY id) FROM {self.t}, unnest(authors) a "
-                       f"WHERE {cond.text} GROUP BY a")
+                selects.append(f"SELECT {i}, a, array_agg(id ORDER BY id) FROM m, unnest(authors) a GROUP BY a")
             else:
                 col = schema._q(name)
-                sql = f"SELECT {col}, array_agg(id ORDER BY id) FROM {self.t} WHERE {cond.text} GROUP BY {col}"
-            for value, ids in self.conn.execute(sql, cond.params).fetchall():
-                out[name][value] = list(ids)
+                selects.append(f"SELECT {i}, {col}::text, array_agg(id ORDER BY id) FROM m GROUP BY {col}")
+        sql = (f"WITH m AS MATERIALIZED (SELECT {keep} FROM {self.t} WHERE {cond.text}) "
+               + " UNION ALL ".join(selects))
+        for i, value, ids in self.conn.execute(sql, cond.params).fetchall():
+            name = fields[i]
+            out[name][int(value) if value is not None and name in schema.INTS else value] = list(ids)
         return out
 
     def doc_count(self) -> int:

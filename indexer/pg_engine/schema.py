@@ -27,7 +27,7 @@ _CJK_CHAR = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 STORED = ("path", "record", "size", "mtime", "sha256", "error", "format", "code", "docnum", "form",
           "title", "author", "date", "year", "doctype", "retention", "classification", "case",
           "origcode", "status", "rmtime", "body")
-_INTS = {"size", "mtime", "form", "date", "year", "rmtime"}
+INTS = {"size", "mtime", "form", "date", "year", "rmtime"}
 ARRAYS = ("numkeys", "cites", "authors")  # short lists of whole values: text[] with GIN
 VECTORS = ("title_gram", "gram", "chars", "words")  # bags of terms: tsvector (no positions) with GIN
 TERMS = ARRAYS + VECTORS
@@ -36,7 +36,7 @@ COLUMNS = STORED + TERMS
 
 def ddl(table: str) -> list[str]:
     cols = ",\n  ".join(
-        [f'{_q(c)} {"bigint" if c in _INTS else "text"}' + (" NOT NULL UNIQUE" if c == "path" else "")
+        [f'{_q(c)} {"bigint" if c in INTS else "text"}' + (" NOT NULL UNIQUE" if c == "path" else "")
          for c in STORED] + [f"{c} text[] NOT NULL DEFAULT '{{}}'" for c in ARRAYS]
         + [f"{c} tsvector NOT NULL DEFAULT ''" for c in VECTORS])
     return [
@@ -86,7 +86,7 @@ def row(doc: dict) -> tuple:
     values = []
     for c in STORED:
         v = doc.get(c)
-        values.append(None if v is None else int(v) if c in _INTS else str(v))
+        values.append(None if v is None else int(v) if c in INTS else str(v))
     values += [sorted(set(_split(doc.get("numkeys")))), sorted(set(_split(doc.get("cites")))),
                _split(doc.get("author")), _terms(title_terms), _terms(grams), _terms(chars), _terms(words)]
     return tuple(values)
