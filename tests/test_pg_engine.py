@@ -39,3 +39,78 @@ def test_postgres_answers_the_search_language_like_whoosh(engines, pg_engine, te
         assert ours.hits[0].title == theirs.hits[0].title
     assert [h.snippet for h in sorted(ours.hits, key=lambda h: h.path)] == \
         [h.snippet for h in sorted(theirs.hits, key=lambda h: h.path)]
+
+
+@pytest.fixture
+def fresh(pg_engine, request):
+    """An engine over a table of its own (same database), emptied for each test."""
+    from indexer.pg_engine import PgEngine
+
+    url = pg_engine.pool.conninfo
+    engine = PgEngine(url, "t_" + request.node.name.split("[")[0][-40:].lower())
+    engine.ensure(drop=True)
+    yield engine
+    engine.close()
+
+
+def _doc(engines, title: str) -> dict:
+    return next(d for d in engines[1].docs if d["title"] == title)
+
+
+def test_the_writer_replaces_deletes_and_reads_the_index_as_it_was_when_the_batch_began(engines, fresh):
+    docs = engines[1].docs
+    with fresh.writer() as w:
+        w.add_many(docs)
+    first = docs[0]
+    with fresh.writer() as w:
+        assert w.stored(first["path"])["title"] == first["title"]
+        assert w.stored(first["path"])["numkeys"] == first["numkeys"]
+        w.replace(dict(first, title="改过的题名", title_gram="改过的题名"))
+        assert w.stored(first["path"])["title"] == first["title"]  # the batch's start, not its writes
+        assert w.record_doc(first["record"])["record"] == first["record"]
+        folder = first["path"].rsplit("/", 1)[0] + "/"
+        under = w.stored_under(folder)
+        assert first["path"] in {d["path"] for d in under}
+    assert {h.title for h in search(None, "题名:改过的题名", engine=fresh).hits} == {"改过的题名"}
+    with fresh.writer() as w:
+        gone = w.delete_under(folder)
+        assert gone == len(under)
+        assert w.delete("没有这个文件.txt") == 0
+    with fresh.reader() as r:
+        assert r.doc_count() == len(docs) - gone
+
+
+def test_a_failed_batch_leaves_the_index_as_it_was(engines, fresh):
+    docs = engines[1].docs
+    with pytest.raises(RuntimeError):
+        with fresh.writer() as w:
+            w.add_many(docs)
+            raise RuntimeError("断电")
+    with fresh.reader() as r:
+        assert r.doc_count() == 0
+
+
+def test_quotes_and_backslashes_in_a_query_are_looked_for_not_run(engines, fresh):
+    doc = dict(_doc(engines, engines[1].docs[0]["title"]), path="散件/引号.txt", record="", code="",
+               title="o'brien 的 a\\b 说明", title_gram="o'brien 的 a\\b 说明")
+    from indexer.analysis import PART_SEP
+
+    doc["gram"] = PART_SEP.join((doc["title"], "", ""))
+    with fresh.writer() as w:
+        w.add(doc)
+    for q in ("o'brien", "题名:o'brien", "a\\b", "'); DROP TABLE x; --"):
+        res = search(None, q, engine=fresh)
+        assert [h.title for h in res.hits] == ([] if "DROP" in q else [doc["title"]]), q
+
+
+def test_a_table_of_another_schema_version_is_rebuilt_empty(fresh):
+    from indexer.pg_engine import PgEngine, schema
+
+    with fresh.pool.connection() as conn:
+        conn.execute("UPDATE wenshu_search_tables SET version = %s WHERE name = %s",
+                     [schema.SCHEMA_VERSION - 1, fresh.table])
+        conn.execute(f"INSERT INTO {fresh.table} (path) VALUES ('旧.txt')")
+    again = PgEngine(fresh.pool.conninfo, fresh.table)
+    with again.reader() as r:
+        assert r.doc_count() == 0
+    again.close()
