@@ -37,9 +37,9 @@ class PgEngine:
     def ensure(self, *, drop: bool = False) -> None:
         """The table at this SCHEMA_VERSION: created when missing, dropped and created again when
         of another version (or when asked: a rebuild)."""
-        with self.pool.connection() as conn:
+        with self.pool.connection() as conn:  # one process at a time creates (two machines opening at once)
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_META])
             conn.execute(f"CREATE TABLE IF NOT EXISTS {_META} (name text PRIMARY KEY, version int NOT NULL)")
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [self.table])
             got = conn.execute(f"SELECT version FROM {_META} WHERE name = %s", [self.table]).fetchone()
             if got and got[0] == schema.SCHEMA_VERSION and not drop:
                 return
