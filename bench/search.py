@@ -198,8 +198,8 @@ def query_figures(ask, mix, truth) -> None:
 
 
 def postgres(ai, mix, truth, database: str = "") -> None:
-    """The same records into the PostgreSQL engine (indexer/pg_engine/), one process: walking,
-    reading, analysis and inserts count; then the same query mix. Without ``database`` a
+    """The same records into the PostgreSQL engine (indexer/pg_engine/) by its rebuild, one
+    process: walking, reading, analysis, inserts and the GIN indexes count; then the same mix. Without ``database`` a
     throw-away durable cluster (tests/pg_helpers.py) serves it."""
     from indexer.bulk import walk
     from indexer.docs import file_fields
@@ -217,28 +217,13 @@ def postgres(ai, mix, truth, database: str = "") -> None:
         database = cluster.url()
     try:
         engine = PgEngine(database, "bench_docs")
-        engine.ensure(drop=True)
         t0 = time.perf_counter()
-        files = 0
-        with engine.writer() as w:
-            batch = []
-            for rel in walk(ai.root):
-                batch.append(file_fields(ai.root / rel, rel, ai._meta_for(rel, {})))
-                if len(batch) == 500:
-                    w.add_many(batch)
-                    files += len(batch)
-                    batch = []
-            w.add_many(batch)
-            files += len(batch)
+        files = engine.rebuild(file_fields(ai.root / rel, rel, ai._meta_for(rel, {})) for rel in walk(ai.root))
         t_build = time.perf_counter() - t0
         with engine.pool.connection() as conn:
-            conn.commit()
-            conn.autocommit = True
-            conn.execute("VACUUM ANALYZE bench_docs")
             size = conn.execute("SELECT pg_total_relation_size('bench_docs')").fetchone()[0]
-            conn.autocommit = False
-        print(f"PostgreSQL index build (one process, walk + read + analyse + insert): {files:,} files in "
-              f"{t_build:.1f} s = {files / t_build:.0f} records/s; table + indexes {size / 1048576:.0f} MB "
+        print(f"PostgreSQL index build (PgEngine.rebuild, one process: walk, read, analyse, insert, GIN): "
+              f"{files:,} files in {t_build:.1f} s = {files / t_build:.0f} records/s; table + indexes {size / 1048576:.0f} MB "
               f"({size / max(1, files) / 1024:.1f} KB/record)")
         query_figures(lambda q, **kw: search(None, q, engine=engine, **kw), mix, truth)
         engine.close()

@@ -114,3 +114,31 @@ def test_a_table_of_another_schema_version_is_rebuilt_empty(fresh):
     with again.reader() as r:
         assert r.doc_count() == 0
     again.close()
+
+
+def test_a_rebuild_swaps_in_the_whole_new_index_and_a_failed_one_leaves_the_old(engines, fresh):
+    docs = engines[1].docs
+    assert fresh.rebuild(iter(docs[:1])) == 1
+
+    def failing():
+        yield from docs
+        raise OSError("档案库读不出来")
+
+    with fresh.reader() as before:
+        with pytest.raises(OSError):
+            fresh.rebuild(failing())
+        assert before.doc_count() == 1
+    with fresh.reader() as r:
+        assert r.doc_count() == 1
+
+    def watched():
+        for d in docs:
+            with fresh.reader() as r:  # searches meanwhile see the old index, whole
+                assert r.doc_count() == 1
+            yield d
+
+    assert fresh.rebuild(watched()) == len(docs)
+    with fresh.reader() as r:
+        assert r.doc_count() == len(docs)
+    assert {h.title for h in search(None, "课后服务", engine=fresh).hits} == \
+        {h.title for h in search(engines[0], "课后服务").hits}

@@ -49,6 +49,39 @@ class PgEngine:
             conn.execute(f"INSERT INTO {_META} VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET version = "
                          "excluded.version", [self.table, schema.SCHEMA_VERSION])
 
+    def rebuild(self, docs, batch: int = 500) -> int:
+        """The whole index from ``docs`` (index documents, indexer/docs.py): written into a new
+        table, indexed, then swapped in one transaction, so searches go on over the old index
+        until the new one is whole (and a failed rebuild leaves it). The count written."""
+        shadow = self.table + "_new"
+        n = 0
+        with self.pool.connection() as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {shadow}")
+            conn.execute(schema.ddl(shadow)[0])
+            conn.commit()
+            insert = f"INSERT INTO {shadow} ({schema.quoted_columns()}) VALUES ({schema.placeholders()})"
+            rows = []
+            with conn.cursor() as cur:
+                for doc in docs:
+                    rows.append(schema.row(doc))
+                    if len(rows) == batch:
+                        cur.executemany(insert, rows)
+                        n, rows = n + len(rows), []
+                cur.executemany(insert, rows)
+                n += len(rows)
+            for stmt in schema.indexes(shadow):
+                conn.execute(stmt)
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_META])
+            conn.execute(f"DROP TABLE IF EXISTS {self.table}")
+            conn.execute(f"ALTER TABLE {shadow} RENAME TO {self.table}")
+            conn.execute(f"INSERT INTO {_META} VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET version = "
+                         "excluded.version", [self.table, schema.SCHEMA_VERSION])
+        with self.pool.connection() as conn:  # the planner's statistics for the new table
+            conn.autocommit = True
+            conn.execute(f"ANALYZE {self.table}")
+            conn.autocommit = False
+        return n
+
     @contextmanager
     def reader(self):
         with self.pool.connection() as conn:
