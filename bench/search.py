@@ -129,7 +129,8 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def run(n: int, chars: int, queries: int, keep: Path | None, reuse: str = "") -> None:
+def run(n: int, chars: int, queries: int, keep: Path | None, reuse: str = "", engine: str = "whoosh",
+        database: str = "") -> None:
     from archive.store import Archive
     from indexer.index import ArchiveIndex
     from indexer.search import search
@@ -159,23 +160,9 @@ def run(n: int, chars: int, queries: int, keep: Path | None, reuse: str = "") ->
           f"({st['size_bytes'] / max(1, summary['files']) / 1024:.1f} KB/record)")
 
     mix = query_mix(truth, queries)
-    for kind, q in mix[:12]:  # warm the OS cache and whoosh's per-field caches
-        search(ai, q)
-    for label, facets in (("query mix, highlighted top-10", False), ("same mix with facet counts", True)):
-        times: dict[str, list[float]] = {}
-        found = 0
-        for kind, q in mix:
-            t0 = time.perf_counter()
-            res = search(ai, q, facets=facets)
-            times.setdefault(kind, []).append((time.perf_counter() - t0) * 1000)
-            found += bool(res.hits)
-        everything = [x for v in times.values() for x in v]
-        print(f"{label}: {len(mix)} queries, p50 {pct(everything, 50):.0f} ms, p95 {pct(everything, 95):.0f} ms, "
-              f"max {max(everything):.0f} ms; {found} with hits")
-        for kind, v in times.items():
-            print(f"    {kind:9s} p50 {pct(v, 50):6.1f} ms  p95 {pct(v, 95):6.1f} ms")
-    docnum_hits = sum(search(ai, t["docnum"]).hits[0].docnum == t["docnum"] for t in truth[:50])
-    print(f"文号 known-item check: {docnum_hits}/50 at rank 1")
+    query_figures(lambda q, **kw: search(ai, q, **kw), mix, truth)
+    if engine == "postgres":
+        postgres(ai, mix, truth, database)
 
     wenshu = str(Path(sys.executable).with_name("wenshu"))
     runs = []
@@ -188,6 +175,61 @@ def run(n: int, chars: int, queries: int, keep: Path | None, reuse: str = "") ->
           f"median {statistics.median(runs):.2f} s, max {max(runs):.2f} s")
     if not keep:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def query_figures(ask, mix, truth) -> None:
+    for kind, q in mix[:12]:  # warm the OS cache and the engine's caches
+        ask(q)
+    for label, facets in (("query mix, highlighted top-10", False), ("same mix with facet counts", True)):
+        times: dict[str, list[float]] = {}
+        found = 0
+        for kind, q in mix:
+            t0 = time.perf_counter()
+            res = ask(q, facets=facets)
+            times.setdefault(kind, []).append((time.perf_counter() - t0) * 1000)
+            found += bool(res.hits)
+        everything = [x for v in times.values() for x in v]
+        print(f"{label}: {len(mix)} queries, p50 {pct(everything, 50):.0f} ms, p95 {pct(everything, 95):.0f} ms, "
+              f"max {max(everything):.0f} ms; {found} with hits")
+        for kind, v in times.items():
+            print(f"    {kind:9s} p50 {pct(v, 50):6.1f} ms  p95 {pct(v, 95):6.1f} ms")
+    docnum_hits = sum(ask(t["docnum"]).hits[0].docnum == t["docnum"] for t in truth[:50])
+    print(f"文号 known-item check: {docnum_hits}/50 at rank 1")
+
+
+def postgres(ai, mix, truth, database: str = "") -> None:
+    """The same records into the PostgreSQL engine (indexer/pg_engine/) by its rebuild, one
+    process: walking, reading, analysis, inserts and the GIN indexes count; then the same mix. Without ``database`` a
+    throw-away durable cluster (tests/pg_helpers.py) serves it."""
+    from indexer.bulk import walk
+    from indexer.docs import file_fields
+    from indexer.pg_engine import PgEngine
+    from indexer.search import search
+
+    cluster = None
+    if not database:
+        from tests.pg_helpers import remove, start_cluster
+
+        cluster, why = start_cluster(durable=True)
+        if cluster is None:
+            print(f"PostgreSQL: {why}")
+            return
+        database = cluster.url()
+    try:
+        engine = PgEngine(database, "bench_docs")
+        t0 = time.perf_counter()
+        files = engine.rebuild(file_fields(ai.root / rel, rel, ai._meta_for(rel, {})) for rel in walk(ai.root))
+        t_build = time.perf_counter() - t0
+        with engine.pool.connection() as conn:
+            size = conn.execute("SELECT pg_total_relation_size('bench_docs')").fetchone()[0]
+        print(f"PostgreSQL index build (PgEngine.rebuild, one process: walk, read, analyse, insert, GIN): "
+              f"{files:,} files in {t_build:.1f} s = {files / t_build:.0f} records/s; table + indexes {size / 1048576:.0f} MB "
+              f"({size / max(1, files) / 1024:.1f} KB/record)")
+        query_figures(lambda q, **kw: search(None, q, engine=engine, **kw), mix, truth)
+        engine.close()
+    finally:
+        if cluster is not None:
+            remove(cluster)
 
 
 # -- what clerks type: 文号 and 令号 as cited (issue 11) ------------------------------------------
@@ -291,6 +333,10 @@ def main() -> None:
                     help="with --keep: reuse the kept records (and rebuild), or the kept index too (queries only)")
     ap.add_argument("--code", type=Path, help="measure the code of another checkout (e.g. the main branch)")
     ap.add_argument("--clerk", action="store_true", help="only the 文号/令号 queries on the corpora filed as 收文")
+    ap.add_argument("--engine", choices=["whoosh", "postgres"], default="whoosh",
+                    help="postgres: also the PostgreSQL engine, beside whoosh on the same records")
+    ap.add_argument("--database", default="", help="with --engine postgres: a postgresql:// URL (default: a "
+                    "throw-away cluster)")
     args = ap.parse_args()
     if not (CORPUS / "govcn-policy-2019").exists():
         sys.exit(f"语料不在 {CORPUS}，无法运行基准测试。")
@@ -298,7 +344,7 @@ def main() -> None:
         clerk(args.keep)
         return
     for n in args.records or [10_000, 100_000]:
-        run(n, args.chars, args.queries, args.keep, args.reuse)
+        run(n, args.chars, args.queries, args.keep, args.reuse, args.engine, args.database)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,223 @@
+"""The PostgreSQL engine behind indexer/engine.py (检索引擎：PostgreSQL), for archives that
+outgrow one machine's whoosh index: the same documents and analysis, stored pre-tokenised in one
+table (schema.py), the query tree as SQL (translate.py), ranking, facets and date ranges in SQL.
+Snippets, one hit per record and facet labels stay in indexer/search.py as for whoosh."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+from indexer.engine import Top
+from indexer.pg_engine import schema
+from indexer.pg_engine.translate import FALSE, to_sql
+
+_TABLE = re.compile(r"[a-z_][a-z0-9_]{0,50}")
+_META = "wenshu_search_tables"
+
+
+class PgEngine:
+    """One index table in a PostgreSQL database (``url``: a libpq URL; credentials from the
+    environment or .pgpass, as for the registry). ``table`` names the index, so several archives
+    (a higher authority's counties) can share a database."""
+
+    def __init__(self, url: str, table: str = "wenshu_docs", *, pool_size: int = 4):
+        if not _TABLE.fullmatch(table):
+            raise ValueError(f"索引表名“{table}”不正确：应为小写字母、数字和下划线")
+        from psycopg_pool import ConnectionPool
+
+        self.table = table
+        self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True,
+                                   kwargs={"autocommit": False})
+        self.ensure()
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def ensure(self, *, drop: bool = False) -> None:
+        """The table at this SCHEMA_VERSION: created when missing, dropped and created again when
+        of another version (or when asked: a rebuild)."""
+        with self.pool.connection() as conn:  # one process at a time creates (two machines opening at once)
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_META])
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {_META} (name text PRIMARY KEY, version int NOT NULL)")
+            got = conn.execute(f"SELECT version FROM {_META} WHERE name = %s", [self.table]).fetchone()
+            if got and got[0] == schema.SCHEMA_VERSION and not drop:
+                return
+            conn.execute(f"DROP TABLE IF EXISTS {self.table}")
+            for stmt in schema.ddl(self.table):
+                conn.execute(stmt)
+            conn.execute(f"INSERT INTO {_META} VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET version = "
+                         "excluded.version", [self.table, schema.SCHEMA_VERSION])
+
+    def rebuild(self, docs, batch: int = 500) -> int:
+        """The whole index from ``docs`` (index documents, indexer/docs.py): written into a new
+        table, indexed, then swapped in one transaction, so searches go on over the old index
+        until the new one is whole (and a failed rebuild leaves it). The count written."""
+        shadow = self.table + "_new"
+        n = 0
+        with self.pool.connection() as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {shadow}")
+            conn.execute(schema.ddl(shadow)[0])
+            conn.commit()
+            insert = f"INSERT INTO {shadow} ({schema.quoted_columns()}) VALUES ({schema.placeholders()})"
+            rows = []
+            with conn.cursor() as cur:
+                for doc in docs:
+                    rows.append(schema.row(doc))
+                    if len(rows) == batch:
+                        cur.executemany(insert, rows)
+                        n, rows = n + len(rows), []
+                cur.executemany(insert, rows)
+                n += len(rows)
+            for stmt in schema.indexes(shadow):
+                conn.execute(stmt)
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_META])
+            conn.execute(f"DROP TABLE IF EXISTS {self.table}")
+            conn.execute(f"ALTER TABLE {shadow} RENAME TO {self.table}")
+            conn.execute(f"INSERT INTO {_META} VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET version = "
+                         "excluded.version", [self.table, schema.SCHEMA_VERSION])
+        with self.pool.connection() as conn:  # the planner's statistics for the new table
+            conn.autocommit = True
+            conn.execute(f"ANALYZE {self.table}")
+            conn.autocommit = False
+        return n
+
+    @contextmanager
+    def reader(self):
+        with self.pool.connection() as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield PgReader(conn, self.table)
+            conn.rollback()
+
+    @contextmanager
+    def writer(self):
+        """One batch, committed when the block ends without an error (rolled back otherwise)."""
+        with self.pool.connection() as conn, self.pool.connection() as view:
+            view.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            view.execute(f"SELECT 1 FROM {self.table} LIMIT 1")  # the snapshot the lookups read
+            yield PgWriter(conn, view, self.table)
+            view.rollback()
+
+
+class PgReader:
+    def __init__(self, conn, table: str):
+        self.conn, self.t = conn, table
+        self._keys: dict[int, object] = {}
+
+    def _where(self, tree):
+        found = to_sql(tree)
+        return found if found is not None else (FALSE, None)
+
+    def top(self, tree, k: int, *, sort: str = "relevance", exact_up_to: int = 2000) -> Top:
+        cond, score = self._where(tree)
+        if score is None:
+            return Top([], [])
+        order = "form, date DESC NULLS LAST, score DESC, id" if sort == "date" else "form, score DESC, id"
+        rows = self.conn.execute(  # the count over every match comes with the top rows, in one scan
+            f"SELECT id, code, {score.text} AS score, count(*) OVER () FROM {self.t} WHERE {cond.text} "
+            f"ORDER BY {order} LIMIT %s", [*score.params, *cond.params, k]).fetchall()
+        self._remember(rows)
+        hits = [(float(s), i) for i, _c, s, _n in rows]
+        total = rows[0][3] if rows else 0
+        if total <= len(rows):
+            return Top(hits, [i for i, *_ in rows])
+        if total > exact_up_to:
+            return Top(hits, None, total)
+        matched = self.conn.execute(f"SELECT id, code FROM {self.t} WHERE {cond.text}", cond.params).fetchall()
+        self._remember(matched)
+        return Top(hits, [i for i, _c in matched])
+
+    def _remember(self, rows) -> None:
+        for i, code, *_ in rows:
+            self._keys[i] = code or -1 - i
+
+    def group_key(self, doc: int):
+        if doc not in self._keys:
+            got = self.conn.execute(f"SELECT id, code FROM {self.t} WHERE id = %s", [doc]).fetchall()
+            self._remember(got or [(doc, "")])
+        return self._keys[doc]
+
+    def stored(self, doc: int) -> dict:
+        cols = ", ".join(schema._q(c) for c in schema.STORED)
+        got = self.conn.execute(f"SELECT {cols} FROM {self.t} WHERE id = %s", [doc]).fetchone()
+        return schema.stored_of(schema.STORED, got) if got else {}
+
+    def groups(self, tree, fields):
+        """One scan of the matches (a materialised CTE), grouped once per field."""
+        cond, score = self._where(tree)
+        fields = list(fields)
+        out: dict[str, dict] = {name: {} for name in fields}
+        if score is None or not fields:
+            return out
+        cols = ", ".join(schema._q(f) for f in fields if f != "author")
+        keep = f"id{', authors' if 'author' in fields else ''}{', ' + cols if cols else ''}"
+        selects = []
+        for i, name in enumerate(fields):
+            if name == "author":
+                selects.append(f"SELECT {i}, a, array_agg(id ORDER BY id) FROM m, unnest(authors) a GROUP BY a")
+            else:
+                col = schema._q(name)
+                selects.append(f"SELECT {i}, {col}::text, array_agg(id ORDER BY id) FROM m GROUP BY {col}")
+        sql = (f"WITH m AS MATERIALIZED (SELECT {keep} FROM {self.t} WHERE {cond.text}) "
+               + " UNION ALL ".join(selects))
+        for i, value, ids in self.conn.execute(sql, cond.params).fetchall():
+            name = fields[i]
+            out[name][int(value) if value is not None and name in schema.INTS else value] = list(ids)
+        return out
+
+    def doc_count(self) -> int:
+        return self.conn.execute(f"SELECT count(*) FROM {self.t}").fetchone()[0]
+
+
+class PgWriter:
+    """The engine's write side (indexer/engine.py EngineWriter) in one transaction; its lookups
+    read through a second connection, the index as it was when the batch began."""
+
+    def __init__(self, conn, view, table: str):
+        self.conn, self.view, self.t = conn, view, table
+        cols = schema.quoted_columns()
+        marks = schema.placeholders()
+        self._insert = f"INSERT INTO {table} ({cols}) VALUES ({marks})"
+        self._stored_cols = ", ".join(schema._q(c) for c in schema.STORED) + ", numkeys, cites"
+
+    def add(self, doc: dict) -> None:
+        self.conn.execute(self._insert, schema.row(doc))
+
+    def add_many(self, docs) -> None:
+        """Documents in one round trip per batch (a rebuild)."""
+        with self.conn.cursor() as cur:
+            cur.executemany(self._insert, [schema.row(d) for d in docs])
+
+    def replace(self, doc: dict) -> None:
+        self.delete(doc["path"])
+        self.add(doc)
+
+    def delete(self, path: str) -> int:
+        return self.conn.execute(f"DELETE FROM {self.t} WHERE path = %s", [path]).rowcount
+
+    def delete_under(self, prefix: str) -> int:
+        return self.conn.execute(f"DELETE FROM {self.t} WHERE path LIKE %s", [_like_prefix(prefix)]).rowcount
+
+    def _docs(self, where: str, params, limit: str = "") -> list[dict]:
+        rows = self.view.execute(f"SELECT {self._stored_cols} FROM {self.t} WHERE {where} ORDER BY id {limit}",
+                                 params).fetchall()
+        names = (*schema.STORED, "numkeys", "cites")
+        out = []
+        for r in rows:
+            d = schema.stored_of(names, r)
+            d["numkeys"], d["cites"] = ",".join(d["numkeys"]), ",".join(d["cites"])  # as whoosh takes them
+            out.append(d)
+        return out
+
+    def stored(self, path: str) -> dict | None:
+        return next(iter(self._docs("path = %s", [path])), None)
+
+    def stored_under(self, prefix: str) -> list[dict]:
+        return self._docs("path LIKE %s", [_like_prefix(prefix)])
+
+    def record_doc(self, record: str) -> dict | None:
+        return next(iter(self._docs("record = %s", [record], "LIMIT 1")), None)
+
+
+def _like_prefix(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -1,0 +1,188 @@
+"""wenshu's query tree (indexer/querytree.py) as SQL over the table of schema.py.
+
+Each node becomes a condition (what matches) and a score (how well), both SQL with ``%s``
+placeholders and their values. A query word is ONE test of its grams against the ``gram``
+bag (``gram @@ 'ab' & 'bc'``, answered by the GIN index), as in whoosh one AND of
+posting lists in one field; a lone Chinese character (analysis.PREFIX_MARK) is looked up in the
+``chars`` bag, which holds every Chinese character of the document — the same documents
+whoosh's prefix over bigrams finds, without a prefix scan.
+
+A phrase is the containment of all its overlapping bigrams, exactly what whoosh checks
+("give or take a repeat"): both engines answer the same documents; adjacency is not checked
+against the stored text, which would read every candidate's body.
+
+Scoring keeps whoosh's shape and boosts, not its BM25 numbers: a match counts 1, its grams all
+in 题名 ``title_boost`` more, each long word (three or more characters) standing as a word 1 more,
+a document bearing the asked 文号 ``boost`` (50) more — so the 文号's document comes first and
+title hits before mentions in the text.
+"""
+
+from __future__ import annotations
+
+from indexer import querytree as T
+from indexer.analysis import PREFIX_MARK, long_words, phrase_grams, query_grams
+
+
+class Sql:
+    """A fragment of SQL and its parameters, in order."""
+
+    __slots__ = ("text", "params")
+
+    def __init__(self, text: str, params: list | None = None):
+        self.text, self.params = text, list(params or [])
+
+    def __add__(self, other: "Sql") -> "Sql":
+        return Sql(self.text + other.text, self.params + other.params)
+
+    @staticmethod
+    def join(sep: str, parts: list["Sql"]) -> "Sql":
+        return Sql(sep.join(p.text for p in parts), [v for p in parts for v in p.params])
+
+
+TRUE, FALSE, ZERO, ONE = Sql("TRUE"), Sql("FALSE"), Sql("0"), Sql("1")
+
+
+def _when(cond: Sql, score: Sql) -> Sql:
+    return Sql("(CASE WHEN ") + cond + Sql(" THEN ") + score + Sql(" ELSE 0 END)")
+
+
+_VECTORS = ("gram", "chars", "title_gram", "words")
+
+
+def _has(column: str, terms: list[str]) -> Sql:
+    """All of ``terms`` in ``column``: a tsquery of quoted lexemes (taken as they are) for a bag
+    of terms, array containment for a list of values."""
+    if column in _VECTORS:
+        return Sql(f"{column} @@ %s::tsquery", [" & ".join(_lexeme(t) for t in terms)])
+    return Sql(f"{column} @> %s::text[]", [list(terms)])
+
+
+def _lexeme(term: str) -> str:
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def to_sql(node: T.Node) -> tuple[Sql, Sql] | None:
+    """(condition, score) for a tree; None for a clause with nothing to look for."""
+    kind = type(node)
+    if kind is T.Every:
+        return TRUE, ONE
+    if kind is T.Words:
+        return _words(node.text, node.number_key, node.title_boost, node.number_boost)
+    if kind is T.Phrase:
+        terms = list(dict.fromkeys(phrase_grams(node.text)))
+        return _matched(_grams_cond("gram", terms), node.text, terms, node.title_boost) if terms else None
+    if kind is T.Number:
+        own, cited = _has("numkeys", [node.key]), _has("cites", [node.key])
+        parts = [(own, Sql(repr(float(node.boost)))), (cited, ONE)]
+        if node.typed:
+            text = _words(node.typed, "", T.TITLE_BOOST, 0.0)
+            if text is not None:
+                parts.append(text)
+        return _or(parts)
+    if kind is T.Field:
+        cond = _field(node.name, node.value)
+        return None if cond is None else (cond, ONE)
+    if kind is T.Range:
+        col = _column(node.name)
+        conds = [Sql(f"{col} IS NOT NULL")]
+        if node.lo is not None:
+            conds.append(Sql(f"{col} >= %s", [node.lo]))
+        if node.hi is not None:
+            conds.append(Sql(f"{col} <= %s", [node.hi]))
+        return Sql("(") + Sql.join(" AND ", conds) + Sql(")"), ONE
+    if kind is T.And:
+        parts = [p for p in map(to_sql, node.parts) if p is not None]
+        if not parts:
+            return None
+        return (Sql("(") + Sql.join(" AND ", [c for c, _ in parts]) + Sql(")"),
+                Sql("(") + Sql.join(" + ", [s for _, s in parts]) + Sql(")"))
+    if kind is T.Or:
+        return _or([p for p in map(to_sql, node.parts) if p is not None])
+    if kind is T.Not:
+        base = to_sql(node.base) or (TRUE, ONE)
+        excluded = to_sql(node.excluded)
+        if excluded is None:
+            return base
+        return Sql("(") + base[0] + Sql(" AND NOT ") + excluded[0] + Sql(")"), base[1]
+    raise TypeError(f"not a query tree node: {node!r}")
+
+
+def _or(parts: list[tuple[Sql, Sql]]) -> tuple[Sql, Sql] | None:
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    return (Sql("(") + Sql.join(" OR ", [c for c, _ in parts]) + Sql(")"),
+            Sql("(") + Sql.join(" + ", [_when(c, s) for c, s in parts]) + Sql(")"))
+
+
+def _column(name: str) -> str:
+    return '"case"' if name == "case" else name
+
+
+def _grams_cond(column: str, terms: list[str]) -> Sql | None:
+    """All of ``terms`` in ``column``; a lone character (PREFIX_MARK) in ``chars`` for the text
+    and as its unigram in 题名 (whose array holds every character). Like whoosh, a lone
+    character among other terms is left out (it adds next to no precision)."""
+    if not terms:
+        return None
+    if len(terms) > 1:
+        terms = [t for t in terms if not t.startswith(PREFIX_MARK)] or terms[:1]
+    plain = [t for t in terms if not t.startswith(PREFIX_MARK)]
+    lone = [t[len(PREFIX_MARK):] for t in terms if t.startswith(PREFIX_MARK)]
+    conds = []
+    if plain:
+        conds.append(_has(column, plain))
+    if lone:
+        conds.append(_has("chars" if column == "gram" else column, lone))
+    return conds[0] if len(conds) == 1 else Sql("(") + Sql.join(" AND ", conds) + Sql(")")
+
+
+def _matched(required: Sql | None, text: str, terms: list[str], title_boost: float) -> tuple[Sql, Sql] | None:
+    """The condition and its score with the bonus that ranks without deciding: the grams in 题名,
+    the long words standing as words."""
+    if required is None:
+        return None
+    bonus = [ONE]
+    title = _grams_cond("title_gram", terms)
+    if title is not None:
+        bonus.append(_when(title, Sql(repr(float(title_boost)))))
+    for w in dict.fromkeys(long_words(text)):
+        bonus.append(_when(_has("words", [w]), ONE))
+    return required, Sql("(") + Sql.join(" + ", bonus) + Sql(")")
+
+
+def _grams(text: str) -> list[str]:
+    return [t for run in query_grams(text) for t in run]
+
+
+def _words(text: str, number_key: str, title_boost: float, number_boost: float) -> tuple[Sql, Sql] | None:
+    terms = _grams(text)
+    if not terms:
+        return None
+    found = _matched(_grams_cond("gram", terms), text, terms, title_boost)
+    if not number_key:
+        return found
+    own = _has("numkeys", [number_key])
+    return _or([(own, Sql(repr(float(number_boost)))), found])
+
+
+def _field(name: str, value: str) -> Sql | None:
+    if name == "docnum":
+        return _has("numkeys", [value])
+    if name == "title":
+        return _grams_cond("title_gram", _grams(value))
+    if name == "body":
+        return _grams_cond("gram", _grams(value))
+    if name == "case":
+        grams = _grams_cond("gram", _grams(value))
+        same = Sql('"case" = %s', [value])
+        return same if grams is None else Sql("(") + same + Sql(" OR ") + grams + Sql(")")
+    if name == "author":
+        return _has("authors", [value])
+    if name in ("code", "origcode"):
+        escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return Sql(f"{name} LIKE %s", [escaped + "%"])
+    if name in T.EXACT_FIELDS:
+        return Sql(f"{_column(name)} = %s", [value])
+    raise ValueError(f"no PostgreSQL column for {name!r}")

@@ -1,0 +1,144 @@
+"""The PostgreSQL engine (indexer/pg_engine/) answers the search language like whoosh: the query
+cases of tests/test_engine_seam.py over the same index documents, loaded into a throw-away
+PostgreSQL cluster — same hits, totals, facets and snippets, the 文号's document first.
+Skips, saying why, where no PostgreSQL server can be started."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.search import search
+from tests.pg_helpers import pg_cluster  # noqa: F401  (the session's cluster)
+from tests.test_engine_seam import QUERIES, engines  # noqa: F401  (the seam's archive and documents)
+
+
+@pytest.fixture(scope="module")
+def pg_engine(pg_cluster, engines):  # noqa: F811
+    import psycopg
+
+    from indexer.pg_engine import PgEngine
+
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS pgengine")
+        conn.execute("CREATE DATABASE pgengine")
+    engine = PgEngine(pg_cluster.url("pgengine"))
+    _ai, fake = engines
+    with engine.writer() as w:
+        w.add_many(fake.docs)
+    yield engine
+    engine.close()
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_postgres_answers_the_search_language_like_whoosh(engines, pg_engine, text):
+    ai, _fake = engines
+    ours, theirs = search(None, text, engine=pg_engine, limit=50, facets=True), search(ai, text, limit=50, facets=True)
+    assert {h.title for h in ours.hits} == {h.title for h in theirs.hits}
+    assert ours.total == theirs.total and ours.facets == theirs.facets
+    if theirs.hits and "号" in text:  # the document bearing the 文号 first, in both
+        assert ours.hits[0].title == theirs.hits[0].title
+    assert [h.snippet for h in sorted(ours.hits, key=lambda h: h.path)] == \
+        [h.snippet for h in sorted(theirs.hits, key=lambda h: h.path)]
+
+
+@pytest.fixture
+def fresh(pg_engine, request):
+    """An engine over a table of its own (same database), emptied for each test."""
+    from indexer.pg_engine import PgEngine
+
+    url = pg_engine.pool.conninfo
+    engine = PgEngine(url, "t_" + request.node.name.split("[")[0][-40:].lower())
+    engine.ensure(drop=True)
+    yield engine
+    engine.close()
+
+
+def _doc(engines, title: str) -> dict:
+    return next(d for d in engines[1].docs if d["title"] == title)
+
+
+def test_the_writer_replaces_deletes_and_reads_the_index_as_it_was_when_the_batch_began(engines, fresh):
+    docs = engines[1].docs
+    with fresh.writer() as w:
+        w.add_many(docs)
+    first = docs[0]
+    with fresh.writer() as w:
+        assert w.stored(first["path"])["title"] == first["title"]
+        assert w.stored(first["path"])["numkeys"] == first["numkeys"]
+        w.replace(dict(first, title="改过的题名", title_gram="改过的题名"))
+        assert w.stored(first["path"])["title"] == first["title"]  # the batch's start, not its writes
+        assert w.record_doc(first["record"])["record"] == first["record"]
+        folder = first["path"].rsplit("/", 1)[0] + "/"
+        under = w.stored_under(folder)
+        assert first["path"] in {d["path"] for d in under}
+    assert {h.title for h in search(None, "题名:改过的题名", engine=fresh).hits} == {"改过的题名"}
+    with fresh.writer() as w:
+        gone = w.delete_under(folder)
+        assert gone == len(under)
+        assert w.delete("没有这个文件.txt") == 0
+    with fresh.reader() as r:
+        assert r.doc_count() == len(docs) - gone
+
+
+def test_a_failed_batch_leaves_the_index_as_it_was(engines, fresh):
+    docs = engines[1].docs
+    with pytest.raises(RuntimeError):
+        with fresh.writer() as w:
+            w.add_many(docs)
+            raise RuntimeError("断电")
+    with fresh.reader() as r:
+        assert r.doc_count() == 0
+
+
+def test_quotes_and_backslashes_in_a_query_are_looked_for_not_run(engines, fresh):
+    doc = dict(_doc(engines, engines[1].docs[0]["title"]), path="散件/引号.txt", record="", code="",
+               title="o'brien 的 a\\b 说明", title_gram="o'brien 的 a\\b 说明")
+    from indexer.analysis import PART_SEP
+
+    doc["gram"] = PART_SEP.join((doc["title"], "", ""))
+    with fresh.writer() as w:
+        w.add(doc)
+    for q in ("o'brien", "题名:o'brien", "a\\b", "'); DROP TABLE x; --"):
+        res = search(None, q, engine=fresh)
+        assert [h.title for h in res.hits] == ([] if "DROP" in q else [doc["title"]]), q
+
+
+def test_a_table_of_another_schema_version_is_rebuilt_empty(fresh):
+    from indexer.pg_engine import PgEngine, schema
+
+    with fresh.pool.connection() as conn:
+        conn.execute("UPDATE wenshu_search_tables SET version = %s WHERE name = %s",
+                     [schema.SCHEMA_VERSION - 1, fresh.table])
+        conn.execute(f"INSERT INTO {fresh.table} (path) VALUES ('旧.txt')")
+    again = PgEngine(fresh.pool.conninfo, fresh.table)
+    with again.reader() as r:
+        assert r.doc_count() == 0
+    again.close()
+
+
+def test_a_rebuild_swaps_in_the_whole_new_index_and_a_failed_one_leaves_the_old(engines, fresh):
+    docs = engines[1].docs
+    assert fresh.rebuild(iter(docs[:1])) == 1
+
+    def failing():
+        yield from docs
+        raise OSError("档案库读不出来")
+
+    with fresh.reader() as before:
+        with pytest.raises(OSError):
+            fresh.rebuild(failing())
+        assert before.doc_count() == 1
+    with fresh.reader() as r:
+        assert r.doc_count() == 1
+
+    def watched():
+        for d in docs:
+            with fresh.reader() as r:  # searches meanwhile see the old index, whole
+                assert r.doc_count() == 1
+            yield d
+
+    assert fresh.rebuild(watched()) == len(docs)
+    with fresh.reader() as r:
+        assert r.doc_count() == len(docs)
+    assert {h.title for h in search(None, "课后服务", engine=fresh).hits} == \
+        {h.title for h in search(engines[0], "课后服务").hits}
