@@ -55,6 +55,9 @@ class _Cursor:
     def fetchall(self):
         return self._cur.fetchall() if self._cur.description else []
 
+    def __iter__(self):
+        return iter(self.fetchall())
+
     @property
     def rowcount(self):
         return self._cur.rowcount
