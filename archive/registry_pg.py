@@ -82,6 +82,13 @@ class Conn:
             self._identity.add(t.group(1))
         return _Cursor(self.raw.execute(pg, args))
 
+    def executemany(self, sql: str, rows: list[tuple]) -> None:
+        with self.raw.cursor() as cur:
+            cur.executemany(translate(sql), rows)
+
+    def identity_tables(self) -> set[str]:
+        return set(self._identity)
+
 
 def _retryable(e: Exception, conn) -> bool:
     import psycopg

@@ -45,6 +45,7 @@ COMMANDS = {
     "rectify": "wenshu.commands.campaign:rectify",
     "serve": "wenshu.commands.serve:serve",
     "user": "wenshu.commands.users:user",
+    "server": "wenshu.commands.server:server",
 }
 
 
