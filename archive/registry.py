@@ -288,12 +288,10 @@ class Registry:
 
     @staticmethod
     def _take(c, series: str, year: int) -> int:
-        """Advance the counter (the UPDATE locks its row until commit) past any number already on
-        the ledger (e.g. entered as offline)."""
-        c.execute("INSERT INTO counters (series, year, last) VALUES (?, ?, 0) "
-                  "ON CONFLICT (series, year) DO NOTHING", (series, year))
-        (seq,) = c.execute("UPDATE counters SET last = last + 1 WHERE series = ? AND year = ? RETURNING last",
-                           (series, year)).fetchone()
+        """Advance the counter in one statement (the upsert locks its row until commit) past any
+        number already on the ledger (e.g. entered as offline)."""
+        (seq,) = c.execute("INSERT INTO counters (series, year, last) VALUES (?, ?, 1) ON CONFLICT (series, year)"
+                           " DO UPDATE SET last = counters.last + 1 RETURNING last", (series, year)).fetchone()
         first = seq
         while c.execute("SELECT 1 FROM ledger WHERE series = ? AND year = ? AND seq = ?",
                         (series, year, seq)).fetchone():

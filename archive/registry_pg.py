@@ -14,6 +14,7 @@ out twice and never lost without a ledger row.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ _IDENTITY_TABLES = ("SELECT table_name FROM information_schema.columns WHERE tab
 RETRY_FOR = 120.0  # seconds a write keeps retrying while the server is unreachable (a restart)
 
 
+@functools.lru_cache(maxsize=512)
 def translate(sql: str) -> str:
     """SQLite-flavoured SQL as the registry and the campaign store write it → PostgreSQL."""
     sql = sql.replace(_TABLES_SQL, "information_schema.tables WHERE table_schema = current_schema()"
@@ -111,8 +113,9 @@ class PgBackend:
             raise WenshuError("wenshu.toml 的 [server] database 指向 PostgreSQL，但没有安装 psycopg："
                               "请运行 pip install 'psycopg[binary]>=3.1' psycopg-pool。") from None
         self.url, self.timeout = url, timeout
-        self.pool = ConnectionPool(url, min_size=1, max_size=4, timeout=timeout, open=False,
-                                   check=ConnectionPool.check_connection, name="wenshu-registry",
+        # no check on checkout (a round trip per allocation): a dropped connection fails the
+        # transaction, and run() retries it safely
+        self.pool = ConnectionPool(url, min_size=1, max_size=4, timeout=timeout, open=False, name="wenshu-registry",
                                    kwargs={"application_name": "wenshu"})
         try:
             self.pool.open(wait=True, timeout=timeout)
