@@ -271,3 +271,24 @@ def test_restore_from_pg_dump_continues_the_sequence(server_archive, pg_cluster,
     assert a.registry.entries(kind="all") == before
     assert a.registry.issue(P, 2022, "恢复后").seq == 6
     assert all(f["正常"] for f in json.loads(wenshu("server", "check", "--json", cwd=a.root).stdout))
+
+
+@pytest.mark.parametrize("url,message", [
+    ("postgresql://wenshu:秘密@db.office/wenshu", "含有密码"),
+    ("postgresql://wenshu@db.office/wenshu?password=x", "含有密码"),
+    ("mysql://wenshu@db.office/wenshu", "postgresql://"),
+    ("postgresql://wenshu@db.office", "缺少数据库名"),
+    ("postgresql://wenshu@db.office:端口/wenshu", "无法解析"),
+])
+def test_server_setting_is_checked_when_the_archive_is_opened(url, message):
+    with pytest.raises(WenshuError, match=message) as e:
+        make_config(server={"database": url})
+    assert "server.database" in str(e.value)
+
+
+def test_server_setting_names_its_database():
+    assert make_config(server={"database": "postgresql://wenshu@db.office/wenshu"}).database == \
+        "postgresql://wenshu@db.office/wenshu"
+    assert make_config().database is None
+    with pytest.raises(WenshuError, match="未知的设置 databse"):
+        make_config(server={"databse": "postgresql://wenshu@db.office/wenshu"})
