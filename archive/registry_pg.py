@@ -141,6 +141,7 @@ class PgBackend:
     def run(self, fn: Callable[[Conn, int], object]):
         """``fn(c, attempt)`` in one transaction, run again after a lost connection or a serialisation
         failure; ``fn`` must find out itself (from its token) whether an earlier attempt committed."""
+        import psycopg
         from psycopg_pool import PoolTimeout
 
         deadline, attempt, pause = time.monotonic() + max(RETRY_FOR, self.timeout), 0, 0.05
@@ -151,12 +152,10 @@ class PgBackend:
                 with self.pool.connection() as conn:
                     with conn.transaction():
                         return fn(Conn(conn, self.identity), attempt)
-            except WenshuError:
-                raise
             except PoolTimeout as e:
                 if time.monotonic() > deadline:
                     raise self.explain(e) from None
-            except Exception as e:
+            except psycopg.Error as e:
                 if not _retryable(e, conn) or time.monotonic() > deadline:
                     raise self.explain(e, unknown=_retryable(e, conn)) from None
             time.sleep(pause)
