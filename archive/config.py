@@ -50,6 +50,11 @@ class ArchiveConfig:
     extra: dict = field(default_factory=dict)  # sections later features read (e.g. registry URL)
 
     @property
+    def database(self) -> str | None:
+        """[server] database: the postgresql:// URL of the office server, or None (SQLite in the folder)."""
+        return (self.extra.get("server") or {}).get("database") or None
+
+    @property
     def limits(self) -> Limits:
         """[limits]: validated at load time, so a bad value is reported before any work starts."""
         return Limits.from_section(self.extra.get("limits"))
@@ -136,6 +141,7 @@ class ArchiveConfig:
             raise WenshuError(f"{source}：defaults.classification（默认密级）应为空、秘密、机密或绝密。")
 
         Limits.from_section(data.get("limits"), source)
+        _check_server(section("server", "数据库服务器"), source)
         known = {"fonds", "organ", "prefixes", "departments", "defaults"}
         return cls(fonds_code, fonds_name, organ_name, organ_mark, tuple(prefixes),
                    dict(departments), retention, classification,
@@ -172,3 +178,30 @@ class ArchiveConfig:
             "",
         ]
         return "\n".join(lines)
+
+
+def _check_server(server: dict, source: str) -> None:
+    """[server] database = "postgresql://用户@主机/库名": the password never goes in this file
+    (wenshu.toml travels with the archive); libpq reads it from PGPASSWORD or ~/.pgpass."""
+    from urllib.parse import urlsplit
+
+    unknown = set(server) - {"database"}
+    if unknown:
+        raise WenshuError(f"{source}：[server] 中有未知的设置 {'、'.join(sorted(unknown))}（只支持 database）。")
+    url = server.get("database", "")
+    if not isinstance(url, str):
+        raise WenshuError(f"{source}：server.database（数据库地址）应为文字，如 \"postgresql://wenshu@db.office/wenshu\"。")
+    if not url.strip():
+        return
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 — raises on a bad port
+    except ValueError as e:
+        raise WenshuError(f"{source}：server.database（数据库地址）“{url}”无法解析：{e}。") from None
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise WenshuError(f"{source}：server.database（数据库地址）应以 postgresql:// 开头，现在是“{url}”。")
+    if parts.password is not None or "password=" in parts.query:
+        raise WenshuError(f"{source}：server.database（数据库地址）中含有密码。密码不要写进 {CONFIG_NAME}"
+                          "（它随档案库复制和移交），请放在环境变量 PGPASSWORD 或 ~/.pgpass 中。")
+    if not parts.path.strip("/"):
+        raise WenshuError(f"{source}：server.database（数据库地址）“{url}”缺少数据库名，如 postgresql://wenshu@db.office/wenshu。")

@@ -7,13 +7,15 @@ status — issued (签发), reserved (预留), void (作废, never reused) or of
 gap in a sequence is always explained, and a number is never burned without a record.
 
 The SQL is kept to what SQLite and PostgreSQL both accept, so offices where several PCs
-share one sequence can move the registry to a server.
+share one sequence can move the registry to a server (``[server] database`` in wenshu.toml):
+archive/registry_pg.py holds the connection, dialect and retry differences, nothing else.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +47,11 @@ CREATE TABLE IF NOT EXISTS ledger (
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, series TEXT NOT NULL, year INTEGER NOT NULL,
     seq INTEGER NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
+"""
+# on a server, the allocation's token (see registry_pg): how a retry learns whether it committed
+_PG_SCHEMA = _SCHEMA + """;
+ALTER TABLE ledger ADD COLUMN IF NOT EXISTS token TEXT NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS ledger_token ON ledger (token) WHERE token <> ''
 """
 
 
@@ -104,20 +111,46 @@ def _writable(path: Path) -> bool:
 class Registry:
     """Opened per command; cheap. ``timeout`` is how long to wait for another writer."""
 
-    def __init__(self, path: Path, timeout: float = 10.0):
+    def __init__(self, path: Path, timeout: float = 10.0, database: str | None = None):
+        """``database``: a postgresql:// URL ([server] in wenshu.toml); then ``path`` is unused."""
         self.path = Path(path)
         self.timeout = timeout
+        self.database = database
+        self._pg = self._conn = None
+        if database:
+            from archive.registry_pg import PgBackend, redact
+
+            self._pg = PgBackend(database, timeout)
+            if "meta" not in self._pg.tables():
+                self._pg.close()
+                raise WenshuError(f"数据库 {redact(database)} 中还没有编号登记簿。"
+                                  "请在档案库中运行 wenshu server migrate（它会建表并迁入现有台账）。")
+            return
         if not self.path.exists():
             raise WenshuError(f"找不到编号登记簿 {self.path}。这个目录可能不是完整的 wenshu 档案库。")
         self._conn = self._connect()
 
     @classmethod
-    def create(cls, path: Path) -> "Registry":
+    def create(cls, path: Path, database: str | None = None) -> "Registry":
+        """A new, empty registry; on a server, the tables are created if absent (idempotent)."""
+        if database:
+            from archive.registry_pg import PgBackend
+
+            pg = PgBackend(database)
+            try:
+                with pg.tx() as c:
+                    for stmt in filter(str.strip, _PG_SCHEMA.split(";")):
+                        c.execute(stmt)
+                    c.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                              "ON CONFLICT (key) DO NOTHING", (str(SCHEMA_VERSION),))
+            finally:
+                pg.close()
+            return cls(path, database=database)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         sqlite3.connect(path).close()
         reg = cls(path)
-        with reg._tx() as c:
+        with reg._sqlite_tx(check=False) as c:
             # executescript() would commit on its own; run the statements inside our transaction.
             for stmt in filter(str.strip, _SCHEMA.split(";")):
                 c.execute(stmt)
@@ -177,17 +210,25 @@ class Registry:
                 "Windows：在文件属性中取消“只读”）。")
 
     def close(self) -> None:
-        self._conn.close()
+        (self._pg or self._conn).close()
+
+    def _tx(self):
+        return self._pg.tx() if self._pg else self._sqlite_tx()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken before any read so two writers never both see the same counter."""
+    def _sqlite_tx(self, check: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken before any read so two writers never both see the same counter.
+        Refused once ``wenshu server migrate`` has moved the ledger: two ledgers must never both issue."""
         c = self._conn
         try:
             c.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as e:
             raise self._explain(e) from None
         try:
+            moved = check and c.execute("SELECT value FROM meta WHERE key = 'moved_to'").fetchone()
+            if moved:
+                raise WenshuError(f"编号登记簿 {self.path} 已迁移到数据库服务器（{moved[0]}），不再接受写入，"
+                                  "本次操作未做任何更改。请在 wenshu.toml 的 [server] database 中配置该服务器。")
             yield c
             c.execute("COMMIT")
         except sqlite3.Error as e:
@@ -208,6 +249,8 @@ class Registry:
         return self._query(sql, args)
 
     def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        if self._pg:
+            return self._pg.query(sql, args)
         try:
             return self._conn.execute(sql, args).fetchall()
         except sqlite3.Error as e:
@@ -215,28 +258,57 @@ class Registry:
 
     # -- allocation -------------------------------------------------------------------
 
+    def _run(self, fn):
+        """``fn(c, attempt)`` in one write transaction; on a server it may run again after a lost
+        connection, so allocations check their token first (``_allocate``)."""
+        if self._pg:
+            return self._pg.run(fn)
+        with self._tx() as c:
+            return fn(c, 1)
+
+    def _allocate(self, series: str, year: int, count: int, write) -> list[int]:
+        """``count`` numbers of ``series`` in one transaction, each written by ``write(c, seq, token)``."""
+        token = uuid.uuid4().hex if self._pg else ""
+
+        def run(c, attempt):
+            if attempt > 1:  # did the attempt whose connection broke commit? lock first: it may be committing
+                c.execute("SELECT last FROM counters WHERE series = ? AND year = ? FOR UPDATE", (series, year))
+                done = [s for (s,) in c.execute("SELECT seq FROM ledger WHERE token = ? ORDER BY seq",
+                                                (token,)).fetchall()]
+                if done:
+                    return done
+            out = []
+            for _ in range(count):
+                seq = self._take(c, series, year)
+                write(c, seq, token)
+                out.append(seq)
+            return out
+
+        return self._run(run)
+
     @staticmethod
-    def _take(c: sqlite3.Connection, series: str, year: int) -> int:
-        """Advance the counter past any number already on the ledger (e.g. entered as offline)."""
-        c.execute("INSERT INTO counters (series, year, last) VALUES (?, ?, 0) "
-                  "ON CONFLICT (series, year) DO NOTHING", (series, year))
-        (last,) = c.execute("SELECT last FROM counters WHERE series = ? AND year = ?",
-                            (series, year)).fetchone()
-        seq = last + 1
+    def _take(c, series: str, year: int) -> int:
+        """Advance the counter in one statement (the upsert locks its row until commit) past any
+        number already on the ledger (e.g. entered as offline)."""
+        (seq,) = c.execute("INSERT INTO counters (series, year, last) VALUES (?, ?, 1) ON CONFLICT (series, year)"
+                           " DO UPDATE SET last = counters.last + 1 RETURNING last", (series, year)).fetchone()
+        first = seq
         while c.execute("SELECT 1 FROM ledger WHERE series = ? AND year = ? AND seq = ?",
                         (series, year, seq)).fetchone():
             seq += 1
-        c.execute("UPDATE counters SET last = ? WHERE series = ? AND year = ?", (seq, series, year))
+        if seq != first:
+            c.execute("UPDATE counters SET last = ? WHERE series = ? AND year = ?", (seq, series, year))
         return seq
 
     @staticmethod
-    def _write(c, series, year, seq, prefix, status, *, title="", reason="", holder="", record=""):
+    def _write(c, series, year, seq, prefix, status, *, title="", reason="", holder="", record="", token=""):
         # what a clerk typed or a document said: no control or bidi characters into the ledger
         title, reason, holder = clean_text(title), clean_text(reason), clean_text(holder)
         now = _now()
+        extra = (", token", ", ?", (token,)) if token else ("", "", ())
         c.execute("INSERT INTO ledger (series, year, seq, prefix, status, title, reason, holder, record,"
-                  " created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  (series, year, seq, prefix, status, title, reason, holder, record, now, now))
+                  f" created, updated{extra[0]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?{extra[1]})",
+                  (series, year, seq, prefix, status, title, reason, holder, record, now, now, *extra[2]))
         c.execute("INSERT INTO events (at, series, year, seq, action, detail) VALUES (?, ?, ?, ?, ?, ?)",
                   (now, series, year, seq, status, title or reason))
 
@@ -259,9 +331,8 @@ class Registry:
         return out
 
     def issue(self, prefix: Prefix, year: int, title: str, record: str = "") -> DocNumber:
-        with self._tx() as c:
-            seq = self._take(c, prefix.series, year)
-            self._write(c, prefix.series, year, seq, prefix.code, ISSUED, title=title, record=record)
+        (seq,) = self._allocate(prefix.series, year, 1, lambda c, seq, token: self._write(
+            c, prefix.series, year, seq, prefix.code, ISSUED, title=title, record=record, token=token))
         return DocNumber(prefix.code, year, seq)
 
     @contextmanager
@@ -284,13 +355,9 @@ class Registry:
             raise WenshuError(f"预留数量 --count 应为正整数，现在是 {count}。")
         if not reason.strip():
             raise WenshuError("预留编号必须说明原因（--reason）。")
-        out = []
-        with self._tx() as c:
-            for _ in range(count):
-                seq = self._take(c, prefix.series, year)
-                self._write(c, prefix.series, year, seq, prefix.code, RESERVED, reason=reason, holder=holder)
-                out.append(DocNumber(prefix.code, year, seq))
-        return out
+        seqs = self._allocate(prefix.series, year, count, lambda c, seq, token: self._write(
+            c, prefix.series, year, seq, prefix.code, RESERVED, reason=reason, holder=holder, token=token))
+        return [DocNumber(prefix.code, year, seq) for seq in seqs]
 
     def _entry_row(self, c, number: DocNumber):
         return c.execute("SELECT series, status FROM ledger WHERE prefix = ? AND year = ? AND seq = ?",
@@ -352,9 +419,8 @@ class Registry:
 
     def allocate_item(self, series: str, year: int, record: str = "", title: str = "") -> int:
         """The next 件号 in a 年度/保管期限/机构 series, on the same ledger as 文号."""
-        with self._tx() as c:
-            seq = self._take(c, series, year)
-            self._write(c, series, year, seq, "", ISSUED, title=title, record=record)
+        (seq,) = self._allocate(series, year, 1, lambda c, seq, token: self._write(
+            c, series, year, seq, "", ISSUED, title=title, record=record, token=token))
         return seq
 
     def void_item(self, series: str, year: int, seq: int, reason: str) -> None:

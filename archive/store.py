@@ -93,7 +93,7 @@ class Archive:
 
     @cached_property
     def registry(self) -> Registry:
-        return Registry(self.state_dir / "registry.sqlite")
+        return Registry(self.state_dir / "registry.sqlite", database=self.config.database)
 
     def prefix(self, code: str) -> Prefix:
         return self.config.prefix(code)

@@ -46,6 +46,7 @@ COMMANDS = {
     "pledge": "wenshu.commands.pledge:pledge",
     "serve": "wenshu.commands.serve:serve",
     "user": "wenshu.commands.users:user",
+    "server": "wenshu.commands.server:server",
 }
 
 

@@ -2,7 +2,7 @@
 
 One process serves one archive: ``setup(root)`` configures Django once, migrates the app's
 tables (users, sessions, the access log, axes' login attempts) in ``<archive>/.wenshu/web.sqlite3``
-and remembers the archive for the views. The secret key is generated on first start and kept,
+(or on the office server, ``database`` below) and remembers the archive for the views. The secret key is generated on first start and kept,
 readable by its owner only, beside the database, so sessions survive a restart.
 """
 
@@ -62,6 +62,27 @@ def secret_key(state_dir: Path) -> str:
     return key
 
 
+def sqlite_database(arch: Archive) -> dict:
+    return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(arch.state_dir / DB_NAME),
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}}
+
+
+def database(arch: Archive) -> dict:
+    """The app's tables: beside the archive in SQLite, or on the office server when wenshu.toml's
+    [server] database names one (the same database as the number ledger; libpq finds the password
+    in PGPASSWORD or ~/.pgpass, so none is written here)."""
+    url = arch.config.database
+    if not url:
+        return sqlite_database(arch)
+    from psycopg.conninfo import conninfo_to_dict
+
+    info = conninfo_to_dict(url)
+    named = {"NAME": info.pop("dbname", ""), "USER": info.pop("user", ""), "HOST": info.pop("host", ""),
+             "PORT": str(info.pop("port", ""))}
+    return {"ENGINE": "django.db.backends.postgresql", **named, "CONN_MAX_AGE": 0,
+            "CONN_HEALTH_CHECKS": True, "OPTIONS": {**info, "application_name": "wenshu-web"}}
+
+
 def django_settings(arch: Archive, debug: bool = False) -> dict:
     return dict(
         DEBUG=debug,
@@ -86,10 +107,7 @@ def django_settings(arch: Archive, debug: bool = False) -> dict:
         ],
         AUTHENTICATION_BACKENDS=["axes.backends.AxesStandaloneBackend",
                                  "django.contrib.auth.backends.ModelBackend"],
-        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3",
-                               "NAME": str(arch.state_dir / DB_NAME),
-                               "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE",
-                                           "init_command": "PRAGMA journal_mode=WAL;"}}},
+        DATABASES={"default": database(arch)},
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
         TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [],
                     "APP_DIRS": True,
