@@ -121,19 +121,31 @@ class Manifest:
         return out
 
     def validate(self, raw: dict, where: str = "") -> dict:
-        """Typed, checked values for every field (defaults filled in); raises on the first problem."""
-        values = {}
+        """Typed, checked values for every field (defaults filled in). Every missing or invalid
+        field is reported in one error, so a clerk fixes the data file once, not once per field."""
+        values, errors = self.check(raw)
+        if errors:
+            raise WenshuError(where + "；".join(m.strip().rstrip("。") for m in errors.values()) + "。")
+        return values
+
+    def check(self, raw: dict) -> tuple[dict, dict[str, str]]:
+        """(values of the fields that are fine, {field name: message} for the others) — the form
+        shows each message beside its field, ``validate`` all of them at once."""
+        values, errors = {}, {}
         for f in self.fields:
             value = raw.get(f.name)
             if _is_empty(value):
                 value = f.default
             if _is_empty(value):
                 if f.required:
-                    raise WenshuError(f"{where}缺少必填字段“{f.label}”（{f.name}）。{f.help}")
+                    errors[f.name] = f"缺少必填字段“{f.label}”。{f.help}".strip()
                 values[f.name] = [] if f.type in ("list", "attachments", "body") else None
                 continue
-            values[f.name] = convert(f, value, where)
-        return values
+            try:
+                values[f.name] = convert(f, value)
+            except WenshuError as e:
+                errors[f.name] = str(e)
+        return values, errors
 
 
 def _is_empty(value) -> bool:

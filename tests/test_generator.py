@@ -140,6 +140,15 @@ def test_bad_input_is_refused_and_changes_nothing(archive, change, message):
     assert archive.registry.entries(kind="all") == [] and archive_files(archive) == [archive.config_path]
 
 
+def test_every_bad_field_is_named_in_one_refusal(archive):
+    """A clerk fixes the data file once: all missing and invalid fields come back together."""
+    with pytest.raises(WenshuError) as e:
+        new_document(archive, "notice", {**NOTICE, "标题": "", "成文日期": "三月五日", "份号": "第一份"})
+    for message in ("缺少必填字段“标题”", "应写成 2022-03-25", "应为整数"):
+        assert message in str(e.value)
+    assert archive.registry.entries(kind="all") == []
+
+
 def test_empty_body_field_given_alone_names_the_field(tmp_path):
     from generator.form_fields import Field, convert
 

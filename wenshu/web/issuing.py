@@ -2,7 +2,7 @@
 
 The form's values are handed to ``generator.service.new_document`` — the function under
 ``wenshu new`` — so numbering, rendering, filing and indexing are the CLI's. Field problems are
-found by ``generator.form_check.field_errors`` (the CLI's own conversions, all fields at once)
+found by ``Manifest.check`` (the CLI's own conversions, all fields at once)
 and shown beside each field; a preview takes no number (``dry_run`` peeks the registry).
 """
 
@@ -109,10 +109,8 @@ def form(request, name):
     template = _template(name)
     raw, errors, general = {}, {}, ""
     if request.method == "POST":
-        from generator.form_check import field_errors
-
         raw = _raw(request, template)
-        errors = field_errors(template.manifest, raw)
+        errors = template.manifest.check(raw)[1]
         if not errors:
             result = _run(request, template, raw)
             if not isinstance(result, str):
