@@ -3,6 +3,12 @@ and, with --database, a PostgreSQL server (fsync and synchronous_commit as the s
 the defaults are durable) in the same run.
 
     .venv/bin/python bench/numbering.py [--per-process 2000] [--database postgresql://user@host/scratch]
+    .venv/bin/python bench/numbering.py --throwaway-cluster [--dir /dev/shm]
+
+--throwaway-cluster starts a durable PostgreSQL cluster of its own (tests/pg_helpers.py) instead of
+--database. --dir puts the SQLite file and that cluster on another disk: on /dev/shm an fsync costs
+nothing, so the figure there is the software's ceiling and the figure on the office disk is what
+its sync rate allows (each durable allocation is one commit on one counter row; see pg_test_fsync).
 
 The database should be a scratch one: the bench creates the registry's tables if absent, numbers a
 series of its own (bench-<random>) and deletes that series' rows afterwards.
@@ -34,9 +40,10 @@ def worker(path: str, database: str | None, series: str, count: int, start, resu
     results.put(got)
 
 
-def run(processes: int, per_process: int, database: str | None = None) -> tuple[float, int]:
+def run(processes: int, per_process: int, database: str | None = None,
+        where: Path | None = None) -> tuple[float, int]:
     series = f"bench-{uuid.uuid4().hex[:8]}" if database else ""
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=where) as tmp:
         path = Path(tmp) / "registry.sqlite"
         Registry.create(path, database=database).close()
         ctx = mp.get_context("spawn")
@@ -66,7 +73,29 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-process", type=int, default=2000)
     ap.add_argument("--database", help="a scratch PostgreSQL database, postgresql://…")
+    ap.add_argument("--throwaway-cluster", action="store_true",
+                    help="start a durable PostgreSQL cluster of its own (needs initdb/pg_ctl)")
+    ap.add_argument("--dir", type=Path, help="where the SQLite file and the throw-away cluster live")
     args = ap.parse_args()
+    cluster = None
+    if args.throwaway_cluster:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from pg_helpers import remove, start_cluster
+
+        cluster, why = start_cluster(durable=True, where=args.dir)
+        if cluster is None:
+            sys.exit(why)
+        args.database = cluster.new_database("bench")
+    try:
+        bench(args)
+    finally:
+        if cluster is not None:
+            remove(cluster)
+
+
+def bench(args: argparse.Namespace) -> None:
+    where = args.dir or Path(tempfile.gettempdir())
+    print(f"registry files and throw-away cluster under {where}")
     backends = [("SQLite WAL, synchronous=FULL, BEGIN IMMEDIATE", None)]
     if args.database:
         backends.append(("PostgreSQL, UPDATE … RETURNING on the counter row, one transaction each", args.database))
@@ -79,7 +108,7 @@ def main() -> None:
                 settings = [conn.execute(f"SHOW {s}").fetchone()[0] for s in ("fsync", "synchronous_commit")]
             print(f"  server: fsync={settings[0]}, synchronous_commit={settings[1]}")
         for n in (1, 4):
-            elapsed, total = run(n, args.per_process, database)
+            elapsed, total = run(n, args.per_process, database, args.dir)
             print(f"  {n} process(es): {total} allocations in {elapsed:.2f} s = {total / elapsed:,.0f} allocations/s"
                   f" (no duplicate, no gap)")
 

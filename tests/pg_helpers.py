@@ -79,8 +79,9 @@ class Cluster:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def start_cluster(durable: bool = False) -> tuple[Cluster | None, str]:
-    """(cluster, "") or (None, why not)."""
+def start_cluster(durable: bool = False, where: Path | None = None) -> tuple[Cluster | None, str]:
+    """(cluster, "") or (None, why not). ``where`` puts the cluster on another disk (the numbering bench
+    compares the office disk with /dev/shm to tell the disk's sync rate from the software's ceiling)."""
     bindir = pg_bin()
     if not bindir:
         return None, "没有 PostgreSQL 服务器程序（initdb/pg_ctl；Debian：apt-get install postgresql），跳过 PostgreSQL 测试"
@@ -89,7 +90,7 @@ def start_cluster(durable: bool = False) -> tuple[Cluster | None, str]:
         import psycopg_pool  # noqa: F401
     except ImportError:
         return None, "没有安装 psycopg / psycopg-pool，跳过 PostgreSQL 测试"
-    base = Path(tempfile.mkdtemp(prefix="wenshu-pg-"))
+    base = Path(tempfile.mkdtemp(prefix="wenshu-pg-", dir=where))
     os.chmod(base, 0o755)
     cluster = Cluster(bindir, base, durable)
     try:
