@@ -7,6 +7,7 @@ whoever runs the office, so loading it validates every key and names the one tha
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,17 @@ class ArchiveConfig:
     def database(self) -> str | None:
         """[server] database: the postgresql:// URL of the office server, or None (SQLite in the folder)."""
         return (self.extra.get("server") or {}).get("database") or None
+
+    @property
+    def search_engine(self) -> str:
+        """[search] engine: "whoosh" (the index in .wenshu/, the default) or "postgres" (the index
+        in the office server's database, for archives several machines search or millions of records)."""
+        return (self.extra.get("search") or {}).get("engine") or "whoosh"
+
+    @property
+    def search_table(self) -> str:
+        """[search] table: the index's table in that database (several archives may share one)."""
+        return (self.extra.get("search") or {}).get("table") or "wenshu_docs"
 
     @property
     def limits(self) -> Limits:
@@ -142,6 +154,7 @@ class ArchiveConfig:
 
         Limits.from_section(data.get("limits"), source)
         _check_server(section("server", "数据库服务器"), source)
+        _check_search(section("search", "全文检索"), section("server", "数据库服务器"), source)
         known = {"fonds", "organ", "prefixes", "departments", "defaults"}
         return cls(fonds_code, fonds_name, organ_name, organ_mark, tuple(prefixes),
                    dict(departments), retention, classification,
@@ -178,6 +191,28 @@ class ArchiveConfig:
             "",
         ]
         return "\n".join(lines)
+
+
+SEARCH_ENGINES = ("whoosh", "postgres")
+SEARCH_TABLE = re.compile(r"[a-z_][a-z0-9_]{0,50}")
+
+
+def _check_search(search: dict, server: dict, source: str) -> None:
+    """[search] engine = "whoosh" | "postgres", table = "wenshu_docs" (postgres only)."""
+    unknown = set(search) - {"engine", "table"}
+    if unknown:
+        raise WenshuError(f"{source}：[search] 中有未知的设置 {'、'.join(sorted(unknown))}（只支持 engine 和 table）。")
+    engine = search.get("engine", "whoosh")
+    if engine not in SEARCH_ENGINES:
+        raise WenshuError(f"{source}：search.engine（检索引擎）应为 \"whoosh\"（本机索引）或 \"postgres\""
+                          f"（数据库服务器），现在是“{engine}”。")
+    if engine == "postgres" and not str(server.get("database") or "").strip():
+        raise WenshuError(f"{source}：search.engine = \"postgres\" 需要数据库服务器：请在 [server] 中填写 "
+                          "database = \"postgresql://用户@主机/库名\"。")
+    table = search.get("table", "wenshu_docs")
+    if not isinstance(table, str) or not SEARCH_TABLE.fullmatch(table):
+        raise WenshuError(f"{source}：search.table（索引表名）“{table}”不正确：应为小写字母、数字和下划线，"
+                          "以字母开头，如 \"wenshu_docs\"。")
 
 
 def _check_server(server: dict, source: str) -> None:

@@ -58,9 +58,31 @@ def walk(root) -> list[PurePosixPath]:
     return out
 
 
+def documents(ai, files, lookups, broken: list, failed: list, progress=None):
+    """The index documents of ``files`` (root-relative), as a rebuild of either engine writes them:
+    a record.json that cannot be read lends its files the last good metadata ``lookups`` (the old
+    index) holds, and goes into ``broken``; a file that cannot be read is indexed with its error
+    and goes into ``failed``. The record metadata read is cached for a few thousand records at a
+    time, so a million-record rebuild does not hold them all."""
+    cache: dict = {}
+    total = len(files)
+    for i, rel in enumerate(files, 1):
+        if len(cache) >= 4000:
+            cache.clear()
+        meta = ai._meta_for(rel, cache, lookups, broken)
+        try:
+            doc = file_fields(ai.root / rel, rel, meta)
+        except OSError:  # vanished while we walked
+            continue
+        if doc.get("error"):
+            failed.append((str(rel), doc["error"]))
+        yield doc
+        if progress and (i % 100 == 0 or i == total):
+            progress(i, total)
+
+
 def rebuild(ai, progress=None) -> dict:
     files = walk(ai.root)
-    total = len(files)
     old_state = ai._state() or {}
     gen = int(old_state.get("gen", 0)) + 1
     name = f"gen{gen}"
@@ -72,26 +94,15 @@ def rebuild(ai, progress=None) -> dict:
             old_searcher = StoredView(storage.open_index(ai.dir, old_state["indexname"]).searcher())
         except Exception:
             old_searcher = None
-    procs = 2 if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1
+    procs = 2 if len(files) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1
     build = storage.ChunkedBuild(ai.dir, name, procs)
-    cache: dict = {}
     broken: list = []
     failed: list = []
     indexed = 0
     try:
-        for i, rel in enumerate(files, 1):
-            meta = ai._meta_for(rel, cache, old_searcher, broken)
-            try:
-                doc = file_fields(ai.root / rel, rel, meta)
-            except OSError:  # vanished while we walked
-                continue
-            if doc.get("error"):
-                failed.append((str(rel), doc["error"]))
+        for doc in documents(ai, files, old_searcher, broken, failed, progress):
             indexed += 1
-            if build.add(doc):
-                cache.clear()
-            if progress and (i % 100 == 0 or i == total):
-                progress(i, total)
+            build.add(doc)
         build.finish()
     except BaseException:
         build.cancel()
@@ -116,9 +127,8 @@ def rebuild(ai, progress=None) -> dict:
 
 def reconcile(ai, progress=None) -> dict:
     summary = {"new": 0, "changed": 0, "unchanged": 0, "deleted": 0, "failed": [], "records": 0}
-    ix = ai.index()
     with ai.lock:
-        known = storage.file_columns(ix)
+        known = ai.file_columns()
         on_disk = walk(ai.root)
         rmtimes: dict[PurePosixPath, int] = {}
         todo = []
@@ -167,6 +177,7 @@ def reconcile(ai, progress=None) -> dict:
 
 
 def status(ai) -> dict:
+    """The whoosh index's figures (indexer/pg_engine/index.py has the PostgreSQL one's)."""
     ix = ai.index()
     state = ai._state() or {}
     with ai.searcher() as s:

@@ -34,6 +34,11 @@ class EngineReader(Protocol):
     def groups(self, tree: Node, fields: Iterable[str]) -> dict[str, dict[str, list[int]]]:
         """For each field: value → the matching documents holding it (责任者: each of them)."""
 
+    def having(self, field: str, values: Sequence[str], limit: int = 200) -> list[dict]:
+        """The stored columns of documents whose ``field`` equals one of ``values`` exactly: ``case``
+        (案件号), ``code`` (档号), ``docnum`` (a 文号, normalised) or ``cites`` (one the text cites) —
+        how a record page finds its case, what it cites and what cites it, without a query."""
+
     def doc_count(self) -> int: ...
 
 

@@ -63,6 +63,17 @@ class Outcome(NamedTuple):
 
 
 class ArchiveIndex:
+    """The whoosh index in ``.wenshu/index/``; an archive whose wenshu.toml says ``[search] engine =
+    "postgres"`` gets the PostgreSQL one (indexer/pg_engine/index.py) from the same constructor, so
+    the CLI, the watcher and the web app never choose."""
+
+    def __new__(cls, archive, *args, **kwargs):
+        if cls is ArchiveIndex and archive.config.search_engine == "postgres":
+            from indexer.pg_engine.index import PgArchiveIndex
+
+            cls = PgArchiveIndex
+        return super().__new__(cls)
+
     def __init__(self, archive, notify: Callable[[str], None] | None = None, lock_timeout: float = 600.0):
         self.archive = archive
         self.root = Path(archive.root)
@@ -400,6 +411,10 @@ class ArchiveIndex:
         with self.searcher() as s:
             d = storage.stored_document(s, str(self.rel(path)))
         return (d["size"], d["mtime"], d["sha256"]) if d else None
+
+    def file_columns(self) -> dict[str, tuple]:
+        """path → (size, mtime, record.json mtime) of every indexed file: what a reconcile compares."""
+        return storage.file_columns(self.index())
 
     def failures(self) -> list[tuple[str, str]]:
         out = []

@@ -120,6 +120,17 @@ def use_server(archive, url: str):
     return archive
 
 
+def use_search_server(archive, url: str):
+    """Put ``archive``'s full-text index into the database ``url`` ([search] engine = "postgres"),
+    as an office moving to its server writes wenshu.toml (its registry moves there too)."""
+    if not archive.config.database:
+        use_server(archive, url)
+    text = archive.config_path.read_text(encoding="utf-8")
+    archive.config_path.write_text(text + '\n[search]\nengine = "postgres"\n', encoding="utf-8")
+    archive.__dict__.pop("config", None)
+    return archive
+
+
 _state: dict = {}
 
 
@@ -143,3 +154,18 @@ def pg_cluster():
         remove(cluster)
         _state["cluster"] = None
         _state["why"] = "cluster already stopped"
+
+
+@pytest.fixture(scope="module", params=["whoosh", "postgres"])
+def search_engine(request):
+    """A search test module run on both engines: None for whoosh (embedded), or the URL of a fresh
+    database for PostgreSQL (skipped, saying why, where no server can be started)."""
+    if request.param == "whoosh":
+        return None
+    return request.getfixturevalue("pg_cluster").new_database("s")
+
+
+def whoosh_only(ai) -> None:
+    """For a test of whoosh's own ranking or files."""
+    if ai.archive.config.search_engine != "whoosh":
+        pytest.skip("只针对 whoosh 索引（PostgreSQL 引擎的同类检查见 tests/test_pg_engine.py）")

@@ -18,6 +18,7 @@ from archive.record import Record
 from archive.store import Archive
 from indexer.index import ArchiveIndex
 from indexer.search import search
+from tests.pg_helpers import pg_cluster, search_engine, use_search_server, whoosh_only  # noqa: F401 — fixtures
 from wenshu.cli import main
 
 
@@ -32,7 +33,9 @@ def add_record(archive, item, title, body, dn=None, name="正文.txt"):
 
 
 @pytest.fixture
-def ix(archive):
+def ix(archive, search_engine):  # noqa: F811 — each test on whoosh and on PostgreSQL
+    if search_engine:
+        use_search_server(archive, search_engine)
     messages = []
     ai = ArchiveIndex(archive, notify=messages.append)
     ai.messages = messages
@@ -171,6 +174,7 @@ def test_reconcile_finds_what_changed_while_nobody_watched(ix, archive):
 
 
 def test_schema_change_rebuilds_automatically(ix, archive):
+    whoosh_only(ix)
     add_record(archive, 12, "关于课后服务的通知", "正文")
     ix.rebuild()
     state = json.loads((archive.index_dir / "state.json").read_text())
@@ -183,6 +187,7 @@ def test_schema_change_rebuilds_automatically(ix, archive):
 
 @pytest.mark.parametrize("damage", ["garbage", "missing", "postings"])
 def test_corrupt_or_missing_index_is_rebuilt_not_emptied(ix, archive, damage):
+    whoosh_only(ix)
     for i in range(1, 4):
         add_record(archive, 20 + i, f"关于第{i}件事的通知", f"第{i}件正文")
     ix.rebuild()
@@ -377,6 +382,7 @@ def test_optimize_writes_the_segment_whoosh_writes(tmp_path):
 def test_a_rebuild_in_chunks_by_two_processes_indexes_every_file_once(ix, archive, monkeypatch):
     """The big-archive path of a rebuild (two processes, a commit every chunk so the posting pool
     never spills) on a small archive: every file is found once, as the one-writer build finds it."""
+    whoosh_only(ix)
     from indexer import bulk
     from indexer.whoosh_engine import storage
 

@@ -15,6 +15,7 @@ from archive.errors import WenshuError
 from archive.record import Record
 from indexer.index import ArchiveIndex
 from indexer.search import search
+from tests.pg_helpers import pg_cluster, search_engine, use_search_server, whoosh_only  # noqa: F401 — fixtures
 from wenshu.cli import main
 
 DOCS = [
@@ -30,12 +31,15 @@ DOCS = [
 ]
 
 
-def indexed_archive(root, records):
-    """An archive at ``root`` holding (Record, text) pairs as record folders with 正文.txt, indexed."""
+def indexed_archive(root, records, database: str | None = None):
+    """An archive at ``root`` holding (Record, text) pairs as record folders with 正文.txt, indexed
+    (by PostgreSQL when ``database`` is a URL: tests/pg_helpers.search_engine)."""
     from archive.store import Archive
     from tests.conftest import make_config
 
     archive = Archive.init(root, make_config())
+    if database:
+        use_search_server(archive, database)
     for rec, body in records:
         folder = archive.root / rec.relative_folder()
         folder.mkdir(parents=True)
@@ -47,11 +51,11 @@ def indexed_archive(root, records):
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
+def small(tmp_path_factory, search_engine):  # noqa: F811
     archive, ai = indexed_archive(tmp_path_factory.mktemp("small") / "档案库", [
         (Record(ArchivalCode("A001", day.year, Retention.YEARS_30, "JJK", item), title, author=author, date=day,
                 doc_number=DocNumber.parse(dn), doc_type=kind, case=case), body)
-        for item, title, dn, day, kind, author, case, body in DOCS])
+        for item, title, dn, day, kind, author, case, body in DOCS], search_engine)
     yield ai
     archive.close()
 
@@ -183,6 +187,7 @@ def test_ranking_on_arrays_is_whooshs_ranking(small, tmp_path):
     postings in an old segment, a second segment)."""
     from tests.search_helpers import assert_ranked_like_whoosh
 
+    whoosh_only(small)
     queries = ["课后服务", "课后服务 学校", "隐形变异 OR 住家家教", "课后服务 NOT 幼儿园", '"隐形变异"', "5+2",
                "高教督函〔2022〕7号", "2022", "有偿补课 师德师风", "服务 -收费", "(双减 OR 补课) 教师",
                "课后服务 年度:2022", "日期:2022-03-01..2022-05-31", "年度:2021..2022 类型:函", "补课 日期:2022"]
@@ -205,15 +210,17 @@ def test_single_character_and_negative_only_queries_rank_like_whoosh(small):
     both ranked on arrays too, as whoosh ranks them."""
     from tests.search_helpers import assert_ranked_like_whoosh
 
+    whoosh_only(small)
     assert assert_ranked_like_whoosh(small, ["课", "函", "3条", "-幼儿园", "NOT 课后服务", "学 校"]) >= 5
 
 
-def test_a_word_standing_as_a_word_ranks_above_the_same_characters_by_chance(tmp_path):
+def test_a_word_standing_as_a_word_ranks_above_the_same_characters_by_chance(tmp_path, search_engine):  # noqa: F811
     """研究生 in 研究生物学 holds all its bigrams but is not the word: it matches (recall never
     depends on segmentation) and ranks below the text where 研究生 is a word."""
     texts = {1: "各校要组织教师研究生物学，研究生物学课堂教学。", 2: "各校要组织教师报考研究生招生考试，按时报送。"}
     archive, ai = indexed_archive(tmp_path / "档案库", [
         (Record(ArchivalCode("A001", 2022, Retention.YEARS_30, "JJK", item), f"情况说明{item}",
-                author="高平市教育局", date=date(2022, 3, item), doc_type="报告"), text) for item, text in texts.items()])
+                author="高平市教育局", date=date(2022, 3, item), doc_type="报告"), text) for item, text in texts.items()],
+        search_engine)
     assert [h.title for h in search(ai, "研究生").hits] == ["情况说明2", "情况说明1"]
     archive.close()

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from archive.receive import receive
 from archive.store import Archive
 from indexer.index import ArchiveIndex
+from tests.pg_helpers import pg_cluster, search_engine, use_search_server, whoosh_only  # noqa: F401 — fixtures
 from indexer.search import search
 from tests.conftest import corpus_path, make_config, write_docx
 from wenshu.cli import main
@@ -31,11 +32,13 @@ PLEDGES = 42
 
 
 @pytest.fixture(scope="module")
-def clerk(tmp_path_factory):
+def clerk(tmp_path_factory, search_engine):  # noqa: F811 — on whoosh and on PostgreSQL
     from generator.batch import run_batch
 
     tmp = tmp_path_factory.mktemp("clerk")
     archive = Archive.init(tmp / "档案库", make_config())
+    if search_engine:
+        use_search_server(archive, search_engine)
     plan = receive(archive, [corpus_path(*PLAN)])
     regulation = receive(archive, [corpus_path(*REGULATION)])
     citing = receive(archive, [write_docx(tmp / "转发.docx", [

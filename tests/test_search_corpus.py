@@ -20,6 +20,7 @@ from archive.docnumber import DocNumber
 from archive.record import Record
 from archive.store import Archive
 from indexer.index import ArchiveIndex
+from tests.pg_helpers import pg_cluster, search_engine, use_search_server, whoosh_only  # noqa: F401 — fixtures
 from indexer.search import search
 from tests.conftest import corpus_path, make_config
 
@@ -71,8 +72,10 @@ def _write_docx(path, text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
+def corpus(tmp_path_factory, search_engine):  # noqa: F811 — the known-item tests on both engines
     archive = Archive.init(tmp_path_factory.mktemp("corpus") / "档案库", make_config())
+    if search_engine:
+        use_search_server(archive, search_engine)
     docs = []
     for item, doc in enumerate([*_govcn(), *_laws()], start=1):
         dn = doc["docnum"]
@@ -213,6 +216,7 @@ def test_ranking_on_arrays_is_whooshs_ranking_on_real_text(corpus):
     from tests.search_helpers import assert_ranked_like_whoosh
 
     ai, docs = corpus
+    whoosh_only(ai)
     rng = random.Random(SEED + 1)
     queries = []
     for d in rng.sample(docs, 40):

@@ -5,14 +5,13 @@ Snippets, one hit per record and facet labels stay in indexer/search.py as for w
 
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 
+from archive.config import SEARCH_TABLE
 from indexer.engine import Top
 from indexer.pg_engine import schema
 from indexer.pg_engine.translate import FALSE, to_sql
 
-_TABLE = re.compile(r"[a-z_][a-z0-9_]{0,50}")
 _META = "wenshu_search_tables"
 
 
@@ -22,7 +21,7 @@ class PgEngine:
     (a higher authority's counties) can share a database."""
 
     def __init__(self, url: str, table: str = "wenshu_docs", *, pool_size: int = 4):
-        if not _TABLE.fullmatch(table):
+        if not SEARCH_TABLE.fullmatch(table):  # the rule wenshu.toml [search] table is checked by
             raise ValueError(f"索引表名“{table}”不正确：应为小写字母、数字和下划线")
         from psycopg_pool import ConnectionPool
 
@@ -90,14 +89,39 @@ class PgEngine:
             conn.rollback()
 
     @contextmanager
-    def writer(self):
-        """One batch, committed when the block ends without an error (rolled back otherwise)."""
-        with self.pool.connection() as conn, self.pool.connection() as view:
-            view.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            view.execute(f"SELECT 1 FROM {self.table} LIMIT 1")  # the snapshot the lookups read
-            yield PgWriter(conn, view, self.table)
-            view.rollback()
+    def lookups(self, snapshot: bool = True):
+        """The stored documents by path: as of one snapshot (a writer's batch), or each lookup as
+        the table is then (a rebuild's last good metadata: no transaction stays open on the old
+        table, which the rebuild drops at its end)."""
+        with self.pool.connection() as view:
+            if snapshot:
+                view.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            else:
+                view.autocommit = True
+            try:
+                yield PgLookups(view, self.table)
+            finally:
+                if snapshot:
+                    view.rollback()
+                else:
+                    view.autocommit = False
 
+    @contextmanager
+    def writer(self):
+        """One batch, committed when the block ends without an error or a ``discard()`` (rolled back
+        otherwise). Batches of several machines take turns (an advisory lock on the table): two
+        replacing one path at once would otherwise both insert it."""
+        with self.pool.connection() as conn, self.lookups() as looks:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [self.table])
+            looks.view.execute(f"SELECT 1 FROM {self.table} LIMIT 1")  # the snapshot the lookups read
+            w = PgWriter(conn, looks.view, self.table)
+            try:
+                yield w
+            except BaseException:
+                conn.rollback()
+                raise
+            if w.discarded:
+                conn.rollback()
 
 class PgReader:
     def __init__(self, conn, table: str):
@@ -165,38 +189,26 @@ class PgReader:
             out[name][int(value) if value is not None and name in schema.INTS else value] = list(ids)
         return out
 
+    def having(self, field, values, limit=200):
+        if field not in ("case", "code", "docnum", "cites"):
+            raise ValueError(f"having: no exact column {field!r}")
+        where = "cites && %s::text[]" if field == "cites" else f"{schema._q(field)} = ANY(%s::text[])"
+        cols = ", ".join(schema._q(c) for c in schema.STORED)
+        rows = self.conn.execute(f"SELECT {cols} FROM {self.t} WHERE {where} ORDER BY id LIMIT %s",
+                                 [list(values), limit]).fetchall()
+        return [schema.stored_of(schema.STORED, r) for r in rows]
+
     def doc_count(self) -> int:
         return self.conn.execute(f"SELECT count(*) FROM {self.t}").fetchone()[0]
 
 
-class PgWriter:
-    """The engine's write side (indexer/engine.py EngineWriter) in one transaction; its lookups
-    read through a second connection, the index as it was when the batch began."""
+class PgLookups:
+    """Stored documents by path, under a folder, the first of a record (indexer/engine.py
+    EngineWriter's lookups), read through their own connection."""
 
-    def __init__(self, conn, view, table: str):
-        self.conn, self.view, self.t = conn, view, table
-        cols = schema.quoted_columns()
-        marks = schema.placeholders()
-        self._insert = f"INSERT INTO {table} ({cols}) VALUES ({marks})"
+    def __init__(self, view, table: str):
+        self.view, self.t = view, table
         self._stored_cols = ", ".join(schema._q(c) for c in schema.STORED) + ", numkeys, cites"
-
-    def add(self, doc: dict) -> None:
-        self.conn.execute(self._insert, schema.row(doc))
-
-    def add_many(self, docs) -> None:
-        """Documents in one round trip per batch (a rebuild)."""
-        with self.conn.cursor() as cur:
-            cur.executemany(self._insert, [schema.row(d) for d in docs])
-
-    def replace(self, doc: dict) -> None:
-        self.delete(doc["path"])
-        self.add(doc)
-
-    def delete(self, path: str) -> int:
-        return self.conn.execute(f"DELETE FROM {self.t} WHERE path = %s", [path]).rowcount
-
-    def delete_under(self, prefix: str) -> int:
-        return self.conn.execute(f"DELETE FROM {self.t} WHERE path LIKE %s", [_like_prefix(prefix)]).rowcount
 
     def _docs(self, where: str, params, limit: str = "") -> list[dict]:
         rows = self.view.execute(f"SELECT {self._stored_cols} FROM {self.t} WHERE {where} ORDER BY id {limit}",
@@ -217,6 +229,39 @@ class PgWriter:
 
     def record_doc(self, record: str) -> dict | None:
         return next(iter(self._docs("record = %s", [record], "LIMIT 1")), None)
+
+
+class PgWriter(PgLookups):
+    """The engine's write side (indexer/engine.py EngineWriter) in one transaction; its lookups
+    read through a second connection, the index as it was when the batch began."""
+
+    def __init__(self, conn, view, table: str):
+        super().__init__(view, table)
+        self.conn = conn
+        self.discarded = False
+        self._insert = f"INSERT INTO {table} ({schema.quoted_columns()}) VALUES ({schema.placeholders()})"
+
+    def discard(self) -> None:
+        """Nothing of this batch is to be committed (a move of something never indexed)."""
+        self.discarded = True
+
+    def add(self, doc: dict) -> None:
+        self.conn.execute(self._insert, schema.row(doc))
+
+    def add_many(self, docs) -> None:
+        """Documents in one round trip per batch (a rebuild)."""
+        with self.conn.cursor() as cur:
+            cur.executemany(self._insert, [schema.row(d) for d in docs])
+
+    def replace(self, doc: dict) -> None:
+        self.delete(doc["path"])
+        self.add(doc)
+
+    def delete(self, path: str) -> int:
+        return self.conn.execute(f"DELETE FROM {self.t} WHERE path = %s", [path]).rowcount
+
+    def delete_under(self, prefix: str) -> int:
+        return self.conn.execute(f"DELETE FROM {self.t} WHERE path LIKE %s", [_like_prefix(prefix)]).rowcount
 
 
 def _like_prefix(prefix: str) -> str:

@@ -68,6 +68,12 @@ class WhooshReader:
                                            for name in fields})
         return {name: {k: list(docs) for k, docs in grouped.groups(name).items()} for name in fields}
 
+    def having(self, field, values, limit=200):
+        from whoosh import query as Q
+
+        q = Q.Or([Q.Term(field, v) for v in values])
+        return [hit.fields() for hit in self.s.search(q, limit=limit, scored=False)]
+
     def doc_count(self) -> int:
         return self.s.doc_count()
 

@@ -124,11 +124,10 @@ def cited_numbers(record: Record) -> list[str]:
     return out
 
 
-def _stored(searcher, q, limit=200) -> dict[str, dict]:
-    """One stored-field dict per record (档号) matching ``q``."""
+def _by_record(docs: list[dict]) -> dict[str, dict]:
+    """One stored-field dict per record (档号)."""
     out: dict[str, dict] = {}
-    for hit in searcher.search(q, limit=limit, scored=False):
-        f = hit.fields()
+    for f in docs:
         code = f.get("code", "")
         if code and code not in out:
             out[code] = f
@@ -139,8 +138,6 @@ def related(index, record: Record, visible) -> dict[str, list[dict]]:
     """The record's case (案件) in date order, the records whose 文号 its text cites, and the
     records whose text cites its 文号 — from the index's stored fields, without reading the
     archive's other records; each filtered by ``visible(密级)`` like everything else."""
-    from whoosh import query as Q
-
     from indexer.docs import cites
 
     code = str(record.archival_code)
@@ -154,17 +151,17 @@ def related(index, record: Record, visible) -> dict[str, list[dict]]:
         return sorted(rows, key=lambda r: (r["date"], r["code"]))
 
     try:
-        with index.searcher() as s:
+        with index.engine().reader() as r:
             if record.case:
-                out["case"] = keep(_stored(s, Q.Term("case", record.case)))
+                out["case"] = keep(_by_record(r.having("case", [record.case])))
             if own:
-                out["cited_by"] = keep(_stored(s, Q.Term("cites", own)))
+                out["cited_by"] = keep(_by_record(r.having("cites", [own])))
             numbers = set(cited_numbers(record))
-            for f in _stored(s, Q.Term("code", code), limit=20).values():
+            for f in _by_record(r.having("code", [code], limit=20)).values():
                 numbers.update(n for n in cites(f.get("body", "") or "", own).split(",") if n)
             numbers.discard(own)
             if numbers:
-                out["cites"] = keep(_stored(s, Q.Or([Q.Term("docnum", n) for n in sorted(numbers)[:50]])))
+                out["cites"] = keep(_by_record(r.having("docnum", sorted(numbers)[:50])))
     except WenshuError:
         pass
     return out
