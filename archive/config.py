@@ -193,6 +193,22 @@ class ArchiveConfig:
         return "\n".join(lines)
 
 
+def write_config_text(archive, text: str) -> "ArchiveConfig":
+    """Replace the archive's wenshu.toml by ``text`` (what a page or a command adds to the file the
+    office wrote, comments kept), only once it loads as ``ArchiveConfig`` would load it: a bad value
+    changes nothing. The Archive reads the new file next time. → the new configuration."""
+    from archive.fsutil import atomic_write_text
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise WenshuError(f"{archive.config_path.name} 无法自动修改（{e}）。请手工修改。") from None
+    config = ArchiveConfig.from_dict(data, source=str(archive.config_path))
+    atomic_write_text(archive.config_path, text)
+    archive.__dict__.pop("config", None)
+    return config
+
+
 SEARCH_ENGINES = ("whoosh", "postgres")
 SEARCH_TABLE = re.compile(r"[a-z_][a-z0-9_]{0,50}")
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import tomllib
 
-from archive.config import ArchiveConfig, Prefix
+from archive.config import ArchiveConfig, Prefix, write_config_text
 from archive.docnumber import DocNumber
 from archive.errors import WenshuError
-from archive.fsutil import atomic_write_text
 
 
 class PrefixError(WenshuError):
@@ -48,11 +47,9 @@ def add_prefix(archive, code: str, purpose: str = "", counter: str = "") -> Pref
         entry.append(f"counter = {q(counter)}")
     text = archive.config_path.read_text(encoding="utf-8").rstrip("\n") + "\n" + "\n".join(entry) + "\n"
     try:
-        data = tomllib.loads(text)
+        tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:  # e.g. prefixes written as an inline array by hand
         raise PrefixError("机关代字", f"{archive.config_path.name} 的 prefixes 不是 [[prefixes]] 条目的写法，"
                                    f"无法自动追加（{e}）。请手工添加。") from None
-    ArchiveConfig.from_dict(data, source=str(archive.config_path))  # the file as it will load
-    atomic_write_text(archive.config_path, text)
-    archive.__dict__.pop("config", None)  # this Archive reads the new file next time
+    write_config_text(archive, text)  # the file as it will load, or nothing written
     return Prefix(code, purpose, counter if counter != code else "")

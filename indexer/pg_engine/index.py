@@ -144,3 +144,50 @@ def _without_user(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or "localhost"
     return f"postgresql://{host}{':' + str(parts.port) if parts.port else ''}{parts.path}"
+
+
+def migrate(archive, progress=None) -> dict:
+    """``wenshu index migrate``: the archive's index moved from whoosh to PostgreSQL — the table
+    built from the records, checked to hold every file the whoosh index held, and only then
+    ``[search] engine = "postgres"`` written to wenshu.toml and the whoosh files removed. Run again,
+    it rebuilds and checks again (nothing is lost by a second run)."""
+    import re
+    import shutil
+
+    from archive.config import write_config_text
+    from archive.errors import WenshuError
+
+    config = archive.config
+    if not config.database:
+        raise WenshuError("检索引擎迁入数据库前，请先在 wenshu.toml 的 [server] 中填写 database = "
+                          "\"postgresql://用户@主机/库名\"，并运行 wenshu server migrate。")
+    before: set[str] = set()
+    if config.search_engine == "whoosh" and ArchiveIndex(archive)._state() is not None:
+        whoosh = ArchiveIndex(archive, notify=lambda m: None)
+        before = set(whoosh.file_columns())
+        whoosh.close()
+    pg = PgArchiveIndex(archive, notify=lambda m: None)
+    summary = pg.rebuild(progress)
+    after = set(pg.file_columns())
+    missing = sorted(before - after)
+    if missing:
+        raise WenshuError(f"迁移未完成：whoosh 索引中的 {len(missing)} 个文件不在新索引中（如 {missing[0]}），"
+                          "wenshu.toml 未修改，仍使用 whoosh。请运行 wenshu check 后重试。")
+    text = archive.config_path.read_text(encoding="utf-8")
+    if config.search_engine != "postgres":
+        if "search" in (config.extra or {}):
+            text, n = re.subn(r'(?m)^(\s*engine\s*=\s*)"whoosh"', r'\1"postgres"', text)
+            if n != 1:
+                raise WenshuError("wenshu.toml 的 [search] 无法自动修改：请把其中的 engine 改为 \"postgres\"。")
+        else:
+            text = text.rstrip("\n") + '\n\n[search]  # 全文检索：索引在数据库服务器中\nengine = "postgres"\n'
+        write_config_text(archive, text)
+    removed = 0
+    for p in list(pg.dir.iterdir()):  # the whoosh generations and state.json, now stale
+        if p.name in (BUILT, "write.lock"):
+            continue
+        removed += 1
+        shutil.rmtree(p) if p.is_dir() else p.unlink()
+    return {"files": summary["files"], "whoosh_files": len(before), "failed": summary["failed"],
+            "broken_records": summary["broken_records"], "table": pg.table,
+            "database": _without_user(pg.url), "whoosh_removed": removed}

@@ -89,7 +89,7 @@ def _marked(snippet: str, terminal: bool) -> str:
 
 @click.group("index")
 def index():
-    """全文索引的维护：重建、状态、优化。"""
+    """全文索引的维护：重建、状态、优化、迁入数据库服务器。"""
 
 
 @index.command("rebuild")
@@ -112,6 +112,27 @@ def rebuild(archive_dir, as_json):
         click.echo(f"  无法读取正文：{path}：{reason}")
     for folder, reason in summary["broken_records"]:
         click.echo(f"  record.json 有误：{folder}：{reason}")
+
+
+@index.command("migrate")
+@archive_option
+@json_option
+def migrate(archive_dir, as_json):
+    """把全文索引从本机（whoosh）迁入数据库服务器（[server] database），核对后改用它。"""
+    from indexer.pg_engine.index import migrate as run
+
+    def progress(done, total):
+        if not as_json:
+            click.echo(f"\r已索引 {done}/{total} 个文件", nl=done == total, err=True)
+
+    res = run(open_archive(archive_dir), progress)
+    if as_json:
+        echo_json(res)
+        return
+    click.echo(f"索引已迁入 {res['database']}（表 {res['table']}）：{res['files']} 个文件"
+               f"（原 whoosh 索引 {res['whoosh_files']} 个，均已核对）。wenshu.toml 已改为 [search] engine = \"postgres\"。")
+    for path, reason in res["failed"]:
+        click.echo(f"  无法读取正文：{path}：{reason}")
 
 
 @index.command("status")
