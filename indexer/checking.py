@@ -16,11 +16,11 @@ from archive.record import RECORD_JSON
 
 def check_index(archive) -> list:
     from archive.checking import Problem
-    from indexer.index import STATE, ArchiveIndex
+    from indexer.index import ArchiveIndex
 
-    if not (archive.index_dir / STATE).is_file():
-        return []  # no index yet: nothing it could know
     ai = ArchiveIndex(archive)
+    if not ai.exists():
+        return []  # no index yet: nothing it could know (and not worth building for a check)
     try:
         failures = ai.failures()
     finally:

@@ -111,6 +111,10 @@ class ArchiveIndex:
         except (OSError, ValueError):
             return None
 
+    def exists(self) -> bool:
+        """Whether an index has been built (a check does not build one to look in it)."""
+        return (self.dir / STATE).is_file()
+
     def index(self):
         """The live whoosh index, rebuilt first (with a message) when missing, old or corrupt."""
         state = self._state()
@@ -416,13 +420,13 @@ class ArchiveIndex:
         """path → (size, mtime, record.json mtime) of every indexed file: what a reconcile compares."""
         return storage.file_columns(self.index())
 
-    def failures(self) -> list[tuple[str, str]]:
-        out = []
+    def all_stored(self) -> list[dict]:
+        """The stored columns of every indexed file (what a check or a test compares with the disk)."""
         with self.searcher() as s:
-            for fields in storage.all_stored(s):
-                if fields.get("error"):
-                    out.append((fields["path"], fields["error"]))
-        return sorted(out)
+            return list(storage.all_stored(s))
+
+    def failures(self) -> list[tuple[str, str]]:
+        return sorted((f["path"], f["error"]) for f in self.all_stored() if f.get("error"))
 
     # -- whole-archive operations (indexer.bulk) -----------------------------------------------
 

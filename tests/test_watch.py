@@ -17,6 +17,14 @@ from indexer.index import ArchiveIndex
 from watch.watcher import Watcher
 from tests.conftest import write_docx
 from watch_helpers import indexed, wait_gone, wait_idle, wait_indexed, wait_until
+from tests.pg_helpers import pg_cluster, search_engine, use_search_server, whoosh_only  # noqa: F401 — fixtures
+
+
+@pytest.fixture
+def archive(archive, search_engine):  # noqa: F811 — every watcher test on whoosh and on PostgreSQL
+    if search_engine:
+        use_search_server(archive, search_engine)
+    return archive
 
 
 @pytest.fixture
@@ -319,6 +327,7 @@ def test_folder_deleted_file_by_file_leaves_the_index(archive, start):
 def test_single_file_commits_skip_the_merge_and_the_index_is_merged_when_idle(archive, start):
     """One-file updates commit without whoosh's segment merge (the latency tail); once the
     watcher is idle the segments are merged, so searches do not slow down over the day."""
+    whoosh_only(ArchiveIndex(archive))
     w = start()
     folder = archive.root / "2022" / "逐份"
     folder.mkdir(parents=True)

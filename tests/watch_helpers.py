@@ -14,8 +14,7 @@ def indexed(archive) -> dict[str, dict]:
     """root-relative path → stored fields, as a reader sees the index now."""
     ai = ArchiveIndex(archive, notify=lambda m: None)
     try:
-        with ai.searcher() as s:
-            return {f["path"]: f for f in s.all_stored_fields()}
+        return {f["path"]: f for f in ai.all_stored()}
     finally:
         ai.close()
 

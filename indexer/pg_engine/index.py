@@ -59,6 +59,9 @@ class PgArchiveIndex(ArchiveIndex):
         config = archive.config
         self.url, self.table = config.database, config.search_table
 
+    def exists(self) -> bool:
+        return True  # the table is created with the engine: an empty one is an index of nothing
+
     def index(self) -> PgEngine:
         return engine_for(self.url, self.table)
 
@@ -95,11 +98,11 @@ class PgArchiveIndex(ArchiveIndex):
                                [str(self.rel(path))]).fetchone()
         return tuple(got) if got else None
 
-    def failures(self) -> list[tuple[str, str]]:
+    def all_stored(self) -> list[dict]:
+        cols = ", ".join(schema._q(c) for c in schema.STORED)
         with self.index().pool.connection() as conn:
-            rows = conn.execute(f"SELECT path, error FROM {self.table} WHERE coalesce(error, '') <> '' "
-                                "ORDER BY path").fetchall()
-        return [tuple(r) for r in rows]
+            rows = conn.execute(f"SELECT {cols} FROM {self.table} ORDER BY id").fetchall()
+        return [schema.stored_of(schema.STORED, r) for r in rows]
 
     def _rebuild_locked(self, progress) -> dict:
         engine = self.index()
