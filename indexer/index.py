@@ -91,7 +91,7 @@ class ArchiveIndex:
         p = Path(path)
         if p.is_absolute():
             try:
-                p = p.resolve().relative_to(self.root) if not _under(p, self.root) else p.relative_to(self.root)
+                p = p.relative_to(self.root) if p.is_relative_to(self.root) else p.resolve().relative_to(self.root)
             except ValueError:
                 raise WenshuError(f"{path} 不在档案库 {self.root} 之内。") from None
         return PurePosixPath(p.as_posix())
@@ -511,10 +511,3 @@ def _meta_text(stored: dict) -> str:
     """The short fields' text of a stored document (for re-adding it without its record.json)."""
     return " ".join(str(stored.get(k) or "").replace(",", " ") for k in ("author", "doctype", "case"))
 
-
-def _under(p: Path, root: Path) -> bool:
-    try:
-        p.relative_to(root)
-        return True
-    except ValueError:
-        return False
