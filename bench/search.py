@@ -201,8 +201,7 @@ def postgres(ai, mix, truth, database: str = "") -> None:
     """The same records into the PostgreSQL engine (indexer/pg_engine/) by its rebuild, one
     process: walking, reading, analysis, inserts and the GIN indexes count; then the same mix. Without ``database`` a
     throw-away durable cluster (tests/pg_helpers.py) serves it."""
-    from indexer.bulk import walk
-    from indexer.docs import file_fields
+    from indexer.bulk import documents, walk
     from indexer.pg_engine import PgEngine
     from indexer.search import search
 
@@ -218,7 +217,7 @@ def postgres(ai, mix, truth, database: str = "") -> None:
     try:
         engine = PgEngine(database, "bench_docs")
         t0 = time.perf_counter()
-        files = engine.rebuild(file_fields(ai.root / rel, rel, ai._meta_for(rel, {})) for rel in walk(ai.root))
+        files = engine.rebuild(documents(ai, walk(ai.root), None, [], []))  # what PgArchiveIndex.rebuild writes
         t_build = time.perf_counter() - t0
         with engine.pool.connection() as conn:
             size = conn.execute("SELECT pg_total_relation_size('bench_docs')").fetchone()[0]
