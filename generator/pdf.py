@@ -30,8 +30,12 @@ def available() -> bool:
     return soffice() is not None
 
 
+FILES_PER_START = 200  # LibreOffice reads at most 253 command-line arguments: the rest are silently dropped
+
+
 def convert(docx_files: list[Path], out_dir: Path, timeout: float = 600) -> list[Path]:
-    """Convert many .docx files with one LibreOffice start; returns the PDF paths in the same order."""
+    """Convert many .docx files with as few LibreOffice starts as it takes (one per ``FILES_PER_START``
+    files, one profile); returns the PDF paths in the same order. ``timeout`` is per start."""
     exe = soffice()
     if exe is None:
         raise WenshuError(INSTALL_HINT)
@@ -40,18 +44,21 @@ def convert(docx_files: list[Path], out_dir: Path, timeout: float = 600) -> list
     if not docx_files:
         return []
     env = dict(os.environ, FONTCONFIG_FILE=str(FONTS_CONF), SAL_USE_VCLPLUGIN="svp")
+    detail = ""
     with tempfile.TemporaryDirectory(prefix="wenshu-lo-") as profile:
-        cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", "--nolockcheck",
-               "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(out_dir), *map(str, docx_files)]
-        try:
-            proc = subprocess.run(cmd, env=env, capture_output=True, timeout=timeout, text=True)
-        except subprocess.TimeoutExpired:
-            raise WenshuError(f"LibreOffice 转换 PDF 超时（{timeout:g} 秒），未生成 PDF。") from None
+        for at in range(0, len(docx_files), FILES_PER_START):
+            cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", "--nolockcheck",
+                   "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(out_dir),
+                   *map(str, docx_files[at:at + FILES_PER_START])]
+            try:
+                proc = subprocess.run(cmd, env=env, capture_output=True, timeout=timeout, text=True)
+            except subprocess.TimeoutExpired:
+                raise WenshuError(f"LibreOffice 转换 PDF 超时（{timeout:g} 秒），未生成 PDF。") from None
+            detail = detail or (proc.stderr or proc.stdout).strip()[-300:]
     pdfs = [out_dir / (Path(f).stem + ".pdf") for f in docx_files]
     missing = [p.name for p in pdfs if not p.exists()]
     if missing:
-        detail = (proc.stderr or proc.stdout).strip()[-300:]
-        raise WenshuError(f"LibreOffice 未能转换：{'、'.join(missing[:5])}。{detail}")
+        raise WenshuError(f"LibreOffice 未能转换 {len(missing)} 个文件：{'、'.join(missing[:5])}。{detail}")
     return pdfs
 
 

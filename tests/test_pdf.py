@@ -179,3 +179,14 @@ def test_the_signature_never_stands_alone_on_a_page(tmp_path):
             z.writestr(info, data.replace(b"<w:keepNext/>", b"") if info.filename == "word/document.xml" else data)
     (pdf,) = pdfmod.convert([loose], tmp_path / "loose")
     assert any("此页只有署名和成文日期" in str(d) for d in check_pdf(pdf, "notice"))
+
+
+def test_more_files_than_one_libreoffice_start_takes_are_all_converted(tmp_path):
+    """LibreOffice reads at most 253 command-line arguments and silently drops the rest (a 1,000-row
+    batch lost its PDFs after the 245th): convert starts it once per FILES_PER_START files, in order."""
+    from tests.conftest import write_docx
+
+    files = [write_docx(tmp_path / f"第{i}份.docx", [f"第{i}份承诺书"]) for i in range(260)]
+    pdfs = pdfmod.convert(files, tmp_path / "pdf")
+    assert [p.name for p in pdfs] == [f"第{i}份.pdf" for i in range(260)]
+    assert all(p.is_file() for p in pdfs) and pdfmod.page_count(pdfs[-1]) == 1
