@@ -137,3 +137,32 @@ def test_add_prefix_form_validates_and_writes_wenshu_toml(site):
     assert before.rstrip() in site.config_path.read_text(encoding="utf-8")  # the office's comments stay
     assert "<option>高教研</option>" in c.get("/numbers/").content.decode()
     assert AccessLog.objects.filter(action="prefix_add", object="高教研").exists()
+
+
+def test_a_prefix_added_by_one_thread_is_seen_by_the_others(site):
+    """The server keeps one Archive per thread (settings.archive): a 机关代字 added in a request on
+    one thread is offered by a request on another thread that had read wenshu.toml before."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def numbers_page():  # a request on the pool's one thread: the same thread, the same Archive
+        try:
+            return client("文书乙").get("/numbers/").content.decode()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as other:
+        assert "<option>高教规</option>" not in other.submit(numbers_page).result()  # read before the write
+        r = client("档案员甲").post("/numbers-prefix/", {"code": "高教规", "purpose": "规范性文件"}, follow=True)
+        assert "已新增机关代字：高教规" in r.content.decode()
+        assert "<option>高教规</option>" in other.submit(numbers_page).result()
+        # and the other way: written by a request on that thread, seen here
+        def add():
+            try:
+                return client("档案员甲").post("/numbers-prefix/", {"code": "高教备"}, follow=True).content.decode()
+            finally:
+                connection.close()
+
+        assert "已新增机关代字：高教备" in other.submit(add).result()
+    assert "<option>高教备</option>" in client("文书乙").get("/numbers/").content.decode()
