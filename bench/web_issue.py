@@ -68,8 +68,10 @@ def batch(c, n: int) -> None:
     r = c.post("/batch/run/", {"template": "pledge", "token": token, "common_clauses": CLAUSES})
     assert r.status_code == 302, r.content.decode()[:500]
     pk = int(r["Location"].rstrip("/").split("/")[-1])
+    stages: dict[str, float] = {}  # when the status first showed each stage (to the second)
     while True:  # what the page's progress bar does (progress.js polls once a second)
         s = c.get(f"/batch/task/{pk}/status/").json()
+        stages.setdefault(s["stage"] or "排队", time.perf_counter() - t0)
         if not s["running"]:
             break
         time.sleep(1)
@@ -91,6 +93,8 @@ def batch(c, n: int) -> None:
           f"{' ready' if size else ' — no LibreOffice, no PDF'}): {wall:.1f} s wall "
           f"(matching report {t_report:.1f} s; task done at {t_task:.1f} s; {n / wall:.1f} docs/s; "
           f"{SCHOOLS} combined PDFs, the first {size / 1e6:.1f} MB)")
+    marks = list(stages.items())
+    print("  stages (first seen at): " + "; ".join(f"{stage} {at:.0f} s" for stage, at in marks))
 
 
 def main() -> None:
