@@ -353,3 +353,12 @@ def test_clerks_and_readers_are_refused_a_transfer_task_and_its_download(site):
         assert c.get(f"/transfer/task/{t.pk}/").status_code == 403, name
         assert c.get(f"/transfer/task/{t.pk}/download/").status_code == 403, name
         assert c.post("/transfer/build/", {"年度": "2022"}).status_code == 403, name
+
+
+def test_an_empty_received_file_is_refused_by_name(site):
+    import io
+
+    f = io.BytesIO(b"")
+    f.name = "空白来文.pdf"
+    r = client("文书乙").post("/receive/upload/", {"files": [f]})
+    assert r.status_code == 400 and "收文文件：空白来文.pdf 是空文件，未上传。" in html(r)
