@@ -10,7 +10,14 @@ PDF per 学校), poll the status the progress bar polls, and download a combined
 the upload to the last byte of that PDF.
 
     PYTHONPATH=. python bench/web_issue.py --count 10 --batch 1000
-    PYTHONPATH=. python bench/web_issue.py --count 0 --batch 200   # the batch only, smaller
+    PYTHONPATH=. python bench/web_issue.py --count 0 --batch 400   # the batch only, smaller
+
+Measured 2026-12-03 on the shared 2-core machine (other benches running beside it):
+--batch 400: 228 s wall, 1.8 docs/s. --batch 1000 FAILS through the page (and would through
+``wenshu batch --pdf``): generator.batch.convert_many hands each of its 2 LibreOffice starts 500
+files, and LibreOffice only takes 253 command-line arguments (8 options + 245 files), so it
+converts 245 and the batch ends "LibreOffice 未能转换：…-0246…pdf". Until generator/pdf.convert
+starts LibreOffice per ≤200 files, the largest batch that converts is 490 rows.
 """
 
 from __future__ import annotations
