@@ -90,7 +90,8 @@ def sweep(arch) -> None:
 
 
 def _offered_until(task):
-    """When a finished batch's downloads go (None while they are not offered)."""
+    """When a finished batch's downloads go (None while they are not offered); ``updated`` is
+    when the task ended (tasks._run sets it)."""
     return task.updated + DOWNLOADS_KEPT if task.state == "done" and Path(task.out_dir).is_dir() else None
 
 
