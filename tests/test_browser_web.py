@@ -21,7 +21,14 @@ ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "docs" / "img"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--lang=zh-CN"]
+# The browser's own words — date pickers' 年/月/日, the validation bubbles (请填写此字段。) — come
+# from its UI language: on Linux chromium takes it from LANGUAGE (--lang is for Windows/macOS)
+# and needs Debian's chromium-l10n for zh-CN.pak. The contexts' locale="zh-CN" sets the rest
+# (navigator.language, Accept-Language, Intl).
+CHROMIUM_ENV = {"LANGUAGE": "zh_CN:zh"}
+ZH_PAK = Path("/usr/lib/chromium/locales/zh-CN.pak")
 
 
 def _env():
@@ -74,7 +81,7 @@ def browser(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, **CHROMIUM_ENV})
         yield b
         b.close()
 
@@ -162,4 +169,25 @@ def test_user_without_clearance_cannot_reach_the_secret_record(server, browser):
     assert rows.count() > 5
     assert re.search("查阅丁.*检索", page.locator("table.grid").inner_text())
     shot(page, "audit")
+    ctx.close()
+
+
+def test_the_browser_speaks_chinese_in_its_own_widgets(server, browser):
+    """What the browser draws itself — the 必填 bubble of the login form, the 年/月/日 of a date
+    picker — is in Chinese, as on the office's PCs (the screenshots show the same)."""
+    if not ZH_PAK.exists():
+        pytest.skip(f"没有 {ZH_PAK}（Debian 的 chromium-l10n 包），浏览器自带的提示是英文：sudo apt-get install chromium-l10n")
+    base, root, codes = server
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = ctx.new_page()
+    page.goto(base + "/login/")
+    page.click("button[type=submit]")  # nothing typed: the browser's own bubble, and no request
+    assert "/login/" in page.url
+    assert page.eval_on_selector("input[name=username]", "e => e.validationMessage") == "请填写此字段。"
+    assert page.evaluate("() => navigator.language") == "zh-CN"
+    ctx.close()
+    ctx, page = login(browser, base, "查阅丁")
+    page.fill("input[name=from]", "2022-03-01")  # the picker takes the date as the office types it
+    assert page.eval_on_selector("input[name=from]", "e => e.value") == "2022-03-01"
+    assert page.eval_on_selector("input[name=to]", "e => new Intl.DateTimeFormat().resolvedOptions().locale") == "zh-CN"
     ctx.close()

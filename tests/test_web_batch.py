@@ -9,6 +9,7 @@ import csv
 import io
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -111,6 +112,12 @@ def test_a_batch_of_three_completes_through_the_task_and_its_zip_holds_three(sit
         body = b"".join(c.get(f"/batch/task/{t.pk}/file/承诺书合并打印/一中.pdf").streaming_content)
         assert body.startswith(b"%PDF")
     assert c.get(f"/batch/task/{t.pk}/file/../../wenshu.toml").status_code == 404
+    # the batch ended: its roster copy is gone, only what the page offers stays, and says how long
+    folder = Path(t.out_dir).parent
+    assert not Path(t.source).exists()
+    kept = {p.relative_to(folder / "out").as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert kept == {"承诺书-3份.zip", *(["承诺书合并打印/一中.pdf", "承诺书合并打印/二中.pdf"] if pdf.available() else [])}
+    assert "保留到" in page and "7 天" in page
     assert AccessLog.objects.filter(action="batch", username="文书乙").exists()
     labels = {a.action_label for a in AccessLog.objects.filter(action__in=("batch", "upload"))}
     assert "批量生成" in labels
@@ -137,3 +144,93 @@ def test_add_prefix_form_validates_and_writes_wenshu_toml(site):
     assert before.rstrip() in site.config_path.read_text(encoding="utf-8")  # the office's comments stay
     assert "<option>高教研</option>" in c.get("/numbers/").content.decode()
     assert AccessLog.objects.filter(action="prefix_add", object="高教研").exists()
+
+
+def test_a_prefix_added_by_one_thread_is_seen_by_the_others(site):
+    """The server keeps one Archive per thread (settings.archive): a 机关代字 added in a request on
+    one thread is offered by a request on another thread that had read wenshu.toml before."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def numbers_page():  # a request on the pool's one thread: the same thread, the same Archive
+        try:
+            return client("文书乙").get("/numbers/").content.decode()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as other:
+        assert "<option>高教规</option>" not in other.submit(numbers_page).result()  # read before the write
+        r = client("档案员甲").post("/numbers-prefix/", {"code": "高教规", "purpose": "规范性文件"}, follow=True)
+        assert "已新增机关代字：高教规" in r.content.decode()
+        assert "<option>高教规</option>" in other.submit(numbers_page).result()
+        # and the other way: written by a request on that thread, seen here
+        def add():
+            try:
+                return client("档案员甲").post("/numbers-prefix/", {"code": "高教备"}, follow=True).content.decode()
+            finally:
+                connection.close()
+
+        assert "已新增机关代字：高教备" in other.submit(add).result()
+    assert "<option>高教备</option>" in client("文书乙").get("/numbers/").content.decode()
+
+
+def test_working_files_go_when_their_downloads_are_no_longer_offered(site):
+    """Opening the 批量 page sweeps: a finished batch's folder after DOWNLOADS_KEPT (its page then
+    says the downloads were deleted, the files 404), a roster checked but never generated after a day."""
+    import os
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from wenshu.web.batches import DOWNLOADS_KEPT, UNCHECKED_KEPT, UPLOADS
+    from wenshu.web.models import BatchTask
+
+    base = site.state_dir / UPLOADS
+    c = client("文书乙")
+    old_token = f"{datetime.now() - UNCHECKED_KEPT - timedelta(hours=1):%Y%m%d-%H%M%S-%f}"
+    (base / old_token).mkdir(parents=True)
+    (base / old_token / "名册.csv").write_text("姓名\n王芳\n", encoding="utf-8")
+    fresh = upload(c, [["周五", "一中", "数学", ""]]).content.decode().split('name="token" value="')[1].split('"')[0]
+    done_token = f"{datetime.now() - timedelta(days=8):%Y%m%d-%H%M%S-%f}"
+    out = base / done_token / "out"
+    out.mkdir(parents=True)
+    (out / "承诺书-1份.zip").write_bytes(b"PK")
+    t = BatchTask.objects.create(template="pledge", template_label="承诺书", roster="名册.csv", source="",
+                                 out_dir=str(out), username="文书乙", state="done",
+                                 result='{"produced": 1, "combined": [], "zip": "承诺书-1份.zip", "records": []}')
+    assert "保留到" in c.get(f"/batch/task/{t.pk}/").content.decode()
+    BatchTask.objects.filter(pk=t.pk).update(updated=timezone.now() - DOWNLOADS_KEPT - timedelta(hours=1))
+    assert c.get("/batch/").status_code == 200  # the sweep
+    assert not (base / old_token).exists() and not (base / done_token).exists()
+    assert (base / fresh).is_dir()  # checked a moment ago: still waiting for 生成
+    page = c.get(f"/batch/task/{t.pk}/").content.decode()
+    assert 'id="expired"' in page and 'id="zip"' not in page
+    assert c.get(f"/batch/task/{t.pk}/file/承诺书-1份.zip").status_code == 404
+
+
+@pytest.mark.parametrize("token", ["../../wenshu.toml", "20220101-000000-000000/../..", "..", "abc",
+                                   "20220101-000000-000000 ", "/etc/passwd", ""])
+def test_a_batch_id_that_is_not_an_id_is_404(site, token):
+    c = client("文书乙")
+    r = c.post("/batch/run/", {"template": "pledge", "token": token, "common_clauses": CLAUSES})
+    assert r.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/batch/task/../status/", "/batch/task/abc/", "/batch/task/1.0/status/",
+                                  "/batch/task/%2e%2e%2f/", "/batch/task/999999/", "/batch/task/999999/status/"])
+def test_a_task_id_that_is_not_a_task_is_404(site, path):
+    assert client("文书乙").get(path).status_code == 404
+
+
+@pytest.mark.parametrize("user", ["领导丙", "查阅丁"])
+def test_reading_roles_are_refused_a_batch_task_its_progress_and_its_files(site, user):
+    from wenshu.web.models import BatchTask
+
+    t = BatchTask.objects.create(template="pledge", template_label="承诺书", roster="名册.csv", source="",
+                                 out_dir="", username="文书乙", state="done",
+                                 result='{"produced": 0, "combined": [], "zip": "承诺书-0份.zip", "records": []}')
+    c = client(user)
+    for url in (f"/batch/task/{t.pk}/", f"/batch/task/{t.pk}/status/", f"/batch/task/{t.pk}/file/承诺书-0份.zip"):
+        r = c.get(url)
+        assert r.status_code == 403 and "无权操作" in r.content.decode(), url

@@ -131,3 +131,51 @@ def test_ledger_forms_report_bad_fields_by_label(site):
     c.post("/numbers/offline/", {"prefix": "高教字", "year": "2022", "number": "高教字〔2022〕50号",
                                  "reason": "纸质件已发", "title": "线下通知"})
     assert ("高教字〔2022〕50号", "offline") in ledger(site)
+
+
+@pytest.mark.parametrize("user", ["领导丙", "查阅丁"])
+def test_reading_roles_cannot_issue_preview_void_or_register_offline(site, user):
+    """The POSTs behind every 发文 and 文号 form, not only the pages: refused, nothing taken."""
+    c = client(user)
+    before = ledger(site)
+    for url, form in (("/issue/notice/", dict(NOTICE, action="issue")), ("/issue/notice/", dict(NOTICE, action="preview")),
+                      ("/numbers/void/", {"prefix": "高教字", "year": "2022", "number": "高教字〔2022〕8号", "reason": "试"}),
+                      ("/numbers/offline/", {"prefix": "高教字", "year": "2022", "number": "高教字〔2022〕60号",
+                                             "reason": "试", "title": "线下"})):
+        r = c.post(url, form)
+        assert r.status_code == 403 and "无权操作" in r.content.decode(), url
+    assert ledger(site) == before
+
+
+def test_each_ledger_form_names_the_field_it_refuses(site):
+    """reserve / void / offline: the message beside the field names its Chinese label; nothing taken."""
+    c = client("档案员甲")
+    before = ledger(site)
+    for what, form, message in (
+            ("reserve", {"count": "两个", "reason": "x"}, "“预留个数”应为整数。"),
+            ("reserve", {"count": "1", "reason": " "}, "请填写“预留原因”。"),
+            ("void", {"number": "乱写", "reason": "x"}, "“文号”乱写不正确"),
+            ("void", {"number": "", "reason": "x"}, "“文号”（空）不正确"),
+            ("void", {"number": "高教字〔2022〕8号", "reason": ""}, "请填写“原因”。"),
+            ("offline", {"number": "高教字〔2022〕51号", "reason": ""}, "请填写“原因”。")):
+        r = c.post(f"/numbers/{what}/", {"prefix": "高教字", "year": "2022", **form}, follow=True)
+        assert message in r.content.decode(), (what, form)
+    assert ledger(site) == before
+
+
+@pytest.mark.parametrize("name", ["notice", "pledge", "rectification_notice", "supervision_letter"])
+def test_each_templates_form_names_every_missing_required_field_by_its_label(site, name):
+    """The 拟文 form of every shipped template: submitted empty, each required field is marked
+    beside itself with its own Chinese label, and no number is taken."""
+    from generator.service import resolve_template
+
+    template = resolve_template(name, site)
+    required = [f for f in template.manifest.fields if f.required and f.default in (None, "", [])]
+    assert required, name
+    before = ledger(site)
+    r = client("文书乙").post(f"/issue/{name}/", {"action": "issue"})
+    page = r.content.decode()
+    assert r.status_code == 200
+    for f in required:
+        assert f.label in field_error(page, f.name), (name, f.name)
+    assert ledger(site) == before

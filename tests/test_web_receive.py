@@ -308,3 +308,57 @@ def test_campaign_rectification_items_overdue_are_listed_read_only(site):
     assert "专项督办：逾期整改事项" in page
     for item, days in late:
         assert item.id in page and f"逾期 {days} 天" in page
+
+
+def test_reading_roles_cannot_file_discard_or_see_a_waiting_received_document(site):
+    """A 收文 waiting for review: its page, its page images, filing it and discarding it are the
+    filing roles' — the others are refused and it stays waiting."""
+    _, _, desk = site
+    key = review_key(upload(client("文书乙"), received_docx(desk, "待登记.docx", "请审阅。")))
+    for name in ("领导丙", "查阅丁"):
+        c = client(name)
+        assert c.get(f"/receive/{key}/").status_code == 403
+        assert c.get(f"/receive/{key}/page/1.png").status_code == 403
+        assert c.post(f"/receive/{key}/", {"题名": "关于课后服务的报告"}).status_code == 403
+        assert c.post(f"/receive/{key}/discard/").status_code == 403
+    assert client("文书乙").get(f"/receive/{key}/").status_code == 200  # still waiting
+    assert client("文书乙").post(f"/receive/{key}/discard/").status_code == 302
+
+
+def test_transfer_forms_name_what_is_wrong(site):
+    """导出: a bad 年度 sends the form back with the field named; 检测/导入 without a package or
+    with a non-zip name: 400 naming 数据包; a build that matches nothing says so."""
+    import io
+
+    c = client("档案员甲")
+    r = c.post("/transfer/build/", {"年度": "22x"}, follow=True)
+    assert "年度：“22x”应为四位年份" in html(r)
+    r = c.post("/transfer/build/", {"年度": "1990"})
+    assert r.status_code == 400 and "没有符合条件的文件，未生成数据包" in html(r)
+    for url in ("/transfer/verify/", "/transfer/import/"):
+        r = c.post(url, {})
+        assert r.status_code == 400 and "数据包：请选择一个 .zip 数据包文件" in html(r), url
+        f = io.BytesIO(b"not a zip")
+        f.name = "移交.rar"
+        r = c.post(url, {"package": f})
+        assert r.status_code == 400 and "数据包：移交.rar 不是 .zip 文件" in html(r), url
+
+
+def test_clerks_and_readers_are_refused_a_transfer_task_and_its_download(site):
+    from wenshu.web.models import TransferTask
+
+    t = TransferTask.objects.create(kind="export", username="档案员甲", selection="2022", source="", state="done")
+    for name in ("文书乙", "领导丙", "查阅丁"):
+        c = client(name)
+        assert c.get(f"/transfer/task/{t.pk}/").status_code == 403, name
+        assert c.get(f"/transfer/task/{t.pk}/download/").status_code == 403, name
+        assert c.post("/transfer/build/", {"年度": "2022"}).status_code == 403, name
+
+
+def test_an_empty_received_file_is_refused_by_name(site):
+    import io
+
+    f = io.BytesIO(b"")
+    f.name = "空白来文.pdf"
+    r = client("文书乙").post("/receive/upload/", {"files": [f]})
+    assert r.status_code == 400 and "收文文件：空白来文.pdf 是空文件，未上传。" in html(r)

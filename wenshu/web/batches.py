@@ -6,14 +6,23 @@ combined print PDFs (one per 学校) and a zip of the documents are offered.
 
 The check takes no number: it reads the roster with generator/roster.py and validates each row
 with ``generator.service.prepare``, the same two steps run_batch takes before its first number.
+
+Working files. Each upload gets a folder .wenshu/batches/<id> (the id is the upload's time,
+nothing else is accepted as one: anything else is 404). The roster copy lives only until its
+batch ends; what stays is what the task page offers — the combined PDFs and the zip — for
+DOWNLOADS_KEPT after the batch ended (the documents themselves are filed in the archive, so
+nothing is lost when the folder goes). A failed batch keeps nothing; a roster checked but never
+generated is removed after UNCHECKED_KEPT. The sweep runs whenever the 批量 page is opened, so a
+server with no scheduler still cleans up.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -32,6 +41,9 @@ COMMON_TYPES = ("list", "body", "multiline", "date")  # fields offered as 公共
 ROSTER_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 MAX_ROWS_SHOWN = 200
 _TOKEN = re.compile(r"\d{8}-\d{6}-\d{6}")
+_TOKEN_TIME = "%Y%m%d-%H%M%S-%f"
+DOWNLOADS_KEPT = timedelta(days=7)  # a finished batch's combined PDFs and zip are offered this long
+UNCHECKED_KEPT = timedelta(days=1)  # an uploaded roster that was checked but never generated
 
 
 def _template(name):
@@ -50,6 +62,37 @@ def _folder(token: str) -> Path:
     if not d.is_dir():
         raise Http404("没有这份名册")
     return d
+
+
+def sweep(arch) -> None:
+    """Remove the working folders no page offers any more (see the module's docstring)."""
+    from django.utils import timezone
+
+    from wenshu.web.models import BatchTask
+
+    base = arch.state_dir / UPLOADS
+    if not base.is_dir():
+        return
+    tasks_by_dir = {Path(t.out_dir).parent.name: t for t in BatchTask.objects.exclude(out_dir="")}
+    now, aware_now = datetime.now(), timezone.now()
+    for folder in base.iterdir():
+        if not (folder.is_dir() and _TOKEN.fullmatch(folder.name)):
+            continue
+        t = tasks_by_dir.get(folder.name)
+        if t is None:
+            stale = now - datetime.strptime(folder.name, _TOKEN_TIME) > UNCHECKED_KEPT
+        elif t.running:
+            stale = False
+        else:
+            stale = t.state != "done" or aware_now - t.updated > DOWNLOADS_KEPT
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _offered_until(task):
+    """When a finished batch's downloads go (None while they are not offered); ``updated`` is
+    when the task ended (tasks._run sets it)."""
+    return task.updated + DOWNLOADS_KEPT if task.state == "done" and Path(task.out_dir).is_dir() else None
 
 
 def _common_fields(template):
@@ -105,6 +148,7 @@ def batch(request):
     from wenshu.web.models import BatchTask
 
     template = _template(request.POST.get("template") or request.GET.get("template"))
+    sweep(archive())
     ctx = {"template": template, "templates": list_templates(archive()), "fields": _common_fields(template),
            "values": {}, "tasks": [tasks.settle(t) for t in BatchTask.objects.all()[:10]], "errors": {}}
     if request.method != "POST":
@@ -169,9 +213,15 @@ def _work(task, progress):
     arch = archive()
     out = Path(task.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    report = run_batch(arch, task.template, Path(task.source), json.loads(task.common or "{}"),
-                       pdf=pdfmod.available(), allow_duplicates=task.allow_duplicates, combine_dir=out,
-                       on_filed=index_filed, progress=progress)
+    try:
+        report = run_batch(arch, task.template, Path(task.source), json.loads(task.common or "{}"),
+                           pdf=pdfmod.available(), allow_duplicates=task.allow_duplicates, combine_dir=out,
+                           on_filed=index_filed, progress=progress)
+    except BaseException:
+        shutil.rmtree(out.parent, ignore_errors=True)  # a failed batch offers nothing
+        raise
+    finally:
+        Path(task.source).unlink(missing_ok=True)  # the roster copy is done with either way
     progress("打包", 0, 1)
     zip_path = out / f"{task.template_label or task.template}-{len(report.produced)}份.zip"
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -196,7 +246,8 @@ def _task(pk):
 def batch_task(request, pk):
     t = _task(pk)
     result = tasks.result_of(t)
-    return render(request, "web/batch_task.html", {"t": t, "r": result})
+    return render(request, "web/batch_task.html", {"t": t, "r": result, "until": _offered_until(t),
+                                                   "kept_days": DOWNLOADS_KEPT.days})
 
 
 @require_GET

@@ -29,7 +29,6 @@ def _year(text, default):
 @require("issue")
 def ledger(request):
     arch = archive()
-    arch.__dict__.pop("config", None)  # a 代字 added from another thread's request is seen here
     prefixes = [p.code for p in arch.config.prefixes]
     prefix = request.GET.get("prefix") or (prefixes[0] if prefixes else "")
     year = _year(request.GET.get("year"), date.today().year)

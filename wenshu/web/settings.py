@@ -37,11 +37,28 @@ def archive() -> Archive:
     if _archive is None:
         raise RuntimeError("wenshu.web.settings.setup() has not been called")
     if threading.current_thread() is threading.main_thread():
-        return _archive
+        return _current_config(_archive)
     mine = getattr(_local, "archive", None)
     if mine is None or mine.root != _archive.root:
         mine = _local.archive = Archive(_archive.root)
-    return mine
+    return _current_config(mine)
+
+
+def _current_config(arch: Archive) -> Archive:
+    """``arch`` with its wenshu.toml re-read if the file changed since it was read: a 机关代字 added
+    on the 文号 page (archive/prefixes.py, in whichever thread took that request) or by hand must
+    be seen by every thread's Archive, not only the writer's. One stat per call; the file is
+    replaced atomically, so its inode changes even where mtimes are coarse. (The registry keeps
+    its database: moving [server] database still needs a restart.)"""
+    try:
+        st = arch.config_path.stat()
+    except OSError:
+        return arch
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    if arch.__dict__.get("_config_stamp") != stamp:
+        arch.__dict__.pop("config", None)
+        arch.__dict__["_config_stamp"] = stamp
+    return arch
 
 
 def release_thread_archive() -> None:

@@ -41,16 +41,19 @@ def _run(model, pk: int, work) -> None:
         last[0] = done
         model.objects.filter(pk=pk).update(stage=str(stage)[:200], done=done, total=total)
 
+    def end(**fields) -> None:  # .update() skips auto_now: ``updated`` is set here, the task's end
+        from django.utils import timezone
+
+        model.objects.filter(pk=pk).update(updated=timezone.now(), **fields)
+
     try:
         result, text = work(task, progress)
-        model.objects.filter(pk=pk).update(state="done", stage="完成", report_text=text or "",
-                                                  result=json.dumps(result, ensure_ascii=False, default=str))
+        end(state="done", stage="完成", report_text=text or "", result=json.dumps(result, ensure_ascii=False, default=str))
     except WenshuError as e:
-        model.objects.filter(pk=pk).update(state="failed", error=str(e))
+        end(state="failed", error=str(e))
     except Exception as e:  # the row must end; the traceback goes to the server log
         traceback.print_exc()
-        model.objects.filter(pk=pk).update(state="failed", error=f"程序错误（{type(e).__name__}: {e}），"
-                                                                        "请把此说明交给维护人员。")
+        end(state="failed", error=f"程序错误（{type(e).__name__}: {e}），请把此说明交给维护人员。")
     finally:
         with _lock:
             _mine.discard((model, pk))
