@@ -195,7 +195,8 @@ def test_scans_back_match_count_once_and_list_the_unreadable(issued):
     total, done = len(records), len(signed)
     assert (total, done, unsigned) == (40, 38, {name_at(s, i) for s, i in MISSING})
     assert f"全市应签订承诺书教师{total}人，已签订{done}人，未签订{total - done}人，覆盖率95.0%" in text
-    gone = sorted(MISSING, key=lambda m: SCHOOLS.index(m[0]))
+    order = [x["学校"] for x in cov["学校"]]  # the schools in the order of 表3
+    gone = sorted(MISSING, key=lambda m: order.index(m[0]))
     assert ("未签订承诺书的教师：" + "；".join(f"{s}{name_at(s, i)}（{1000 * (SCHOOLS.index(s) + 1) + i}）" for s, i in gone)
             + "。") in text
 
