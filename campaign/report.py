@@ -22,6 +22,7 @@ from campaign.rectify import CLOSED, OPEN, cases, items, overdue, reports
 from campaign.store import Campaign, CampaignStore, day, text
 
 UNVERIFIED = "未核查"
+MISSING_NAMED = 30  # up to this many teachers who have not signed are named in the text; more go to the ledger
 
 
 def pledge_coverage(store: CampaignStore, campaign: Campaign) -> dict | None:
@@ -145,6 +146,11 @@ def body_text(campaign: Campaign, f: Figures) -> str:
         pl = f.pledges
         p.append(f"全市应签订承诺书教师{pl['教师']}人，已签订{pl['已签']}人，未签订{pl['未签']}人，"
                  f"覆盖率{pct(pl['已签'], pl['教师'])}。各学校情况见表3。")
+        missing = [(x["学校"], x["未签名单"]) for x in pl["学校"] if x["未签名单"]]
+        if missing and pl["未签"] <= MISSING_NAMED:
+            p.append("未签订承诺书的教师：" + "；".join(f"{sch}{'、'.join(names)}" for sch, names in missing) + "。")
+        elif missing:
+            p.append(f"未签订承诺书的{pl['未签']}名教师名单见《承诺书签订情况》台账。")
         p.append("［表3］")
     else:
         p.append("承诺书签订情况尚未登记。")

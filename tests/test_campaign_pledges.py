@@ -7,6 +7,7 @@ import json
 import random
 import sqlite3
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -181,11 +182,68 @@ def test_scans_back_match_count_once_and_list_the_unreadable(issued):
     res = CliRunner().invoke(main, ["pledge", "coverage", "--archive", str(archive.root)])
     assert "覆盖率 95.0%" in res.output and name_at(SCHOOLS[1], 12) in res.output
 
+    # the 督查报告 states the same figures, counted here from the teachers' pledge records
+    from docx import Document
+
+    from wenshu.campaign_docs import report as campaign_report
+
+    records = [_record(archive, p.archival_code) for p in report.produced]
+    signed = [r for r in records if any(f.role == "签字扫描件" for f in r.files)]
+    unsigned = {r.author for r in records} - {r.author for r in signed}
+    r, _ = campaign_report(store, camp, tmp / "报告", as_of=date(2022, 5, 20), signer="张三", number="高教字〔2022〕20号")
+    text = "\n".join(p.text for p in Document(str(r.docx)).paragraphs)
+    total, done = len(records), len(signed)
+    assert (total, done, unsigned) == (40, 38, {name_at(s, i) for s, i in MISSING})
+    assert f"全市应签订承诺书教师{total}人，已签订{done}人，未签订{total - done}人，覆盖率95.0%" in text
+    order = [x["学校"] for x in cov["学校"]]  # the schools in the order of 表3
+    gone = sorted(MISSING, key=lambda m: order.index(m[0]))
+    assert ("未签订承诺书的教师：" + "；".join(f"{s}{name_at(s, i)}（{1000 * (SCHOOLS.index(s) + 1) + i}）" for s, i in gone)
+            + "。") in text
+
 
 def _record(archive, code: str) -> Record:
     from archive.filing import find_record
 
     return find_record(archive, code)[1]
+
+
+def test_multi_frame_tiff_is_read_page_by_page(issued):
+    """One TIFF, many pages, as office scanners make it: every frame read, matched and attached
+    on its own (a campaign of its own, so the order of the tests does not matter)."""
+    archive, store, _, _, tmp = issued
+    camp = store.create("承诺书补签", "2022-06-01", "2022-06-30", ["在职教师违规补课"])
+    store.add_units(camp, [(SCHOOLS[0], "学校")])
+    (tmp / "补签名册.csv").write_text(f"姓名,学校,学科,工号\n冯雪,{SCHOOLS[0]},物理,1201\n"
+                                   f"褚亮,{SCHOOLS[0]},化学,1202\n", encoding="utf-8")
+    import_roster_file(store, camp, tmp / "补签名册.csv")
+    issued_ = issue_pledges(store, camp, when="2022-06-02", combine_dir=tmp / "补签打印")
+    (printed,) = issued_.combined
+    out = tmp / "补签页"
+    out.mkdir()
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", "-png", str(printed), str(out / "p")], check=True)
+    rng = random.Random(5)
+    frames = [scanned(p, rng, upside_down=n == 1) for n, p in enumerate(sorted(out.glob("p-*.png")))]
+    frames.insert(1, Image.new("L", frames[0].size, 240))  # a blank sheet between the two
+    tiff = tmp / "扫描" / "补签.tif"
+    tiff.parent.mkdir(exist_ok=True)
+    frames[0].save(tiff, "TIFF", save_all=True, append_images=frames[1:], compression="tiff_deflate")
+    assert Image.open(tiff).n_frames == 3
+
+    got = scan(store, camp, tiff)
+    assert (got.pages, len(got.matched), len(got.unmatched)) == (3, 2, 1)
+    assert [(m["页"], m["姓名"]) for m in got.matched] == [(1, "冯雪"), (3, "褚亮")]
+    assert got.unmatched[0]["页"] == 2 and got.unmatched[0]["来源"] == "补签.tif"
+    for m in got.matched:  # each pledge holds its own page, one frame, not the whole file
+        rec = _record(archive, m["档号"])
+        (page,) = [f for f in rec.files if f.role == "签字扫描件"]
+        assert Image.open(_folder(archive, m["档号"]) / page.name).n_frames == 1
+    assert coverage(store, camp)["覆盖率"] == 100.0
+
+
+def _folder(archive, code: str) -> Path:
+    from archive.filing import find_record
+
+    return find_record(archive, code)[0]
 
 
 def test_scan_of_another_campaigns_pledge_is_refused(issued):

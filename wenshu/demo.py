@@ -234,6 +234,7 @@ def campaign_step(root: Path, desk: Path) -> None:
         "--note", "电话催报整改报告", *a)
     run("rectify", "remind", "ZG2022-0003", "--by", "米波", "--date", "2022-05-17", "--letter", *a)
     run("rectify", "list", "--overdue", "--as-of", "2022-05-20", *a)
+    campaign_pledges(root, desk, a)
     number = run("number", "issue", "高教字", "--title", "“双减”政策落实督查专项行动工作情况的报告",
                  "--date", "2022-05-20", *a)
     out, number = root.parent / f"{root.name}-督查报告", str(DocNumber.find_all(number)[0])
@@ -241,6 +242,25 @@ def campaign_step(root: Path, desk: Path) -> None:
         "--pdf", *a)
     run("file", str(out / "督查报告.docx"), "--set", f"文号={number}", "--set", "文种=报告", "--set", "日期=2022-05-20",
         "--set", "题名=高平市教育局关于“双减”政策落实督查专项行动工作情况的报告", *a)
+
+
+def campaign_pledges(root: Path, desk: Path, a: list[str]) -> None:
+    """承诺书全覆盖: the roster of the schools in scope, a pledge per teacher printed with its QR code
+    and serial, the signed copies of all schools but the last scanned back (one multi-page PDF each,
+    as a school's scanner makes it), and the coverage with the names of those who have not signed."""
+    wb = openpyxl.Workbook()
+    wb.active.append(["姓名", "学校", "学科", "工号"])
+    names = iter("王芳 李明 张强 刘丽 陈军 杨华 赵敏 黄静 周磊 吴洋 徐芳 孙明 胡强 朱丽 高军 林华".split())
+    for s, school in enumerate(CAMPAIGN_SCHOOLS):
+        for i in range(4):
+            wb.active.append([next(names), school, ("语文", "数学", "英语", "物理")[i], f"{s + 1}{i + 1:03d}"])
+    wb.save(desk / "承诺书教师名册.xlsx")
+    run("pledge", "roster", "--import", str(desk / "承诺书教师名册.xlsx"), *a)
+    printed = root.parent / f"{root.name}-专项行动承诺书打印"
+    run("pledge", "issue", "--date", "2022-04-01", "--out", str(printed), *a)
+    for school in CAMPAIGN_SCHOOLS[:-1]:  # the printed pages stand in for the signed, scanned ones
+        run("pledge", "scan", str(next(printed.rglob(f"{school}.pdf"))), "--school", school, "--by", "米波", *a)
+    run("pledge", "coverage", *a)
 
 
 def watcher_step(root: Path) -> None:
