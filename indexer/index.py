@@ -404,9 +404,12 @@ class ArchiveIndex:
                                          else [dst], merge=False)
         if change.removed:
             self.remove_files(change.removed, merge=False)
-        for folder in change.records:
-            if Path(folder).is_dir():
-                self.refresh_record(folder, merge=False)
+        folders = [self.rel(f) for f in change.records if Path(f).is_dir()]
+        if folders:  # one writer for them all: a scan attaching 3,000 pages changes 3,000 record.json
+            with self._writing(merge=False) as w:
+                cache: dict = {}
+                for rel in folders:
+                    self._refresh(w, w, rel.parent if rel.name == RECORD_JSON else rel, cache)
         if change.added:
             out += self.upsert_files(change.added, merge=False)
         return out
