@@ -4,6 +4,11 @@ and of the 文件详情 page (page images cached), through the real stack — ``
 
     .venv/bin/python bench/web.py                         # 10,000 records
     .venv/bin/python bench/web.py --records 100000 --keep /tmp/wenshu-web-bench
+    .venv/bin/python bench/web.py --records 100000 --archive /work/bench/k100/archive-100000
+
+``--archive`` serves an archive bench/search.py built and kept (``--keep``) with the same
+``--records``: the two users and the 50 PDFs are added the first time (the PDFs' records
+re-indexed), nothing is rebuilt.
 
 Records are bench/search.py's synthesised ones (real titles and paragraphs from the corpora);
 50 of them also get a PDF (made once by LibreOffice) so the record page shows page images.
@@ -109,15 +114,46 @@ class Session:
         return (time.perf_counter() - t0) * 1000, body
 
 
-def run(n: int, chars: int, queries: int, keep: Path | None, reuse: bool) -> None:
+def _pdf_codes(root: Path) -> list[str]:
+    return [m.group(0) for m in (re.search(r"A001-WS·\S+", p.parent.name) for p in
+                                 root.glob("*/*/版式文件.pdf")) if m][:WITH_PDF]
+
+
+def prepare(root: Path) -> None:
+    """An archive of bench/search.py made servable: the two users, and the PDFs of WITH_PDF
+    records (re-indexed: the PDF and the record's metadata), unless an earlier run added them."""
+    from indexer.index import ArchiveIndex
+
+    if len(_pdf_codes(root)) < WITH_PDF:
+        t0 = time.perf_counter()
+        codes = add_pdfs(root, WITH_PDF)
+        ai = ArchiveIndex(_archive(root), notify=lambda m: None)
+        pdfs = list(root.glob("*/*/版式文件.pdf"))
+        ai.upsert_files(pdfs, merge=False)
+        for p in pdfs:
+            ai.refresh_record(p.parent, merge=False)
+        ai.close()
+        print(f"added a PDF to {len(codes)} records and re-indexed them in {time.perf_counter() - t0:.0f} s")
+    for user, role, clearance in (("档案员", "档案员", ["--clearance", "绝密"]), ("查阅", "查阅", [])):
+        try:
+            wenshu("user", "add", user, "--role", role, *clearance, "--password-stdin", "--archive", str(root),
+                   stdin=PASSWORD + "\n")
+        except subprocess.CalledProcessError:
+            pass  # added by an earlier run
+
+
+def run(n: int, chars: int, queries: int, keep: Path | None, reuse: bool, archive: Path | None = None) -> None:
     from indexer.index import ArchiveIndex
 
     base_dir = keep or Path(tempfile.mkdtemp(prefix="wenshu-web-bench-"))
-    root = base_dir / f"archive-{n}"
-    if reuse and root.exists():
+    root = archive or base_dir / f"archive-{n}"
+    if archive:
+        prepare(root)
         truth = synthesise(root, n, chars, write=False)
-        pdf_codes = [m.group(0) for m in (re.search(r"A001-WS·\S+", p.parent.name) for p in
-                                          root.glob("*/*/版式文件.pdf")) if m][:WITH_PDF]
+        pdf_codes = _pdf_codes(root)
+    elif reuse and root.exists():
+        truth = synthesise(root, n, chars, write=False)
+        pdf_codes = _pdf_codes(root)
     else:
         if root.exists():
             shutil.rmtree(root)
@@ -178,7 +214,7 @@ def run(n: int, chars: int, queries: int, keep: Path | None, reuse: bool) -> Non
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
-    if not keep:
+    if not keep and not archive:
         shutil.rmtree(base_dir, ignore_errors=True)
 
 
@@ -189,11 +225,13 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--keep", type=Path, help="build the archive here and keep it")
     ap.add_argument("--reuse", action="store_true", help="with --keep: serve the kept archive as it is")
+    ap.add_argument("--archive", type=Path, help="serve this archive (bench/search.py --keep, same --records) "
+                    "without rebuilding it")
     args = ap.parse_args()
     if not (CORPUS / "govcn-policy-2019").exists():
         sys.exit(f"语料不在 {CORPUS}，无法运行基准测试。")
     for n in args.records or [10_000]:
-        run(n, args.chars, args.queries, args.keep, args.reuse)
+        run(n, args.chars, args.queries, args.keep, args.reuse, args.archive)
 
 
 if __name__ == "__main__":
