@@ -129,9 +129,8 @@ def prepare(root: Path) -> None:
         codes = add_pdfs(root, WITH_PDF)
         ai = ArchiveIndex(_archive(root), notify=lambda m: None)
         pdfs = list(root.glob("*/*/版式文件.pdf"))
-        ai.upsert_files(pdfs, merge=False)
-        for p in pdfs:
-            ai.refresh_record(p.parent, merge=False)
+        # one batch (one new segment, as a day's filing would make): the PDFs and their records
+        ai.upsert_files(pdfs + [p.with_name("record.json") for p in pdfs], merge=False)
         ai.close()
         print(f"added a PDF to {len(codes)} records and re-indexed them in {time.perf_counter() - t0:.0f} s")
     for user, role, clearance in (("档案员", "档案员", ["--clearance", "绝密"]), ("查阅", "查阅", [])):
