@@ -22,7 +22,12 @@ these are upper bounds), 10,000 records of ~3,000 characters, 300 queries:
 clearance: p50 146, p95 382); the library alone at that moment, facets on: p50 236, p95 949 ms
 (facets off: p50 62, p95 136) — the facet count dominates, the app adds tens of milliseconds.
 文件详情 page with cached page images p50 51 ms, p95 65 ms; a page image rendered by pdftoppm
-p50 24 ms, served from the cache p50 29 ms. 100,000 records not measured (build ~1.5 h here).
+p50 24 ms, served from the cache p50 29 ms.
+
+Measured 2026-12-03 at 100,000 records (``--archive`` over bench/search.py's kept archive, facets
+from cached arrays, load average 4.6–6.2 on the 2 cores): 检索 page p50 172 ms, p95 404 ms (no
+clearance: p50 141, p95 379); the library at that load: facets on p95 357 ms, off p95 428 ms — the
+query itself, not the facets, is now the cost. 文件详情 page p50 82 ms, p95 128 ms.
 """
 
 from __future__ import annotations
