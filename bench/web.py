@@ -27,7 +27,9 @@ p50 24 ms, served from the cache p50 29 ms.
 Measured 2026-12-03 at 100,000 records (``--archive`` over bench/search.py's kept archive, facets
 from cached arrays, load average 4.6–6.2 on the 2 cores): 检索 page p50 172 ms, p95 404 ms (no
 clearance: p50 141, p95 379); the library at that load: facets on p95 357 ms, off p95 428 ms — the
-query itself, not the facets, is now the cost. 文件详情 page p50 82 ms, p95 128 ms.
+query itself, not the facets, is now the cost. 文件详情 page p50 82 ms, p95 128 ms. Again at load
+average 2.2: 检索 page p50 78 ms, p95 183 ms (no clearance: p50 73, p95 182); 文件详情 p50 40 ms,
+p95 48 ms; the library: facets off p95 145 ms, on p95 183 ms (before facets.py: 130 and 1,473 ms).
 """
 
 from __future__ import annotations
