@@ -97,7 +97,7 @@ def record_keys(searcher, docs) -> np.ndarray:
     """A number per document, the same for the files of one record (its 档号) and of its own
     for a loose file: what a facet counts once."""
     leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
-    key = (tuple((r.segment().segment_id(), r.doc_count_all(), offset) for r, offset in leaves), "code")
+    key = (tuple((r.segment().segment_id(), r.doc_count_all(), offset) for r, offset in leaves), "(record keys)")
     keys = _TABLES.get(key)
     if keys is None:
         ordinal: dict = {}
