@@ -63,7 +63,8 @@ def test_facet_groups_from_cached_arrays_are_whoosh_own_grouping(tmp_path):
                                                 for n in FACETS})
                 for name in FACETS:
                     theirs = {k: sorted(d) for k, d in grouped.groups(name).items() if k not in (None, "")}
-                    assert {k: sorted(int(x) for x in d) for k, d in ours[name].items() if k not in (None, "")} == theirs, (q, name)
+                    got = {k: sorted(int(x) for x in d) for k, d in ours[name].items() if k not in (None, "")}
+                    assert got == theirs, (q, name)
                     for docs in theirs.values():
                         assert (len(set(r.group_keys(docs).tolist()))
                                 == len({r.group_key(d) for d in docs})), (q, name)
