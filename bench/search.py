@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import shutil
@@ -32,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if "--code" in sys.argv:  # measure another checkout's code with this script (before/after a change)
     ROOT = Path(sys.argv[sys.argv.index("--code") + 1]).resolve()
 sys.path.insert(0, str(ROOT))
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+# ../shared/corpus beside the checkout; WENSHU_CORPUS for a checkout elsewhere (a git worktree)
+CORPUS = Path(os.environ.get("WENSHU_CORPUS") or Path(__file__).resolve().parents[1].parent / "shared" / "corpus")
 
 PREFIXES = ["国发", "国办发", "国函", "国办函", "高教字", "高教发", "高教督函", "晋教基", "教基", "教督"]
 AUTHORS = ["国务院", "国务院办公厅", "教育部", "高平市教育局", "晋城市教育局", "山西省教育厅", "高平市人民政府"]

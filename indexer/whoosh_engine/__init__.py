@@ -25,6 +25,7 @@ class WhooshReader:
     def __init__(self, searcher):
         self.s = searcher
         self._keys: dict[int, object] = {}
+        self._matched = (None, None)  # (tree, every matching document) of the last top()
         try:
             self._code = searcher.reader().column_reader("code").__getitem__
         except NotImplementedError:  # a reader without columns (e.g. an empty segment set)
@@ -43,6 +44,7 @@ class WhooshReader:
         q = self.query(tree)
         ranked = top_docs(self.s, q, k, newest_first="date" if sort == "date" else "", last="form")
         if ranked is not None:
+            self._matched = (tree, ranked[1])
             return Top(ranked[0], ranked[1])
         kw = {"sortedby": sorting.FieldFacet("date", reverse=True)} if sort == "date" else {}
         results = self.s.search(q, limit=k, **kw)
@@ -59,10 +61,29 @@ class WhooshReader:
     def stored(self, doc: int) -> dict:
         return self.s.stored_fields(doc)
 
+    def group_keys(self, docs):
+        """``group_key`` of many documents at once, as numbers (facets count them): equal for
+        the files of one record."""
+        from indexer.whoosh_engine import facets
+
+        if not facets.supported(self.s):
+            return [self.group_key(int(d)) for d in docs]
+        return facets.record_keys(self.s, docs)
+
     def groups(self, tree, fields):
         from whoosh import sorting
 
+        from indexer.whoosh_engine import facets
+        from indexer.whoosh_engine.ranking import top_docs
+
         fields = list(fields)
+        if facets.supported(self.s):  # from cached arrays (facets.py); the matches of top() if known
+            matched = self._matched[1] if self._matched[0] is tree else None
+            if matched is None:
+                ranked = top_docs(self.s, self.query(tree), 0)
+                matched = ranked[1] if ranked is not None else list(
+                    self.s.search(self.query(tree), limit=None, scored=False).docs())
+            return facets.groups(self.s, matched, fields)
         grouped = self.s.search(self.query(tree), limit=None, scored=False, maptype=sorting.UnorderedList,
                                 groupedby={name: sorting.FieldFacet(name, allow_overlap=(name == "author"))
                                            for name in fields})
