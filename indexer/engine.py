@@ -28,6 +28,10 @@ class EngineReader(Protocol):
     def group_key(self, doc: int) -> Hashable:
         """Which record (件) a document is: its 档号, or a key of its own for a loose file."""
 
+    def group_keys(self, docs: Sequence[int]) -> list[Hashable]:
+        """``group_key`` of many documents at once (a facet counts records over thousands of
+        matches): equal for the files of one record."""
+
     def stored(self, doc: int) -> dict:
         """The stored columns of a document (indexer/whoosh_engine/schema.py SHOWN, body)."""
 

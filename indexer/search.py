@@ -172,15 +172,13 @@ def _facets(reader, tree) -> dict[str, dict[str, int]]:
     """Matching records (件) counted by 年度 / 文种 / 机关 / 保管期限 / 案件, like the total (a record's
     .docx and .pdf once; a record of two organs counts for both)."""
     grouped = reader.groups(tree, FACETS)
-    many = getattr(reader, "group_keys", None)  # an engine's group_key over many documents at once
     out = {}
     for name, label in FACETS.items():
         counts: dict[str, set] = {}
         for k, docs in grouped[name].items():
             if k in (None, ""):
                 continue
-            keys = many(docs) if many else [reader.group_key(d) for d in docs]
-            counts.setdefault(_facet_value(name, k), set()).update(getattr(keys, "tolist", lambda: keys)())
+            counts.setdefault(_facet_value(name, k), set()).update(reader.group_keys(docs))
         out[label] = dict(sorted(((k, len(v)) for k, v in counts.items()), key=lambda kv: (-kv[1], kv[0])))
     return out
 

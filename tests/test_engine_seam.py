@@ -66,6 +66,9 @@ class ListEngine:
     def group_key(self, doc):
         return self.docs[doc].get("code") or -1 - doc
 
+    def group_keys(self, docs):
+        return [self.group_key(d) for d in docs]
+
     def stored(self, doc):
         return self.docs[doc]
 

@@ -161,6 +161,13 @@ class PgReader:
             self._remember(got or [(doc, "")])
         return self._keys[doc]
 
+    def group_keys(self, docs):
+        unknown = [d for d in docs if d not in self._keys]
+        if unknown:  # one query for the documents top() did not bring back
+            self._remember(self.conn.execute(f"SELECT id, code FROM {self.t} WHERE id = ANY(%s)",
+                                             [list(map(int, unknown))]).fetchall())
+        return [self._keys.get(d, -1 - d) for d in docs]
+
     def stored(self, doc: int) -> dict:
         cols = ", ".join(schema._q(c) for c in schema.STORED)
         got = self.conn.execute(f"SELECT {cols} FROM {self.t} WHERE id = %s", [doc]).fetchone()

@@ -62,13 +62,12 @@ class WhooshReader:
         return self.s.stored_fields(doc)
 
     def group_keys(self, docs):
-        """``group_key`` of many documents at once, as numbers (facets count them): equal for
-        the files of one record."""
+        """As numbers from one cached array per index (facets.record_keys), not a column read each."""
         from indexer.whoosh_engine import facets
 
         if not facets.supported(self.s):
             return [self.group_key(int(d)) for d in docs]
-        return facets.record_keys(self.s, docs)
+        return facets.record_keys(self.s, docs).tolist()
 
     def groups(self, tree, fields):
         from whoosh import sorting
