@@ -74,7 +74,7 @@ def pledge_issue(campaign_name, when, school, clauses, no_pdf, out_dir, workers,
 @json_option
 @archive_option
 def pledge_scan(campaign_name, source, school, actor, as_json, archive_dir):
-    """回收签字扫描件：一个多页 PDF 或一个图像文件夹，逐页识别二维码并附到承诺书。"""
+    """回收签字扫描件：多页 PDF、多页 TIFF 或一个图像文件夹，逐页识别二维码并附到承诺书。"""
     from campaign.scan import scan
 
     store, c = _open(archive_dir, campaign_name)
@@ -87,6 +87,8 @@ def pledge_scan(campaign_name, source, school, actor, as_json, archive_dir):
         click.echo(f"重复：{d['来源']} 第 {d['页']} 页 = {d['编号']} {d['学校']} {d['姓名']}（已有签字扫描件）")
     for u in r.unmatched:
         click.echo(f"无法识别：{u['来源']} 第 {u['页']} 页，{u['原因']}；缩略图 {u['缩略图']}")
+    if r.index_note:
+        click.echo(r.index_note)
 
 
 @pledge.command("coverage")
