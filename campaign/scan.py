@@ -75,8 +75,7 @@ def _pages(path: Path, tmp: Path) -> list[Page]:
         count = len(reader.pages)
     except Exception as e:  # pypdf raises many kinds on a broken file
         raise WenshuError(f"{path.name} 不是可读取的 PDF（{e}）。") from None
-    out = tmp / f"{len(list(tmp.iterdir()))}"
-    out.mkdir()
+    out = _scratch(tmp)
     # PGM, not PNG: the page image is read once and thrown away, and PNG compression was most of
     # pdftoppm's time (8.6 s against 1.1 s for ten pages, bench/campaign.py).
     done = subprocess.run(["pdftoppm", "-r", str(DPI), "-gray", str(path), str(out / "p")],
@@ -95,6 +94,13 @@ def _pages(path: Path, tmp: Path) -> list[Page]:
     return pages
 
 
+def _scratch(tmp: Path) -> Path:
+    """A new folder under ``tmp`` for one source file's page images."""
+    out = tmp / f"{len(list(tmp.iterdir()))}"
+    out.mkdir()
+    return out
+
+
 def _tiff_pages(path: Path, tmp: Path) -> list[Page]:
     """A TIFF as office scanners make it: one file, many pages (frames), read page by page. Each
     frame is kept as a one-page TIFF, the file attached to its pledge (a single-frame TIFF is
@@ -105,8 +111,7 @@ def _tiff_pages(path: Path, tmp: Path) -> list[Page]:
         with Image.open(path) as im:
             if getattr(im, "n_frames", 1) == 1:
                 return [Page(path.name, 1, path, path)]
-            out = tmp / f"{len(list(tmp.iterdir()))}"
-            out.mkdir()
+            out = _scratch(tmp)
             pages = []
             for i, frame in enumerate(ImageSequence.Iterator(im), 1):
                 single = out / f"page-{i}.tif"

@@ -151,15 +151,13 @@ class ChunkedBuild:
             return self.ix.writer(procs=self.procs, multisegment=True, subargs=args, **args)
         return self.ix.writer(**args)
 
-    def add(self, doc: dict) -> bool:
+    def add(self, doc: dict) -> None:
         if self.w is None:
             self.w, self.n = self._writer(), 0
         self.w.add_document(**doc)
         self.n += 1
         if self.n >= CHUNK_PER_PROC * self.procs:
             self.finish()
-            return True
-        return False
 
     def finish(self) -> None:
         if self.w is not None:
