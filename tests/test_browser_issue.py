@@ -105,3 +105,23 @@ def test_reserve_then_issue_the_reserved_number(server, browser):
     page.goto(base + "/numbers/?prefix=高教字&year=2022")
     assert "预留" not in page.locator("#ledger tr", has_text=reserved).inner_text()
     ctx.close()
+
+
+def test_preview_in_the_browser_takes_no_number(server, browser):
+    """预览 gives the PDF with the number as it will be; the 文号 ledger is the same afterwards."""
+    from generator import pdf
+
+    if not pdf.available():
+        pytest.skip("没有 LibreOffice（soffice），无法生成 PDF")
+    base, root, codes = server
+    ctx, page = login(browser, base, "档案员甲")
+    page.goto(base + "/numbers/?prefix=高教字&year=2022")
+    before = page.inner_text("#ledger")
+    fill(page, "关于预览不占文号的通知", base)
+    pdf_answer = lambda r: r.request.method == "POST" and "/issue/" in r.url  # noqa: E731 — opens in a new tab
+    with ctx.expect_event("response", pdf_answer, timeout=180_000) as answer:
+        page.click("button[value=preview]")
+    assert answer.value.status == 200 and answer.value.headers["content-type"] == "application/pdf"
+    page.goto(base + "/numbers/?prefix=高教字&year=2022")
+    assert page.inner_text("#ledger") == before
+    ctx.close()
