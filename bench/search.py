@@ -204,7 +204,7 @@ def postgres(ai, mix, truth, database: str = "") -> None:
     process: walking, reading, analysis, inserts and the GIN indexes count; then the same mix. Without ``database`` a
     throw-away durable cluster (tests/pg_helpers.py) serves it."""
     from indexer.bulk import documents, walk
-    from indexer.pg_engine import PgEngine
+    from indexer.pg_engine import PgEngine, schema
     from indexer.search import search
 
     cluster = None
@@ -219,11 +219,11 @@ def postgres(ai, mix, truth, database: str = "") -> None:
     try:
         engine = PgEngine(database, "bench_docs")
         t0 = time.perf_counter()
-        files = engine.rebuild(documents(ai, walk(ai.root), None, [], []))  # what PgArchiveIndex.rebuild writes
+        files = engine.rebuild_rows(documents(ai, walk(ai.root), None, [], [], shape=schema.row))  # as PgArchiveIndex.rebuild
         t_build = time.perf_counter() - t0
         with engine.pool.connection() as conn:
             size = conn.execute("SELECT pg_total_relation_size('bench_docs')").fetchone()[0]
-        print(f"PostgreSQL index build (PgEngine.rebuild, one process: walk, read, analyse, insert, GIN): "
+        print(f"PostgreSQL index build (as PgArchiveIndex.rebuild: walk; read and analyse on 2 processes; insert, GIN): "
               f"{files:,} files in {t_build:.1f} s = {files / t_build:.0f} records/s; table + indexes {size / 1048576:.0f} MB "
               f"({size / max(1, files) / 1024:.1f} KB/record)")
         query_figures(lambda q, **kw: search(None, q, engine=engine, **kw), mix, truth)

@@ -19,8 +19,9 @@ from pathlib import PurePosixPath
 
 from archive.fsutil import atomic_write_text
 from archive.record import RECORD_JSON
-from indexer.docs import SKIPPED_DIRS, file_fields, is_indexable_rel
+from indexer.docs import SKIPPED_DIRS, is_indexable_rel
 from indexer.ignore import is_junk_name
+from indexer.parallel import fields_many, workers_for
 from indexer.whoosh_engine import StoredView, storage
 from indexer.whoosh_engine.schema import SCHEMA_VERSION
 
@@ -58,25 +59,28 @@ def walk(root) -> list[PurePosixPath]:
     return out
 
 
-def documents(ai, files, lookups, broken: list, failed: list, progress=None):
-    """The index documents of ``files`` (root-relative), as a rebuild of either engine writes them:
-    a record.json that cannot be read lends its files the last good metadata ``lookups`` (the old
-    index) holds, and goes into ``broken``; a file that cannot be read is indexed with its error
-    and goes into ``failed``. The record metadata read is cached for a few thousand records at a
-    time, so a million-record rebuild does not hold them all."""
+def documents(ai, files, lookups, broken: list, failed: list, progress=None, shape=None):
+    """The index documents of ``files`` (root-relative), as a rebuild of either engine writes them
+    (each turned by ``shape``, see indexer/parallel.py): a record.json that cannot be read lends its
+    files the last good metadata ``lookups`` (the old index) holds, and goes into ``broken``; a
+    file that cannot be read is indexed with its error and goes into ``failed``. The files are read
+    on both cores; the record metadata read is cached for a few thousand records at a time, so a
+    million-record rebuild does not hold them all."""
     cache: dict = {}
     total = len(files)
-    for i, rel in enumerate(files, 1):
-        if len(cache) >= 4000:
-            cache.clear()
-        meta = ai._meta_for(rel, cache, lookups, broken)
-        try:
-            doc = file_fields(ai.root / rel, rel, meta)
-        except OSError:  # vanished while we walked
-            continue
-        if doc.get("error"):
-            failed.append((str(rel), doc["error"]))
-        yield doc
+
+    def jobs():
+        for rel in files:
+            if len(cache) >= 4000:
+                cache.clear()
+            yield rel, ai._meta_for(rel, cache, lookups, broken)
+
+    for i, (rel, got) in enumerate(fields_many(ai.root, jobs(), shape, workers_for(total)), 1):
+        if got is not None:  # None: vanished while we walked
+            error, doc = got
+            if error:
+                failed.append((str(rel), error))
+            yield doc
         if progress and (i % 100 == 0 or i == total):
             progress(i, total)
 

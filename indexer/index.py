@@ -48,6 +48,7 @@ from archive.fsutil import atomic_write_text
 from archive.record import RECORD_JSON, Record
 from indexer.docs import META_FIELDS, cites, clean, file_fields, is_indexable_rel, loose_meta, record_meta
 from indexer.locking import WriteLock
+from indexer.parallel import read_texts, workers_for
 from indexer.engine import IndexDamaged
 from indexer.whoosh_engine import storage
 from indexer.whoosh_engine.schema import SCHEMA_VERSION
@@ -251,7 +252,7 @@ class ArchiveIndex:
 
     def upsert_files(self, paths: Iterable, *, merge: bool = True) -> list[Outcome]:
         out: list[Outcome] = []
-        rels: list[PurePosixPath] = []
+        rels: dict[PurePosixPath, None] = {}  # in order, each once (a list's ``in`` made 9,000 files 40 M compares)
         records: list[PurePosixPath] = []
         for p in paths:
             try:
@@ -263,20 +264,22 @@ class ArchiveIndex:
                 records.append(rel.parent)
             elif not is_indexable_rel(rel):
                 out.append(Outcome(str(rel), "ignored"))
-            elif rel not in rels:
-                rels.append(rel)
+            else:
+                rels.setdefault(rel)
         if not rels and not records:
             return out
+        # a batch's thousands of new files are read on both cores before the writer opens
+        ahead = read_texts([self.root / r for r in rels]) if workers_for(len(rels)) > 1 else {}
         with self._writing(merge) as w:
             cache: dict = {}
             for folder in records:
                 res = self._refresh(w, w, folder, cache)
                 out.append(Outcome(str(folder / RECORD_JSON), res["status"], res.get("message", "")))
             for rel in rels:
-                out.append(self._upsert_one(w, w, rel, cache))
+                out.append(self._upsert_one(w, w, rel, cache, ahead.get(self.root / rel)))
         return out
 
-    def _upsert_one(self, w, s, rel: PurePosixPath, cache: dict) -> Outcome:
+    def _upsert_one(self, w, s, rel: PurePosixPath, cache: dict, ahead: tuple | None = None) -> Outcome:
         path = self.root / rel
         key = str(rel)
         old = s.stored(key)
@@ -308,7 +311,10 @@ class ArchiveIndex:
             text = old.get("body", "")
             w.replace(file_fields(path, rel, meta, text=text, sha256=sha, error=""))
             return Outcome(key, "unchanged")
-        doc = file_fields(path, rel, meta, sha256=sha)
+        if ahead is not None and ahead[0] == sha:  # read ahead from these very bytes
+            doc = file_fields(path, rel, meta, text=ahead[1], error=ahead[2], sha256=sha)
+        else:
+            doc = file_fields(path, rel, meta, sha256=sha)
         w.replace(doc)
         if doc["error"]:
             return Outcome(key, "failed", doc["error"])

@@ -74,6 +74,22 @@ def test_find_record_by_any_spelling_of_the_doc_number(archive, tmp_path):
         find_record(archive, "高教字〔2022〕99号")
 
 
+def test_find_record_by_archival_code_reads_only_its_folder_and_still_finds_a_renamed_one(archive, tmp_path,
+                                                                                      monkeypatch):
+    records = [file_record(archive, [(_docx(tmp_path / f"{i}.docx", f"第{i}份"), "正本")],
+                           {"title": f"关于第{i}项工作的通知", "date": "2022-03-01"}) for i in range(5)]
+    loads = []
+    real_load = filing.Record.load
+    monkeypatch.setattr(filing.Record, "load", lambda path: loads.append(path) or real_load(path))
+    folder, rec = find_record(archive, str(records[3].archival_code))
+    assert rec.archival_code == records[3].archival_code and len(loads) == 1  # not one read per record
+    renamed = folder.with_name("手工改名的文件夹")
+    folder.rename(renamed)
+    assert find_record(archive, str(records[3].archival_code))[0] == renamed
+    with pytest.raises(WenshuError, match="没有档号或文号"):
+        find_record(archive, str(records[3].archival_code).rsplit("-", 1)[0] + "-0099")
+
+
 def test_failure_in_the_middle_leaves_nothing_and_voids_the_item_number(archive, tmp_path, monkeypatch):
     a, b = _docx(tmp_path / "a.docx"), _docx(tmp_path / "b.docx", "第二个")
     n = archive.registry.issue(archive.prefix("高教字"), 2022, "关于失败的通知")

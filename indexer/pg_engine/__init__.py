@@ -49,9 +49,14 @@ class PgEngine:
                          "excluded.version", [self.table, schema.SCHEMA_VERSION])
 
     def rebuild(self, docs, batch: int = 500) -> int:
-        """The whole index from ``docs`` (index documents, indexer/docs.py): written into a new
-        table, indexed, then swapped in one transaction, so searches go on over the old index
-        until the new one is whole (and a failed rebuild leaves it). The count written."""
+        """The whole index from ``docs`` (index documents, indexer/docs.py)."""
+        return self.rebuild_rows(map(schema.row, docs), batch)
+
+    def rebuild_rows(self, rows_in, batch: int = 500) -> int:
+        """The whole index from analysed rows (schema.row, made by the readers' processes in a
+        rebuild): written into a new table, indexed, then swapped in one transaction, so searches go
+        on over the old index until the new one is whole (and a failed rebuild leaves it). The
+        count written."""
         shadow = self.table + "_new"
         n = 0
         with self.pool.connection() as conn:
@@ -61,8 +66,8 @@ class PgEngine:
             insert = f"INSERT INTO {shadow} ({schema.quoted_columns()}) VALUES ({schema.placeholders()})"
             rows = []
             with conn.cursor() as cur:
-                for doc in docs:
-                    rows.append(schema.row(doc))
+                for row in rows_in:
+                    rows.append(row)
                     if len(rows) == batch:
                         cur.executemany(insert, rows)
                         n, rows = n + len(rows), []

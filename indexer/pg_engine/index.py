@@ -109,7 +109,7 @@ class PgArchiveIndex(ArchiveIndex):
         broken: list = []
         failed: list = []
         with engine.lookups(snapshot=False) as old:
-            count = engine.rebuild(documents(self, walk(self.root), old, broken, failed, progress))
+            count = engine.rebuild_rows(documents(self, walk(self.root), old, broken, failed, progress, schema.row))
         atomic_write_text(self.dir / BUILT, json.dumps({"table": self.table, "built": _now()}, ensure_ascii=False))
         return {"files": count, "failed": failed, "broken_records": broken}
 
