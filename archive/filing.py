@@ -179,6 +179,20 @@ def _year_digests(year_dir: str) -> dict[str, _Digests]:
     return fresh
 
 
+def _note_filed(year_dir: Path, folder: Path, mtime_before: int) -> None:
+    """A record this process just renamed into ``year_dir``, added to the year's digests: when the
+    folder was as the cache last read it up to the rename (filings take turns under the filing
+    lock), the only change is this one, and the next filing need not re-stat the whole year —
+    3,000 pledges filed in a row were 4.5 million stats."""
+    cached = _YEARS.get(str(year_dir))
+    if not cached or cached[0] != mtime_before:
+        return
+    d = _record_digests(str(folder), None)
+    if d is not None:
+        cached[1][str(folder)] = d
+        _YEARS[str(year_dir)] = (os.stat(year_dir).st_mtime_ns, cached[1])
+
+
 def find_by_sha256(archive: Archive, digests: set[str]) -> dict[str, Holder]:
     """sha256 → the record (档号, 题名) already holding a file with that content."""
     out: dict[str, Holder] = {}
@@ -422,9 +436,11 @@ def _file_locked(archive, sources, digests, idents, fields, retention, org, move
         target_dir = year_dir / record.folder_name
         if target_dir.exists():
             raise WenshuError(f"目标文件夹 {target_dir} 已存在，未归档。请运行 wenshu check 检查档案库。")
+        before = os.stat(year_dir).st_mtime_ns
         os.rename(staging, target_dir)
         dest = target_dir
         fsync_dir(year_dir)
+        _note_filed(year_dir, target_dir, before)
 
         if isinstance(record.doc_number, DocNumber):
             entry = archive.registry.find(record.doc_number)

@@ -268,8 +268,7 @@ class ArchiveIndex:
                 rels.setdefault(rel)
         if not rels and not records:
             return out
-        # a batch's thousands of new files are read on both cores before the writer opens
-        ahead = read_texts([self.root / r for r in rels]) if workers_for(len(rels)) > 1 else {}
+        ahead = self._read_ahead(list(rels)) if workers_for(len(rels)) > 1 else {}
         with self._writing(merge) as w:
             cache: dict = {}
             for folder in records:
@@ -278,6 +277,20 @@ class ArchiveIndex:
             for rel in rels:
                 out.append(self._upsert_one(w, w, rel, cache, ahead.get(self.root / rel)))
         return out
+
+    def _read_ahead(self, rels: list[PurePosixPath]) -> dict:
+        """A batch's thousands of new files read on both cores before the writer opens — those the
+        index does not hold as they are (a missing index is built first: it reads them itself)."""
+        held = self.file_columns()
+        fresh = []
+        for rel in rels:
+            try:
+                st = (self.root / rel).stat()
+            except OSError:
+                continue
+            if held.get(str(rel), (None, None))[:2] != (st.st_size, st.st_mtime_ns):
+                fresh.append(self.root / rel)
+        return read_texts(fresh) if workers_for(len(fresh)) > 1 else {}
 
     def _upsert_one(self, w, s, rel: PurePosixPath, cache: dict, ahead: tuple | None = None) -> Outcome:
         path = self.root / rel

@@ -90,6 +90,22 @@ def test_find_record_by_archival_code_reads_only_its_folder_and_still_finds_a_re
         find_record(archive, str(records[3].archival_code).rsplit("-", 1)[0] + "-0099")
 
 
+def test_filings_in_a_row_do_not_reread_the_year_and_still_refuse_a_duplicate(archive, tmp_path, monkeypatch):
+    files = [_docx(tmp_path / f"{i}.docx", f"第{i}份通知的正文") for i in range(6)]
+    for i in range(4):
+        file_record(archive, [(files[i], "正本")], {"title": f"关于第{i}项工作的通知", "date": "2022-03-01"})
+    reads = []
+    real = filing._record_digests
+    monkeypatch.setattr(filing, "_record_digests", lambda folder, prev: reads.append(folder) or real(folder, prev))
+    file_record(archive, [(files[4], "正本")], {"title": "关于第4项工作的通知", "date": "2022-03-01"})
+    assert len(reads) <= 1  # the new record's own folder, not the four before it
+    with pytest.raises(WenshuError, match="已在档案库中"):  # the record filed just before is known
+        file_record(archive, [(tmp_path / "4.docx", "正本")], {"title": "重复", "date": "2022-03-02"})
+    shutil.copyfile(files[1], tmp_path / "副本.docx")
+    with pytest.raises(WenshuError, match="已在档案库中"):
+        file_record(archive, [(tmp_path / "副本.docx", "正本")], {"title": "重复", "date": "2022-03-02"})
+
+
 def test_failure_in_the_middle_leaves_nothing_and_voids_the_item_number(archive, tmp_path, monkeypatch):
     a, b = _docx(tmp_path / "a.docx"), _docx(tmp_path / "b.docx", "第二个")
     n = archive.registry.issue(archive.prefix("高教字"), 2022, "关于失败的通知")

@@ -103,16 +103,37 @@ def test_quotes_and_backslashes_in_a_query_are_looked_for_not_run(engines, fresh
         assert [h.title for h in res.hits] == ([] if "DROP" in q else [doc["title"]]), q
 
 
-def test_a_table_of_another_schema_version_is_rebuilt_empty(fresh):
-    from indexer.pg_engine import PgEngine, schema
+def test_a_table_of_an_unknown_schema_version_is_rebuilt_empty(fresh):
+    from indexer.pg_engine import PgEngine
 
     with fresh.pool.connection() as conn:
-        conn.execute("UPDATE wenshu_search_tables SET version = %s WHERE name = %s",
-                     [schema.SCHEMA_VERSION - 1, fresh.table])
+        conn.execute("UPDATE wenshu_search_tables SET version = 0 WHERE name = %s", [fresh.table])
         conn.execute(f"INSERT INTO {fresh.table} (path) VALUES ('旧.txt')")
     again = PgEngine(fresh.pool.conninfo, fresh.table)
     with again.reader() as r:
         assert r.doc_count() == 0
+    again.close()
+
+
+def test_a_version_1_table_gets_its_words_index_in_place_and_keeps_its_rows(engines, fresh):
+    from indexer.pg_engine import PgEngine, schema
+
+    assert fresh.rebuild(iter(engines[1].docs)) == len(engines[1].docs)
+    with fresh.pool.connection() as conn:  # as version 1 left it: no index on words
+        (name,) = conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexdef LIKE "
+                               "'%%(words)%%'", [fresh.table]).fetchone()
+        conn.execute(f"DROP INDEX {name}")
+        conn.execute("UPDATE wenshu_search_tables SET version = 1 WHERE name = %s", [fresh.table])
+    again = PgEngine(fresh.pool.conninfo, fresh.table)
+    with again.pool.connection() as conn:
+        assert conn.execute("SELECT version FROM wenshu_search_tables WHERE name = %s",
+                            [fresh.table]).fetchone()[0] == schema.SCHEMA_VERSION
+        assert conn.execute("SELECT count(*) FROM pg_indexes WHERE tablename = %s AND indexdef LIKE "
+                            "'%%(words)%%'", [fresh.table]).fetchone()[0] == 1
+    with again.reader() as r:
+        assert r.doc_count() == len(engines[1].docs)
+    assert [h.path for h in search(None, "课后服务", engine=again).hits] == \
+        [h.path for h in search(None, "课后服务", engine=fresh).hits]
     again.close()
 
 

@@ -42,6 +42,15 @@ class PgEngine:
             got = conn.execute(f"SELECT version FROM {_META} WHERE name = %s", [self.table]).fetchone()
             if got and got[0] == schema.SCHEMA_VERSION and not drop:
                 return
+            version = got[0] if got else None
+            steps = schema.upgrades(self.table)
+            while not drop and version in steps:
+                for stmt in steps[version]:
+                    conn.execute(stmt)
+                version += 1
+            if version == schema.SCHEMA_VERSION and not drop:
+                conn.execute(f"UPDATE {_META} SET version = %s WHERE name = %s", [version, self.table])
+                return
             conn.execute(f"DROP TABLE IF EXISTS {self.table}")
             for stmt in schema.ddl(self.table):
                 conn.execute(stmt)
@@ -90,6 +99,11 @@ class PgEngine:
     def reader(self):
         with self.pool.connection() as conn:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            # A word in most documents looks cheap to the planner as a scan of the table, testing
+            # every row's ``gram`` — ~19 KB stored apart, decompressed per row: 220 ms at 10,000
+            # documents. The GIN index answers it without reading a ``gram`` (34 ms): the planner
+            # does not count detoasting, so it is told not to scan when an index can answer.
+            conn.execute("SET LOCAL enable_seqscan = off")
             yield PgReader(conn, self.table)
             conn.rollback()
 
@@ -134,7 +148,7 @@ class PgReader:
         self._keys: dict[int, object] = {}
 
     def _where(self, tree):
-        found = to_sql(tree)
+        found = to_sql(tree, self.t)
         return found if found is not None else (FALSE, None)
 
     def top(self, tree, k: int, *, sort: str = "relevance", exact_up_to: int = 2000) -> Top:

@@ -11,7 +11,8 @@ is rechecked on the row, detoasting its ~1,700 terms; GIN answers a tsquery of p
 without a recheck. The bags are sets (each term once, no positions or weights): the scoring
 (translate.py) only asks whether a term is there.
 
-Bump SCHEMA_VERSION with the columns or the analysis: a table of another version is rebuilt.
+Bump SCHEMA_VERSION with the columns or the analysis: a table of another version is rebuilt,
+unless UPGRADES says how to bring it up in place (an index added needs no re-reading).
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from __future__ import annotations
 import re
 from indexer.analysis import PART_SEP, fold, gram_terms, long_words, squeeze
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def upgrades(table: str) -> dict[int, list[str]]:
+    """From a version to the next, in place: 1 → 2 indexed ``words`` (translate.py asks it once
+    per query instead of every row)."""
+    return {1: [f"CREATE INDEX ON {table} USING gin (words)"]}  # once: under the lock, version kept
 
 _CJK_CHAR = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -46,8 +53,7 @@ def indexes(table: str) -> list[str]:
     """Built after the rows by a rebuild (a GIN index built at once is several times faster
     than one grown row by row)."""
     return [
-        # words only ranks (read from the row it scores): no index
-        *[f"CREATE INDEX ON {table} USING gin ({c})" for c in TERMS if c != "words"],
+        *[f"CREATE INDEX ON {table} USING gin ({c})" for c in TERMS],
         f"CREATE INDEX ON {table} (code text_pattern_ops)",
         f"CREATE INDEX ON {table} (origcode text_pattern_ops)",
         f"CREATE INDEX ON {table} (path text_pattern_ops)",

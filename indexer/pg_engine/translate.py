@@ -61,21 +61,21 @@ def _lexeme(term: str) -> str:
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def to_sql(node: T.Node) -> tuple[Sql, Sql] | None:
-    """(condition, score) for a tree; None for a clause with nothing to look for."""
+def to_sql(node: T.Node, table: str) -> tuple[Sql, Sql] | None:
+    """(condition, score) for a tree over ``table``; None for a clause with nothing to look for."""
     kind = type(node)
     if kind is T.Every:
         return TRUE, ONE
     if kind is T.Words:
-        return _words(node.text, node.number_key, node.title_boost, node.number_boost)
+        return _words(node.text, node.number_key, node.title_boost, node.number_boost, table)
     if kind is T.Phrase:
         terms = list(dict.fromkeys(phrase_grams(node.text)))
-        return _matched(_grams_cond("gram", terms), node.text, terms, node.title_boost) if terms else None
+        return _matched(_grams_cond("gram", terms), node.text, terms, node.title_boost, table) if terms else None
     if kind is T.Number:
         own, cited = _has("numkeys", [node.key]), _has("cites", [node.key])
         parts = [(own, Sql(repr(float(node.boost)))), (cited, ONE)]
         if node.typed:
-            text = _words(node.typed, "", T.TITLE_BOOST, 0.0)
+            text = _words(node.typed, "", T.TITLE_BOOST, 0.0, table)
             if text is not None:
                 parts.append(text)
         return _or(parts)
@@ -91,16 +91,16 @@ def to_sql(node: T.Node) -> tuple[Sql, Sql] | None:
             conds.append(Sql(f"{col} <= %s", [node.hi]))
         return Sql("(") + Sql.join(" AND ", conds) + Sql(")"), ONE
     if kind is T.And:
-        parts = [p for p in map(to_sql, node.parts) if p is not None]
+        parts = [p for p in (to_sql(n, table) for n in node.parts) if p is not None]
         if not parts:
             return None
         return (Sql("(") + Sql.join(" AND ", [c for c, _ in parts]) + Sql(")"),
                 Sql("(") + Sql.join(" + ", [s for _, s in parts]) + Sql(")"))
     if kind is T.Or:
-        return _or([p for p in map(to_sql, node.parts) if p is not None])
+        return _or([p for p in (to_sql(n, table) for n in node.parts) if p is not None])
     if kind is T.Not:
-        base = to_sql(node.base) or (TRUE, ONE)
-        excluded = to_sql(node.excluded)
+        base = to_sql(node.base, table) or (TRUE, ONE)
+        excluded = to_sql(node.excluded, table)
         if excluded is None:
             return base
         return Sql("(") + base[0] + Sql(" AND NOT ") + excluded[0] + Sql(")"), base[1]
@@ -138,9 +138,13 @@ def _grams_cond(column: str, terms: list[str]) -> Sql | None:
     return conds[0] if len(conds) == 1 else Sql("(") + Sql.join(" AND ", conds) + Sql(")")
 
 
-def _matched(required: Sql | None, text: str, terms: list[str], title_boost: float) -> tuple[Sql, Sql] | None:
-    """The condition and its score with the bonus that ranks without deciding: the grams in 题名,
-    the long words standing as words."""
+def _matched(required: Sql | None, text: str, terms: list[str], title_boost: float,
+             table: str) -> tuple[Sql, Sql] | None:
+    """The condition and its score with the bonus that ranks without deciding: the grams in 题名
+    (read from the row: a small column kept in it), the long words standing as words — asked of
+    the ``words`` index once for the whole query (a hashed list of ids) rather than of every
+    matching row's ``words``, which is stored apart and decompressed: 10 µs a row, a second for
+    a common word at 100,000 documents."""
     if required is None:
         return None
     bonus = [ONE]
@@ -148,7 +152,7 @@ def _matched(required: Sql | None, text: str, terms: list[str], title_boost: flo
     if title is not None:
         bonus.append(_when(title, Sql(repr(float(title_boost)))))
     for w in dict.fromkeys(long_words(text)):
-        bonus.append(_when(_has("words", [w]), ONE))
+        bonus.append(_when(Sql(f"id IN (SELECT id FROM {table} WHERE ") + _has("words", [w]) + Sql(")"), ONE))
     return required, Sql("(") + Sql.join(" + ", bonus) + Sql(")")
 
 
@@ -156,11 +160,12 @@ def _grams(text: str) -> list[str]:
     return [t for run in query_grams(text) for t in run]
 
 
-def _words(text: str, number_key: str, title_boost: float, number_boost: float) -> tuple[Sql, Sql] | None:
+def _words(text: str, number_key: str, title_boost: float, number_boost: float,
+           table: str) -> tuple[Sql, Sql] | None:
     terms = _grams(text)
     if not terms:
         return None
-    found = _matched(_grams_cond("gram", terms), text, terms, title_boost)
+    found = _matched(_grams_cond("gram", terms), text, terms, title_boost, table)
     if not number_key:
         return found
     own = _has("numkeys", [number_key])
