@@ -152,23 +152,29 @@ class PgReader:
         return found if found is not None else (FALSE, None)
 
     def top(self, tree, k: int, *, sort: str = "relevance", exact_up_to: int = 2000) -> Top:
+        """A count first (the index and the rows' small columns only); few matches are then all
+        scored at once and ordered here, many only for their top ``k`` in SQL — one scan each, as
+        a window count over the scored rows cost a third more."""
         cond, score = self._where(tree)
         if score is None:
             return Top([], [])
-        order = "form, date DESC NULLS LAST, score DESC, id" if sort == "date" else "form, score DESC, id"
-        rows = self.conn.execute(  # the count over every match comes with the top rows, in one scan
-            f"SELECT id, code, {score.text} AS score, count(*) OVER () FROM {self.t} WHERE {cond.text} "
-            f"ORDER BY {order} LIMIT %s", [*score.params, *cond.params, k]).fetchall()
-        self._remember(rows)
-        hits = [(float(s), i) for i, _c, s, _n in rows]
-        total = rows[0][3] if rows else 0
-        if total <= len(rows):
-            return Top(hits, [i for i, *_ in rows])
+        (total,) = self.conn.execute(f"SELECT count(*) FROM {self.t} WHERE {cond.text}", cond.params).fetchone()
+        if total == 0:
+            return Top([], [])
+        select = f"SELECT id, code, {score.text} AS score, form, date FROM {self.t} WHERE {cond.text}"
+        params = [*score.params, *cond.params]
         if total > exact_up_to:
-            return Top(hits, None, total)
-        matched = self.conn.execute(f"SELECT id, code FROM {self.t} WHERE {cond.text}", cond.params).fetchall()
-        self._remember(matched)
-        return Top(hits, [i for i, _c in matched])
+            order = "form, date DESC NULLS LAST, score DESC, id" if sort == "date" else "form, score DESC, id"
+            rows = self.conn.execute(f"{select} ORDER BY {order} LIMIT %s", [*params, k]).fetchall()
+            self._remember(rows)
+            return Top([(float(s), i) for i, _c, s, _f, _d in rows], None, total)
+        rows = self.conn.execute(select, params).fetchall()
+        self._remember(rows)
+        if sort == "date":
+            rows.sort(key=lambda r: (r[3] is None, r[3] or 0, r[4] is None, -(r[4] or 0), -float(r[2]), r[0]))
+        else:
+            rows.sort(key=lambda r: (r[3] is None, r[3] or 0, -float(r[2]), r[0]))
+        return Top([(float(s), i) for i, _c, s, _f, _d in rows[:k]], [i for i, *_ in rows])
 
     def _remember(self, rows) -> None:
         for i, code, *_ in rows:

@@ -14,10 +14,14 @@ against the stored text, which would read every candidate's body.
 Scoring keeps whoosh's shape and boosts, not its BM25 numbers: a match counts 1, its grams all
 in 题名 ``title_boost`` more, each long word (three or more characters) standing as a word 1 more,
 a document bearing the asked 文号 ``boost`` (50) more — so the 文号's document comes first and
-title hits before mentions in the text.
+title hits before mentions in the text. What a score or a NOT asks row by row of a big bag is
+asked of its GIN index once per query instead (``_rowwise``): measured at 10,000 documents, a
+word in most of them went from 114 to 50 ms.
 """
 
 from __future__ import annotations
+
+import re
 
 from indexer import querytree as T
 from indexer.analysis import PREFIX_MARK, long_words, phrase_grams, query_grams
@@ -44,6 +48,24 @@ TRUE, FALSE, ZERO, ONE = Sql("TRUE"), Sql("FALSE"), Sql("0"), Sql("1")
 
 def _when(cond: Sql, score: Sql) -> Sql:
     return Sql("(CASE WHEN ") + cond + Sql(" THEN ") + score + Sql(" ELSE 0 END)")
+
+
+def _num(x: float) -> Sql:
+    """A boost as float8 (a bare 4.0 is numeric in PostgreSQL, slower to add up over many rows)."""
+    return Sql(f"{float(x)!r}::float8")
+
+
+_BIG_BAG = re.compile(r"\b(?:gram|chars|words) @@")
+
+
+def _rowwise(cond: Sql, table: str) -> Sql:
+    """``cond`` where it is asked of each row rather than of the index — in a score, under NOT —
+    as the ids the index gives for it, hashed once per query: the big bags (``gram`` ~19 KB a
+    document, ``chars``, ``words``) are stored apart, and reading one per row costs more than all
+    the rest of the query. Small columns (题名's grams, the 文号 lists, dates) are read in the row."""
+    if not _BIG_BAG.search(cond.text):
+        return cond
+    return Sql(f"(id IN (SELECT id FROM {table} WHERE ") + cond + Sql("))")
 
 
 _VECTORS = ("gram", "chars", "title_gram", "words")
@@ -73,12 +95,12 @@ def to_sql(node: T.Node, table: str) -> tuple[Sql, Sql] | None:
         return _matched(_grams_cond("gram", terms), node.text, terms, node.title_boost, table) if terms else None
     if kind is T.Number:
         own, cited = _has("numkeys", [node.key]), _has("cites", [node.key])
-        parts = [(own, Sql(repr(float(node.boost)))), (cited, ONE)]
+        parts = [(own, _num(node.boost)), (cited, ONE)]
         if node.typed:
             text = _words(node.typed, "", T.TITLE_BOOST, 0.0, table)
             if text is not None:
                 parts.append(text)
-        return _or(parts)
+        return _or(parts, table)
     if kind is T.Field:
         cond = _field(node.name, node.value)
         return None if cond is None else (cond, ONE)
@@ -97,23 +119,23 @@ def to_sql(node: T.Node, table: str) -> tuple[Sql, Sql] | None:
         return (Sql("(") + Sql.join(" AND ", [c for c, _ in parts]) + Sql(")"),
                 Sql("(") + Sql.join(" + ", [s for _, s in parts]) + Sql(")"))
     if kind is T.Or:
-        return _or([p for p in (to_sql(n, table) for n in node.parts) if p is not None])
+        return _or([p for p in (to_sql(n, table) for n in node.parts) if p is not None], table)
     if kind is T.Not:
         base = to_sql(node.base, table) or (TRUE, ONE)
         excluded = to_sql(node.excluded, table)
         if excluded is None:
             return base
-        return Sql("(") + base[0] + Sql(" AND NOT ") + excluded[0] + Sql(")"), base[1]
+        return Sql("(") + base[0] + Sql(" AND NOT ") + _rowwise(excluded[0], table) + Sql(")"), base[1]
     raise TypeError(f"not a query tree node: {node!r}")
 
 
-def _or(parts: list[tuple[Sql, Sql]]) -> tuple[Sql, Sql] | None:
+def _or(parts: list[tuple[Sql, Sql]], table: str) -> tuple[Sql, Sql] | None:
     if not parts:
         return None
     if len(parts) == 1:
         return parts[0]
     return (Sql("(") + Sql.join(" OR ", [c for c, _ in parts]) + Sql(")"),
-            Sql("(") + Sql.join(" + ", [_when(c, s) for c, s in parts]) + Sql(")"))
+            Sql("(") + Sql.join(" + ", [_when(_rowwise(c, table), s) for c, s in parts]) + Sql(")"))
 
 
 def _column(name: str) -> str:
@@ -150,9 +172,9 @@ def _matched(required: Sql | None, text: str, terms: list[str], title_boost: flo
     bonus = [ONE]
     title = _grams_cond("title_gram", terms)
     if title is not None:
-        bonus.append(_when(title, Sql(repr(float(title_boost)))))
+        bonus.append(_when(title, _num(title_boost)))
     for w in dict.fromkeys(long_words(text)):
-        bonus.append(_when(Sql(f"id IN (SELECT id FROM {table} WHERE ") + _has("words", [w]) + Sql(")"), ONE))
+        bonus.append(_when(_rowwise(_has("words", [w]), table), ONE))
     return required, Sql("(") + Sql.join(" + ", bonus) + Sql(")")
 
 
@@ -169,7 +191,7 @@ def _words(text: str, number_key: str, title_boost: float, number_boost: float,
     if not number_key:
         return found
     own = _has("numkeys", [number_key])
-    return _or([(own, Sql(repr(float(number_boost)))), found])
+    return _or([(own, _num(number_boost)), found], table)
 
 
 def _field(name: str, value: str) -> Sql | None:
