@@ -164,7 +164,7 @@ def run(n: int, chars: int, queries: int, keep: Path | None, reuse: str = "", en
     mix = query_mix(truth, queries)
     query_figures(lambda q, **kw: search(ai, q, **kw), mix, truth)
     if engine == "postgres":
-        postgres(ai, mix, truth, database)
+        postgres(ai, mix, truth, database, reuse == "index")
 
     wenshu = str(Path(sys.executable).with_name("wenshu"))
     runs = []
@@ -199,10 +199,11 @@ def query_figures(ask, mix, truth) -> None:
     print(f"文号 known-item check: {docnum_hits}/50 at rank 1")
 
 
-def postgres(ai, mix, truth, database: str = "") -> None:
-    """The same records into the PostgreSQL engine (indexer/pg_engine/) by its rebuild, one
-    process: walking, reading, analysis, inserts and the GIN indexes count; then the same mix. Without ``database`` a
-    throw-away durable cluster (tests/pg_helpers.py) serves it."""
+def postgres(ai, mix, truth, database: str = "", reuse: bool = False) -> None:
+    """The same records into the PostgreSQL engine (indexer/pg_engine/) by its rebuild (walking,
+    reading and analysis on 2 processes, inserts and the GIN indexes count); then the same mix.
+    Without ``database`` a throw-away durable cluster (tests/pg_helpers.py) serves it; with it and
+    ``reuse``, a table ``bench_docs`` an earlier run built there is queried as it is."""
     from indexer.bulk import documents, walk
     from indexer.pg_engine import PgEngine, schema
     from indexer.search import search
@@ -218,14 +219,17 @@ def postgres(ai, mix, truth, database: str = "") -> None:
         database = cluster.url()
     try:
         engine = PgEngine(database, "bench_docs")
-        t0 = time.perf_counter()
-        files = engine.rebuild_rows(documents(ai, walk(ai.root), None, [], [], shape=schema.row))  # as PgArchiveIndex.rebuild
-        t_build = time.perf_counter() - t0
+        with engine.reader() as r:
+            files = r.doc_count() if reuse else 0
+        if not files:
+            t0 = time.perf_counter()
+            files = engine.rebuild_rows(documents(ai, walk(ai.root), None, [], [], shape=schema.row))  # as PgArchiveIndex.rebuild
+            t_build = time.perf_counter() - t0
+            print(f"PostgreSQL index build (as PgArchiveIndex.rebuild: walk; read and analyse on 2 processes; "
+                  f"insert, GIN): {files:,} files in {t_build:.1f} s = {files / t_build:.0f} records/s")
         with engine.pool.connection() as conn:
             size = conn.execute("SELECT pg_total_relation_size('bench_docs')").fetchone()[0]
-        print(f"PostgreSQL index build (as PgArchiveIndex.rebuild: walk; read and analyse on 2 processes; insert, GIN): "
-              f"{files:,} files in {t_build:.1f} s = {files / t_build:.0f} records/s; table + indexes {size / 1048576:.0f} MB "
-              f"({size / max(1, files) / 1024:.1f} KB/record)")
+        print(f"PostgreSQL table + indexes: {files:,} files, {size / 1048576:.0f} MB ({size / max(1, files) / 1024:.1f} KB/record)")
         query_figures(lambda q, **kw: search(None, q, engine=engine, **kw), mix, truth)
         engine.close()
     finally:
