@@ -116,8 +116,7 @@ def to_sql(node: T.Node, table: str) -> tuple[Sql, Sql] | None:
         parts = [p for p in (to_sql(n, table) for n in node.parts) if p is not None]
         if not parts:
             return None
-        return (Sql("(") + Sql.join(" AND ", [c for c, _ in parts]) + Sql(")"),
-                Sql("(") + Sql.join(" + ", [s for _, s in parts]) + Sql(")"))
+        return _and([c for c, _ in parts], table), Sql("(") + Sql.join(" + ", [s for _, s in parts]) + Sql(")")
     if kind is T.Or:
         return _or([p for p in (to_sql(n, table) for n in node.parts) if p is not None], table)
     if kind is T.Not:
@@ -127,6 +126,18 @@ def to_sql(node: T.Node, table: str) -> tuple[Sql, Sql] | None:
             return base
         return Sql("(") + base[0] + Sql(" AND NOT ") + _rowwise(excluded[0], table) + Sql(")"), base[1]
     raise TypeError(f"not a query tree node: {node!r}")
+
+
+def _and(conds: list[Sql], table: str) -> Sql:
+    """Words with filters (年度, 类型, 档号 …): the words' bag tests as one list of ids, so the
+    planner, which prices a bag test like any other, cannot drive the query from a filter's index
+    and test every row's ``gram`` (特殊 年度:2015 类型:通报 at 100,000 documents: 133 ms → 19 ms, the
+    bags read only for the rows the filters leave)."""
+    bags = [c for c in conds if _BIG_BAG.search(c.text)]
+    if bags and len(bags) < len(conds):
+        rest = [c for c in conds if not _BIG_BAG.search(c.text)]
+        conds = [_rowwise(Sql.join(" AND ", bags), table), *rest]
+    return Sql("(") + Sql.join(" AND ", conds) + Sql(")")
 
 
 def _or(parts: list[tuple[Sql, Sql]], table: str) -> tuple[Sql, Sql] | None:
