@@ -12,7 +12,7 @@ without a recheck. The bags are sets (each term once, no positions or weights): 
 (translate.py) only asks whether a term is there.
 
 Bump SCHEMA_VERSION with the columns or the analysis: a table of another version is rebuilt,
-unless UPGRADES says how to bring it up in place (an index added needs no re-reading).
+unless ``upgrades`` says how to bring it up in place (an index added needs no re-reading).
 """
 
 from __future__ import annotations
