@@ -101,9 +101,9 @@ def _by_code(archive: Archive, code: ArchivalCode) -> list[tuple[Path, Record]]:
     pledges looked each up among all 3,000 (9 million reads). A folder renamed by hand is still
     found, by the whole walk, when the name does not lead to it."""
     year_dir = archive.root / str(code.year)
-    prefix = f"{code} "
     real = year_dir.is_dir() and not year_dir.is_symlink()  # as record_folders walks: no links
-    named = [d for d in _real_dirs(year_dir) if d.name.startswith(prefix)] if real else []
+    named = [d for d in _real_dirs(year_dir)
+             if d.name.startswith(f"{code} ") or d.name == str(code)] if real else []  # a title cut to nothing
     found = []
     for folder in named:
         try:

@@ -8,7 +8,6 @@ simply not found.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -31,27 +30,11 @@ class NotFound(Exception):
 
 
 def find(archive: Archive, code_text: str) -> tuple[Path, Record]:
-    """The record with this 档号: its folder is ``<年度>/<档号> <题名>``, so one listing of the
-    year's folder finds it (reading every record.json would cost seconds at 100,000 records);
-    a folder renamed by hand is still found by the archive's full lookup."""
+    """The record with this 档号 (archive.filing looks in the year's folder named after it)."""
     try:
         code = ArchivalCode.parse(code_text)
     except WenshuError:
         raise NotFound(code_text) from None
-    year_dir = archive.root / str(code.year)
-    head = f"{code} "
-    try:
-        with os.scandir(year_dir) as it:
-            candidates = [Path(e.path) for e in it if e.is_dir() and (e.name.startswith(head) or e.name == str(code))]
-    except FileNotFoundError:
-        candidates = []
-    for folder in candidates:
-        try:
-            record = Record.load(folder / RECORD_JSON)
-        except WenshuError:
-            continue
-        if record.archival_code == code:
-            return folder, record
     found = find_records(archive, str(code))
     if len(found) != 1:
         raise NotFound(code_text)
