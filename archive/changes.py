@@ -92,8 +92,9 @@ def gathered() -> Iterator[list[str]]:
             merged.added += change.added
             merged.removed += change.removed
             merged.moved += change.moved
-            merged.records += [r for r in change.records if r not in merged.records]
+            merged.records += change.records
         for archive, merged in by_root.values():
+            merged.records = list(dict.fromkeys(merged.records))  # each record once, in order
             lines.extend(report(archive, merged))
 
 
