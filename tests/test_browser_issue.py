@@ -52,6 +52,8 @@ def test_issue_a_notice_with_an_uploaded_attachment(server, browser, tmp_path):
     page.wait_for_url(re.compile(r".*/record/.*"), timeout=180_000)
     assert TITLE in page.content() and numbers_on(page)
     assert "安全检查方案.docx" in page.content()
+    page.locator("figure img").last.scroll_into_view_if_needed()  # the page previews load lazily
+    page.wait_for_function("() => [...document.querySelectorAll('figure img')].every(i => i.complete && i.naturalWidth > 0)")
     shot(page, "issue-record")
     with page.expect_download() as dl:
         page.click("a.download:text-matches('\\.pdf$')")
