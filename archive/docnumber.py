@@ -28,14 +28,19 @@ _PATTERN = re.compile(
     rf"[{re.escape(_OPENING)}]\s*(?P<year>\d+)\s*[{re.escape(_CLOSING)}]\s*"
     r"(?P<di>第)?\s*(?P<seq>\d+)\s*(?P<hao>号)?"
 )
+# What every match of _PATTERN contains: a text without it is not scanned (the pattern's prefix,
+# tried from each character of a long Chinese run, is most of the cost of indexing a body).
+_PATTERN_CORE = re.compile(rf"[{re.escape(_OPENING)}]\s*\d+\s*[{re.escape(_CLOSING)}]")
+
+
+_FULL_WIDTH = {c: unicodedata.normalize("NFKC", chr(c)) for r in (range(0xFF10, 0xFF1A), range(0xFF21, 0xFF5B))
+               for c in r}  # ０-９, Ａ-ｚ: each one ASCII character
 
 
 def _fold(text: str) -> str:
-    """Full-width digits and letters to ASCII (NFKC), but keep the brackets we match on."""
-    return "".join(
-        unicodedata.normalize("NFKC", ch) if ("０" <= ch <= "９" or "Ａ" <= ch <= "ｚ") else ch
-        for ch in text
-    )
+    """Full-width digits and letters to ASCII (NFKC), but keep the brackets we match on; one
+    character for one character, so a match's offsets are the text's."""
+    return text.translate(_FULL_WIDTH)
 
 
 @dataclass(frozen=True, order=True)
@@ -103,7 +108,10 @@ class DocNumber:
         search hit can mark 晋市教字［２０２２］第１５号 for 晋市教字〔2022〕15号. The 机关代字
         runs back to the start of the Chinese run (根据高教督函〔2022〕7号 gives 根据高教督函)."""
         found = []
-        for m in _PATTERN.finditer(_fold(text)):  # _fold keeps one character for one character
+        text = _fold(text)
+        if not _PATTERN_CORE.search(text):
+            return found
+        for m in _PATTERN.finditer(text):  # _fold keeps one character for one character
             if len(m.group("year")) == 4 and int(m.group("seq")) > 0:
                 found.append((m.start(), m.end(),
                               cls(m.group("prefix"), int(m.group("year")), int(m.group("seq")))))
@@ -207,6 +215,9 @@ def _chinese(text: str, also: str = "") -> bool:
     return bool(text) and all("\u3400" <= c <= "\u4dbf" or "\u4e00" <= c <= "\u9fff" or c in also for c in text)
 
 
+_ORDER_CORE = re.compile(r"第\s*\d+\s*号")  # in every match of _order_cited()
+
+
 @functools.cache
 def _order_cited() -> re.Pattern:
     """令号 in running text (reading and indexing only): the full forms, the organ back to the
@@ -265,7 +276,10 @@ class OrderNumber:
         """(start, end, 令号) of every 令号 in a text; the issuer runs back to the start of the
         Chinese run (原国家工商行政管理局令第5号 gives 原国家工商行政管理局)."""
         out = []
-        for m in _order_cited().finditer(_fold(text)):
+        text = _fold(text)
+        if not _ORDER_CORE.search(text):  # as _PATTERN_CORE
+            return out
+        for m in _order_cited().finditer(text):
             if int(m["seq"] or m["seq2"]) > 0:
                 try:
                     out.append((m.start(), m.end(), cls._of(m)))

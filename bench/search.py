@@ -133,6 +133,8 @@ def pct(values, p):
 
 def run(n: int, chars: int, queries: int, keep: Path | None, reuse: str = "", engine: str = "whoosh",
         database: str = "") -> None:
+    """``engine`` postgres-alone: no whoosh index (at a million records it would take some 60 GB
+    and hours beside PostgreSQL's), and the mix without its facet pass."""
     from archive.store import Archive
     from indexer.index import ArchiveIndex
     from indexer.search import search
@@ -149,7 +151,11 @@ def run(n: int, chars: int, queries: int, keep: Path | None, reuse: str = "", en
     t_gen = time.perf_counter() - t0
     archive = Archive(root)
     ai = ArchiveIndex(archive, notify=lambda m: None)
-    print(f"\n== {n:,} records, ~{chars} chars of text each (synthesised in {t_gen:.0f} s) ==")
+    print(f"\n== {n:,} records, ~{chars} chars of text each (synthesised in {t_gen:.0f} s) ==", flush=True)
+    mix = query_mix(truth, queries)
+    if engine == "postgres-alone":
+        postgres(ai, mix, truth, database, reuse == "index", facets=False)
+        return
     if reuse != "index":
         t0 = time.perf_counter()
         summary = ai.rebuild()
@@ -161,7 +167,6 @@ def run(n: int, chars: int, queries: int, keep: Path | None, reuse: str = "", en
     print(f"index size: {st['size_bytes'] / 1048576:.0f} MB in {st['segments']} segments "
           f"({st['size_bytes'] / max(1, summary['files']) / 1024:.1f} KB/record)")
 
-    mix = query_mix(truth, queries)
     query_figures(lambda q, **kw: search(ai, q, **kw), mix, truth)
     if engine == "postgres":
         postgres(ai, mix, truth, database, reuse == "index")
@@ -179,10 +184,11 @@ def run(n: int, chars: int, queries: int, keep: Path | None, reuse: str = "", en
         shutil.rmtree(base, ignore_errors=True)
 
 
-def query_figures(ask, mix, truth) -> None:
+def query_figures(ask, mix, truth, with_facets: bool = True) -> None:
     for kind, q in mix[:12]:  # warm the OS cache and the engine's caches
         ask(q)
-    for label, facets in (("query mix, highlighted top-10", False), ("same mix with facet counts", True)):
+    passes = (("query mix, highlighted top-10", False), ("same mix with facet counts", True))
+    for label, facets in passes if with_facets else passes[:1]:
         times: dict[str, list[float]] = {}
         found = 0
         for kind, q in mix:
@@ -199,7 +205,14 @@ def query_figures(ask, mix, truth) -> None:
     print(f"文号 known-item check: {docnum_hits}/50 at rank 1")
 
 
-def postgres(ai, mix, truth, database: str = "", reuse: bool = False) -> None:
+def _progress(t0: float):
+    def show(i: int, total: int) -> None:
+        if i % 100_000 == 0 or i == total:
+            print(f"    {i:,} of {total:,} files read and inserted, {time.perf_counter() - t0:.0f} s", flush=True)
+    return show
+
+
+def postgres(ai, mix, truth, database: str = "", reuse: bool = False, facets: bool = True) -> None:
     """The same records into the PostgreSQL engine (indexer/pg_engine/) by its rebuild (walking,
     reading and analysis on 2 processes, inserts and the GIN indexes count); then the same mix.
     Without ``database`` a throw-away durable cluster (tests/pg_helpers.py) serves it; with it and
@@ -223,14 +236,16 @@ def postgres(ai, mix, truth, database: str = "", reuse: bool = False) -> None:
             files = r.doc_count() if reuse else 0
         if not files:
             t0 = time.perf_counter()
-            files = engine.rebuild_rows(documents(ai, walk(ai.root), None, [], [], shape=schema.row))  # as PgArchiveIndex.rebuild
+            files = engine.rebuild_rows(documents(ai, walk(ai.root), None, [], [], _progress(t0),
+                                                  shape=schema.row))  # as PgArchiveIndex.rebuild
             t_build = time.perf_counter() - t0
             print(f"PostgreSQL index build (as PgArchiveIndex.rebuild: walk; read and analyse on 2 processes; "
-                  f"insert, GIN): {files:,} files in {t_build:.1f} s = {files / t_build:.0f} records/s")
+                  f"insert, GIN): {files:,} files in {t_build:.1f} s = {files / t_build:.0f} records/s", flush=True)
         with engine.pool.connection() as conn:
             size = conn.execute("SELECT pg_total_relation_size('bench_docs')").fetchone()[0]
-        print(f"PostgreSQL table + indexes: {files:,} files, {size / 1048576:.0f} MB ({size / max(1, files) / 1024:.1f} KB/record)")
-        query_figures(lambda q, **kw: search(None, q, engine=engine, **kw), mix, truth)
+        print(f"PostgreSQL table + indexes: {files:,} files, {size / 1048576:.0f} MB ({size / max(1, files) / 1024:.1f} KB/record)",
+              flush=True)
+        query_figures(lambda q, **kw: search(None, q, engine=engine, **kw), mix, truth, facets)
         engine.close()
     finally:
         if cluster is not None:
@@ -338,8 +353,9 @@ def main() -> None:
                     help="with --keep: reuse the kept records (and rebuild), or the kept index too (queries only)")
     ap.add_argument("--code", type=Path, help="measure the code of another checkout (e.g. the main branch)")
     ap.add_argument("--clerk", action="store_true", help="only the 文号/令号 queries on the corpora filed as 收文")
-    ap.add_argument("--engine", choices=["whoosh", "postgres"], default="whoosh",
-                    help="postgres: also the PostgreSQL engine, beside whoosh on the same records")
+    ap.add_argument("--engine", choices=["whoosh", "postgres", "postgres-alone"], default="whoosh",
+                    help="postgres: also the PostgreSQL engine, beside whoosh on the same records; "
+                    "postgres-alone: only PostgreSQL, the query mix without facets (1,000,000 records)")
     ap.add_argument("--database", default="", help="with --engine postgres: a postgresql:// URL (default: a "
                     "throw-away cluster)")
     args = ap.parse_args()

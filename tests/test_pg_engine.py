@@ -163,3 +163,33 @@ def test_a_rebuild_swaps_in_the_whole_new_index_and_a_failed_one_leaves_the_old(
         assert r.doc_count() == len(docs)
     assert {h.title for h in search(None, "课后服务", engine=fresh).hits} == \
         {h.title for h in search(engines[0], "课后服务").hits}
+
+
+def test_term_bags_reach_the_table_as_the_terms_themselves_by_insert_and_by_copy(engines, fresh):
+    """The bags are written as tsvector literals (schema.lexeme), by a writer's INSERT and by a
+    rebuild's COPY: every term must arrive as itself, not parsed (a quote, a backslash, a space,
+    "x:1" — a position in tsvector syntax — or an operator would otherwise change or break it)."""
+    from indexer.analysis import PART_SEP
+    from indexer.pg_engine import schema
+
+    odd = ["o'brien", "a\\b", "a b", "x:1", "a:*", "&", "|", "!", "5+2", "gb/t", "高教督函〔2022〕", "''", "\\"]
+    with fresh.pool.connection() as conn:
+        got = conn.execute("SELECT %s::tsvector = array_to_tsvector(%s::text[]), tsvector_to_array(%s::tsvector)",
+                           [schema._vector(odd), odd, schema._vector(odd)]).fetchone()
+    assert got[0] and sorted(got[1]) == sorted(odd)
+
+    title = "5+2 课后服务 gb/t 9704-2012 a&b 的说明"
+    doc = dict(_doc(engines, engines[1].docs[0]["title"]), path="散件/符号.txt", record="", code="",
+               title=title, title_gram=title, gram=PART_SEP.join((title, "", "")))
+    bags = ", ".join(schema.VECTORS)
+    fresh.rebuild(iter([doc]))  # COPY
+    with fresh.pool.connection() as conn:
+        copied = conn.execute(f"SELECT {bags} FROM {fresh.table}").fetchone()
+    with fresh.writer() as w:  # INSERT
+        w.replace(doc)
+    with fresh.pool.connection() as conn:
+        inserted = conn.execute(f"SELECT {bags} FROM {fresh.table}").fetchone()
+        title_terms = conn.execute(f"SELECT tsvector_to_array(title_gram) FROM {fresh.table}").fetchone()[0]
+    assert copied == inserted
+    assert {"5+2", "gb/t", "9704-2012", "课后", "服务"} <= set(title_terms)
+    assert [h.title for h in search(None, "5+2", engine=fresh).hits] == [title]

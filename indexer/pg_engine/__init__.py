@@ -57,11 +57,11 @@ class PgEngine:
             conn.execute(f"INSERT INTO {_META} VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET version = "
                          "excluded.version", [self.table, schema.SCHEMA_VERSION])
 
-    def rebuild(self, docs, batch: int = 500) -> int:
+    def rebuild(self, docs) -> int:
         """The whole index from ``docs`` (index documents, indexer/docs.py)."""
-        return self.rebuild_rows(map(schema.row, docs), batch)
+        return self.rebuild_rows(map(schema.row, docs))
 
-    def rebuild_rows(self, rows_in, batch: int = 500) -> int:
+    def rebuild_rows(self, rows_in) -> int:
         """The whole index from analysed rows (schema.row, made by the readers' processes in a
         rebuild): written into a new table, indexed, then swapped in one transaction, so searches go
         on over the old index until the new one is whole (and a failed rebuild leaves it). The
@@ -72,16 +72,10 @@ class PgEngine:
             conn.execute(f"DROP TABLE IF EXISTS {shadow}")
             conn.execute(schema.ddl(shadow)[0])
             conn.commit()
-            insert = f"INSERT INTO {shadow} ({schema.quoted_columns()}) VALUES ({schema.placeholders()})"
-            rows = []
-            with conn.cursor() as cur:
-                for row in rows_in:
-                    rows.append(row)
-                    if len(rows) == batch:
-                        cur.executemany(insert, rows)
-                        n, rows = n + len(rows), []
-                cur.executemany(insert, rows)
-                n += len(rows)
+            with conn.cursor() as cur, cur.copy(f"COPY {shadow} ({schema.quoted_columns()}) FROM STDIN") as copy:
+                for row in rows_in:  # COPY: 0.08 ms of this process a row (INSERTs: 0.8)
+                    copy.write_row(row)
+                    n += 1
             conn.execute("SET LOCAL maintenance_work_mem = '256MB'")  # GIN builds: 18.6 → 14.3 s at 10,000
             for stmt in schema.indexes(shadow):
                 conn.execute(stmt)

@@ -25,6 +25,7 @@ import re
 
 from indexer import querytree as T
 from indexer.analysis import PREFIX_MARK, long_words, phrase_grams, query_grams
+from indexer.pg_engine.schema import lexeme
 
 
 class Sql:
@@ -75,12 +76,8 @@ def _has(column: str, terms: list[str]) -> Sql:
     """All of ``terms`` in ``column``: a tsquery of quoted lexemes (taken as they are) for a bag
     of terms, array containment for a list of values."""
     if column in _VECTORS:
-        return Sql(f"{column} @@ %s::tsquery", [" & ".join(_lexeme(t) for t in terms)])
+        return Sql(f"{column} @@ %s::tsquery", [" & ".join(lexeme(t) for t in terms)])
     return Sql(f"{column} @> %s::text[]", [list(terms)])
-
-
-def _lexeme(term: str) -> str:
-    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def to_sql(node: T.Node, table: str) -> tuple[Sql, Sql] | None:
