@@ -193,3 +193,56 @@ def test_term_bags_reach_the_table_as_the_terms_themselves_by_insert_and_by_copy
     assert copied == inserted
     assert {"5+2", "gb/t", "9704-2012", "课后", "服务"} <= set(title_terms)
     assert [h.title for h in search(None, "5+2", engine=fresh).hits] == [title]
+
+
+def _many(engines, n: int = 400) -> list[dict]:
+    """Documents sharing a few words at different rates — in 题名 or only in the text, long words
+    whole or split — of both forms, some withdrawn: ties and tiers for the ranking walk."""
+    import random
+
+    from indexer.analysis import PART_SEP
+
+    rng = random.Random(5)
+    base = engines[1].docs[0]
+    titles = ["关于课后服务的通知", "师德师风建设方案", "工作要点", "关于开展督查的通知", "教育局工作总结", "会议纪要",
+              "督查组工作安排", "督查组织工作安排"]
+    # 终身教育局面, 督查组织: the grams of 教育局 and 督查组, not the words (no standing bonus)
+    phrases = ["课后服务", "师德师风建设", "工作", "督查", "教育局", "课后", "服务", "学校", "师德", "建设",
+               "终身教育局面", "督查组", "督查组织"]
+    docs = []
+    for i in range(n):
+        title = rng.choice(titles)
+        body = "，".join(rng.choice(phrases) for _ in range(rng.randrange(1, 8))) + "。"
+        docs.append(dict(base, path=f"散件/{i:04d}.txt", record=f"R{i}", code=f"A001-WS·2022-D30-BGS-{i:04d}",
+                         title=title, title_gram=title, gram=PART_SEP.join((title, "", body)), body=body,
+                         form=rng.random() < 0.3, status="撤销" if rng.random() < 0.05 else ""))
+    return docs
+
+
+def test_many_matches_are_ranked_by_the_walk_exactly_as_by_scoring_them_all(engines, fresh, monkeypatch):
+    """Beyond ranking.WALK_FROM matches the top k comes from the title tier and a walk in (form,
+    id) order that stops early; it must give the very hits, scores and order that scoring every
+    match gives — for words in most documents and in few, ties, long words, both forms — and
+    fall back to full scoring when a walk runs long."""
+    from indexer import querytree as T
+    from indexer.pg_engine import ranking, translate
+    from indexer.query import parse
+
+    assert fresh.rebuild(iter(_many(engines, 600))) == 600
+    queries = ["工作", "课后服务", "课后 服务", "师德师风建设", '"课后服务"', "督查 学校", "教育局 工作 建设", "通知",
+               "教育局", "督查组", "督查组 教育局", "师德 -学校"]
+    with fresh.reader() as r:
+        for q in queries:
+            tree = T.Not(parse(q), T.Field("status", "撤销"))
+            assert (translate.tiers(tree) is None) == q.startswith("师德 -")  # NOT: scored in full
+            for k in (1, 5, 20, 60, 150):
+                full = r.top(tree, k, exact_up_to=10**9)
+                monkeypatch.setattr(ranking, "WALK_FROM", 0)
+                fast = r.top(tree, k, exact_up_to=0)
+                monkeypatch.setattr(ranking, "WALK_UP_TO", 3)  # every walk too long: scored in full
+                fallback = r.top(tree, k, exact_up_to=0)
+                monkeypatch.undo()
+                assert fast.hits == full.hits, (q, k)
+                assert full.hits == fallback.hits[:k], (q, k)
+                assert fast.matched is None and fast.estimate >= len(full.matched)  # an upper bound, 约
+                assert len(fast.hits) == min(k, len(full.matched))

@@ -20,13 +20,14 @@ from __future__ import annotations
 import re
 from indexer.analysis import PART_SEP, fold, gram_terms, long_words, squeeze
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def upgrades(table: str) -> dict[int, list[str]]:
     """From a version to the next, in place: 1 → 2 indexed ``words`` (translate.py asks it once
-    per query instead of every row)."""
-    return {1: [f"CREATE INDEX ON {table} USING gin (words)"]}  # once: under the lock, version kept
+    per query instead of every row); 2 → 3 the (form, id) order ranking.py walks."""
+    return {1: [f"CREATE INDEX ON {table} USING gin (words)"],  # once: under the lock, version kept
+            2: [f"CREATE INDEX ON {table} (form, id)"]}
 
 _CJK_CHAR = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -61,6 +62,7 @@ def indexes(table: str) -> list[str]:
         f"CREATE INDEX ON {table} (date)",
         f"CREATE INDEX ON {table} (year)",
         f"CREATE INDEX ON {table} (doctype)",
+        f"CREATE INDEX ON {table} (form, id)",
     ]
 
 

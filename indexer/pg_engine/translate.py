@@ -22,6 +22,7 @@ word in most of them went from 114 to 50 ms.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from indexer import querytree as T
 from indexer.analysis import PREFIX_MARK, long_words, phrase_grams, query_grams
@@ -63,8 +64,10 @@ def _rowwise(cond: Sql, table: str) -> Sql:
     """``cond`` where it is asked of each row rather than of the index — in a score, under NOT —
     as the ids the index gives for it, hashed once per query: the big bags (``gram`` ~19 KB a
     document, ``chars``, ``words``) are stored apart, and reading one per row costs more than all
-    the rest of the query. Small columns (题名's grams, the 文号 lists, dates) are read in the row."""
-    if not _BIG_BAG.search(cond.text):
+    the rest of the query. Small columns (题名's grams, the 文号 lists, dates) are read in the row.
+    Without a ``table`` each row is asked itself: a walk (ranking.py) visits few rows, and an id
+    list of a common word would visit them all."""
+    if not table or not _BIG_BAG.search(cond.text):
         return cond
     return Sql(f"(id IN (SELECT id FROM {table} WHERE ") + cond + Sql("))")
 
@@ -221,3 +224,37 @@ def _field(name: str, value: str) -> Sql | None:
     if name in T.EXACT_FIELDS:
         return Sql(f"{_column(name)} = %s", [value])
     raise ValueError(f"no PostgreSQL column for {name!r}")
+
+
+class Tiers(NamedTuple):
+    """What ranking.py needs to find the top of many matches without scoring them all: the
+    matches lie within ``bound``, asked of the indexes alone (the bags, no row read); those
+    with a word in 题名 (``title``) score up to ``best``, the others up to ``best_untitled``."""
+    bound: Sql
+    title: Sql
+    best: float
+    best_untitled: float
+
+
+def tiers(node: T.Node) -> Tiers | None:
+    """The tiers of words and phrases, one or ANDed, withdrawn records left out (search's own
+    ``NOT 状态:撤销``); None for any other tree (a 文号, OR, filters: few matches, or scored in full)."""
+    if type(node) is T.Not and type(node.excluded) is T.Field and node.excluded.name == "status":
+        node = node.base
+    bounds, titles, best, untitled = [], [], 0.0, 0.0
+    for part in node.parts if type(node) is T.And else (node,):
+        if type(part) is T.Words and not part.number_key:
+            terms = _grams(part.text)
+        elif type(part) is T.Phrase:
+            terms = list(dict.fromkeys(phrase_grams(part.text)))
+        else:
+            return None
+        if not terms:
+            return None
+        bounds.append(_grams_cond("gram", terms))
+        titles.append(_grams_cond("title_gram", terms))
+        standing = len(dict.fromkeys(long_words(part.text)))  # as _matched scores them
+        best += 1 + part.title_boost + standing
+        untitled += 1 + standing
+    return Tiers(Sql("(") + Sql.join(" AND ", bounds) + Sql(")"), Sql("(") + Sql.join(" OR ", titles) + Sql(")"),
+                 best, untitled)

@@ -1,0 +1,70 @@
+"""The top of many matches without scoring every one (分层取前 k): a word in most of a million
+documents would otherwise be counted, then scored row by row, each visit a read of the row.
+
+Scores take few values (translate.py: 1 a word, its 题名 boost, 1 a long word standing), and the
+order is form, score, id. So the matches are taken in two tiers:
+
+- with a word in 题名: those rows, found by the ``title_gram`` index and scored in SQL (titles
+  holding a word are a small part of the texts holding it);
+- the rest: walked in (form, id) order through that index, each row asked itself, until ``k``
+  rows of the form have the best score such a row can have — no later row can pass them (a tie
+  goes to the smaller id) — or the form ends. A common word stops after about ``k`` rows.
+
+The count is then the bags' own (an upper bound, shown as 约): the GIN index answers it from the
+visibility map, without a row read, where a count of the matches reads every one.
+"""
+
+from __future__ import annotations
+
+from indexer.pg_engine.translate import Sql, Tiers, to_sql
+
+WALK_FROM = 20_000  # bag matches: below, every match is counted and scored (a few tens of ms)
+WALK_UP_TO = 20_000  # rows one walk may take before the tree is scored in full after all
+
+
+def _order(row) -> tuple:
+    """(form, best score first, id): the engine's relevance order, NULL forms last."""
+    i, _code, score, form = row
+    return form is None, form or 0, -float(score), i
+
+
+def count(conn, table: str, cond: Sql) -> int:
+    return conn.execute(f"SELECT count(*) FROM {table} WHERE {cond.text}", cond.params).fetchone()[0]
+
+
+def walked_top(conn, table: str, tree, tiers: Tiers, k: int) -> list | None:
+    """The top ``k`` rows (id, code, score, form) in relevance order, or None when a walk ran
+    past WALK_UP_TO rows (scores spread so that the best are rare: the caller scores in full)."""
+    cond, score = to_sql(tree, "")  # each row asked itself: only a few are visited
+    titled = Sql(f"SELECT id, code, {score.text} AS score, form FROM {table} WHERE ", score.params) \
+        + tiers.title + Sql(" AND ") + cond + Sql(" ORDER BY form, score DESC, id LIMIT %s", [k])
+    best = conn.execute(titled.text, titled.params).fetchall()
+    rest = _walk(conn, table, cond + Sql(" AND NOT ") + tiers.title, score, tiers.best_untitled, k)
+    if rest is None:
+        return None
+    return sorted(best + rest, key=_order)[:k]
+
+
+def _walk(conn, table: str, cond: Sql, score: Sql, best: float, k: int) -> list | None:
+    done: list = []  # rows of the forms walked to their end
+    form, rows, at_best = object(), [], 0
+    # a cursor's plan is made for its first rows (cursor_tuple_fraction): the (form, id) index,
+    # not a bitmap of every match sorted
+    conn.execute("SET LOCAL cursor_tuple_fraction = 0.0001")
+    with conn.cursor(name="wenshu_walk") as cur:
+        cur.itersize = 200
+        cur.execute(f"SELECT id, code, {score.text} AS score, form FROM {table} WHERE {cond.text} "
+                    "ORDER BY form, id", [*score.params, *cond.params])
+        for n, row in enumerate(cur):
+            if n == WALK_UP_TO:
+                return None
+            if row[3] != form:
+                done, rows = done + rows, []
+                if len(done) >= k:
+                    break
+                form, at_best = row[3], 0
+            rows.append(row)
+            at_best += float(row[2]) >= best - 1e-9
+            if len(done) + at_best >= k:
+                break
+    return sorted(done + rows, key=_order)[:k]
