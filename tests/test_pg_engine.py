@@ -197,7 +197,8 @@ def test_term_bags_reach_the_table_as_the_terms_themselves_by_insert_and_by_copy
 
 def _many(engines, n: int = 400) -> list[dict]:
     """Documents sharing a few words at different rates — in 题名 or only in the text, long words
-    whole or split — of both forms, some withdrawn: ties and tiers for the ranking walk."""
+    whole or split — of both forms and two years and types, some withdrawn: ties and tiers for
+    the ranking walk."""
     import random
 
     from indexer.analysis import PART_SEP
@@ -215,22 +216,24 @@ def _many(engines, n: int = 400) -> list[dict]:
         body = "，".join(rng.choice(phrases) for _ in range(rng.randrange(1, 8))) + "。"
         docs.append(dict(base, path=f"散件/{i:04d}.txt", record=f"R{i}", code=f"A001-WS·2022-D30-BGS-{i:04d}",
                          title=title, title_gram=title, gram=PART_SEP.join((title, "", body)), body=body,
-                         form=rng.random() < 0.3, status="撤销" if rng.random() < 0.05 else ""))
+                         form=rng.random() < 0.3, status="撤销" if rng.random() < 0.05 else "",
+                         year=rng.choice([2021, 2022]), doctype=rng.choice(["通知", "函"])))
     return docs
 
 
 def test_many_matches_are_ranked_by_the_walk_exactly_as_by_scoring_them_all(engines, fresh, monkeypatch):
     """Beyond ranking.WALK_FROM matches the top k comes from the title tier and a walk in (form,
     id) order that stops early; it must give the very hits, scores and order that scoring every
-    match gives — for words in most documents and in few, ties, long words, both forms — and
-    fall back to full scoring when a walk runs long."""
+    match gives — for words in most documents and in few, ties, long words, both forms, with
+    filters — and fall back to full scoring when a walk runs long."""
     from indexer import querytree as T
     from indexer.pg_engine import ranking, translate
     from indexer.query import parse
 
     assert fresh.rebuild(iter(_many(engines, 600))) == 600
     queries = ["工作", "课后服务", "课后 服务", "师德师风建设", '"课后服务"', "督查 学校", "教育局 工作 建设", "通知",
-               "教育局", "督查组", "督查组 教育局", "师德 -学校"]
+               "教育局", "督查组", "督查组 教育局", "工作 年度:2022", "教育局 年度:2021 类型:函", "督查组 题名:通知",
+               "师德 -学校"]
     with fresh.reader() as r:
         for q in queries:
             tree = T.Not(parse(q), T.Field("status", "撤销"))

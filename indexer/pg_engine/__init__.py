@@ -160,6 +160,8 @@ class PgReader:
         tiers = translate.tiers(tree) if sort == "relevance" else None
         if tiers is not None:  # words: many matches are ranked without scoring them all
             bound = ranking.count(self.conn, self.t, tiers.bound)
+            if tiers.filters is not None:  # within both: the smaller is the bound
+                bound = min(bound, ranking.count(self.conn, self.t, tiers.filters))
             if bound > max(exact_up_to, ranking.WALK_FROM):
                 rows = ranking.walked_top(self.conn, self.t, tree, tiers, k)
                 if rows is not None:

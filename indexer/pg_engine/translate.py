@@ -136,7 +136,7 @@ def _and(conds: list[Sql], table: str) -> Sql:
     bags = [c for c in conds if _BIG_BAG.search(c.text)]
     if bags and len(bags) < len(conds):
         rest = [c for c in conds if not _BIG_BAG.search(c.text)]
-        conds = [_rowwise(Sql.join(" AND ", bags), table), *rest]
+        conds = [_rowwise(Sql.join(" AND ", bags), table), *rest] if table else [*rest, *bags]  # cheap first
     return Sql("(") + Sql.join(" AND ", conds) + Sql(")")
 
 
@@ -228,21 +228,34 @@ def _field(name: str, value: str) -> Sql | None:
 
 class Tiers(NamedTuple):
     """What ranking.py needs to find the top of many matches without scoring them all: the
-    matches lie within ``bound``, asked of the indexes alone (the bags, no row read); those
-    with a word in 题名 (``title``) score up to ``best``, the others up to ``best_untitled``."""
+    matches lie within ``bound`` and within ``filters`` (if any), each asked of its indexes alone
+    (no row read); those with a word in 题名 (``title``) score up to ``best``, the others up to
+    ``best_untitled``."""
     bound: Sql
     title: Sql
     best: float
     best_untitled: float
+    filters: Sql | None = None
+
+
+_FILTERS = (T.Range, T.Field)
 
 
 def tiers(node: T.Node) -> Tiers | None:
-    """The tiers of words and phrases, one or ANDed, withdrawn records left out (search's own
-    ``NOT 状态:撤销``); None for any other tree (a 文号, OR, filters: few matches, or scored in full)."""
+    """The tiers of words and phrases, one or ANDed, with 著录项 filters (年度, 类型, 档号 …),
+    withdrawn records left out (search's own ``NOT 状态:撤销``); None for any other tree (a 文号,
+    OR, NOT: few matches, or scored in full)."""
     if type(node) is T.Not and type(node.excluded) is T.Field and node.excluded.name == "status":
         node = node.base
-    bounds, titles, best, untitled = [], [], 0.0, 0.0
+    bounds, titles, filters, best, untitled = [], [], [], 0.0, 0.0
     for part in node.parts if type(node) is T.And else (node,):
+        if type(part) in _FILTERS:
+            found = to_sql(part, "")
+            if found is None or _BIG_BAG.search(found[0].text):  # 案件 and 正文 ask words
+                return None
+            filters.append(found[0])
+            best, untitled = best + 1, untitled + 1
+            continue
         if type(part) is T.Words and not part.number_key:
             terms = _grams(part.text)
         elif type(part) is T.Phrase:
@@ -256,5 +269,7 @@ def tiers(node: T.Node) -> Tiers | None:
         standing = len(dict.fromkeys(long_words(part.text)))  # as _matched scores them
         best += 1 + part.title_boost + standing
         untitled += 1 + standing
+    if not bounds:
+        return None
     return Tiers(Sql("(") + Sql.join(" AND ", bounds) + Sql(")"), Sql("(") + Sql.join(" OR ", titles) + Sql(")"),
-                 best, untitled)
+                 best, untitled, Sql("(") + Sql.join(" AND ", filters) + Sql(")") if filters else None)
