@@ -4,8 +4,8 @@ documents would otherwise be counted, then scored row by row, each visit a read 
 Scores take few values (translate.py: 1 a word, its 题名 boost, 1 a long word standing), and the
 order is form, score, id. So the matches are taken in two tiers:
 
-- with a word in 题名: those rows, found by the ``title_gram`` index and scored in SQL (titles
-  holding a word are a small part of the texts holding it);
+- with a word in 题名: those rows, found by the ``title_gram`` index and scored in SQL when few,
+  walked like the rest when many;
 - the rest: walked in (form, id) order through that index, each row asked itself, until ``k``
   rows of the form have the best score such a row can have — no later row can pass them (a tie
   goes to the smaller id) — or the form ends. A common word stops after about ``k`` rows.
@@ -20,6 +20,7 @@ from indexer.pg_engine.translate import Sql, Tiers, to_sql
 
 WALK_FROM = 20_000  # bag matches: below, every match is counted and scored (a few tens of ms)
 WALK_UP_TO = 20_000  # rows one walk may take before the tree is scored in full after all
+TITLED_SORTED_UP_TO = 2_000  # titles holding the words: below, they are scored and sorted in SQL
 
 
 def _order(row) -> tuple:
@@ -36,11 +37,15 @@ def walked_top(conn, table: str, tree, tiers: Tiers, k: int) -> list | None:
     """The top ``k`` rows (id, code, score, form) in relevance order, or None when a walk ran
     past WALK_UP_TO rows (scores spread so that the best are rare: the caller scores in full)."""
     cond, score = to_sql(tree, "")  # each row asked itself: only a few are visited
-    titled = Sql(f"SELECT id, code, {score.text} AS score, form FROM {table} WHERE ", score.params) \
-        + tiers.title + Sql(" AND ") + cond + Sql(" ORDER BY form, score DESC, id LIMIT %s", [k])
-    best = conn.execute(titled.text, titled.params).fetchall()
+    titled = tiers.title + Sql(" AND ") + cond
+    if count(conn, table, tiers.title) <= TITLED_SORTED_UP_TO:
+        sql = Sql(f"SELECT id, code, {score.text} AS score, form FROM {table} WHERE ", score.params) \
+            + titled + Sql(" ORDER BY form, score DESC, id LIMIT %s", [k])
+        best = conn.execute(sql.text, sql.params).fetchall()
+    else:  # a word of many titles (管理, 通知): walked like the rest
+        best = _walk(conn, table, titled, score, tiers.best, k)
     rest = _walk(conn, table, cond + Sql(" AND NOT ") + tiers.title, score, tiers.best_untitled, k)
-    if rest is None:
+    if best is None or rest is None:
         return None
     return sorted(best + rest, key=_order)[:k]
 
