@@ -237,6 +237,8 @@ def test_many_matches_are_ranked_by_the_walk_exactly_as_by_scoring_them_all(engi
     with fresh.reader() as r:
         for q in queries:
             tree = T.Not(parse(q), T.Field("status", "撤销"))
+            if q == "督查组 教育局":  # as search() adds its own filters: nested ANDs
+                tree = T.Not(T.And((parse(q), T.Range("year", 2022, 2022))), T.Field("status", "撤销"))
             assert (translate.tiers(tree) is None) == q.startswith("师德 -")  # NOT: scored in full
             for k in (1, 5, 20, 60, 150):
                 full = r.top(tree, k, exact_up_to=10**9)

@@ -248,7 +248,7 @@ def tiers(node: T.Node) -> Tiers | None:
     if type(node) is T.Not and type(node.excluded) is T.Field and node.excluded.name == "status":
         node = node.base
     bounds, titles, filters, best, untitled = [], [], [], 0.0, 0.0
-    for part in node.parts if type(node) is T.And else (node,):
+    for part in _anded(node):
         if type(part) in _FILTERS:
             found = to_sql(part, "")
             if found is None or _BIG_BAG.search(found[0].text):  # 案件 and 正文 ask words
@@ -273,3 +273,8 @@ def tiers(node: T.Node) -> Tiers | None:
         return None
     return Tiers(Sql("(") + Sql.join(" AND ", bounds) + Sql(")"), Sql("(") + Sql.join(" OR ", titles) + Sql(")"),
                  best, untitled, Sql("(") + Sql.join(" AND ", filters) + Sql(")") if filters else None)
+
+
+def _anded(node: T.Node) -> list[T.Node]:
+    """The clauses of nested ANDs (search's filters AND the query's own clauses), in order."""
+    return [p for part in node.parts for p in _anded(part)] if type(node) is T.And else [node]
