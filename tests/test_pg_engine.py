@@ -243,6 +243,9 @@ def test_many_matches_are_ranked_by_the_walk_exactly_as_by_scoring_them_all(engi
             for k in (1, 5, 20, 60, 150):
                 full = r.top(tree, k, exact_up_to=10**9)
                 monkeypatch.setattr(ranking, "WALK_FROM", 0)
+                monkeypatch.setattr(ranking, "FILTERED_WALK_FROM", 10**9)  # few filtered rows: each asked
+                assert r.top(tree, k, exact_up_to=0).hits == full.hits, (q, k)
+                monkeypatch.setattr(ranking, "FILTERED_WALK_FROM", 0)
                 fast = r.top(tree, k, exact_up_to=0)
                 monkeypatch.setattr(ranking, "TITLED_SORTED_UP_TO", 0)  # the 题名 tier walked too
                 assert r.top(tree, k, exact_up_to=0).hits == fast.hits, (q, k)

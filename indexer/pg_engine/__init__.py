@@ -151,22 +151,24 @@ class PgReader:
         return found if found is not None else (FALSE, None)
 
     def top(self, tree, k: int, *, sort: str = "relevance", exact_up_to: int = 2000) -> Top:
-        """A count first (the index and the rows' small columns only); few matches are then all
-        scored at once and ordered here, many only for their top ``k`` in SQL — one scan each, as
-        a window count over the scored rows cost a third more."""
+        """Words with many matches: their top by ranking.py's tiers, the count an upper bound
+        from the indexes. Otherwise a count first (the index and the rows' small columns only);
+        few matches are then all scored at once and ordered here, many only for their top ``k`` in
+        SQL — one scan each, as a window count over the scored rows cost a third more."""
         cond, score = self._where(tree)
         if score is None:
             return Top([], [])
         tiers = translate.tiers(tree) if sort == "relevance" else None
         if tiers is not None:  # words: many matches are ranked without scoring them all
-            bound = ranking.count(self.conn, self.t, tiers.bound)
-            if tiers.filters is not None:  # within both: the smaller is the bound
-                bound = min(bound, ranking.count(self.conn, self.t, tiers.filters))
-            if bound > max(exact_up_to, ranking.WALK_FROM):
+            bags = ranking.count(self.conn, self.t, tiers.bound)
+            filtered = ranking.count(self.conn, self.t, tiers.filters) if tiers.filters is not None else bags
+            if bags > max(exact_up_to, ranking.WALK_FROM) and filtered > ranking.FILTERED_WALK_FROM:
                 rows = ranking.walked_top(self.conn, self.t, tree, tiers, k)
                 if rows is not None:
                     self._remember(rows)
-                    return Top([(float(s), i) for i, _c, s, _f in rows], None, bound)
+                    return Top([(float(s), i) for i, _c, s, _f in rows], None, min(bags, filtered))
+            if filtered < bags:  # the filters' rows are the fewer: each asked its words itself
+                cond, score = to_sql(tree, "")
         (total,) = self.conn.execute(f"SELECT count(*) FROM {self.t} WHERE {cond.text}", cond.params).fetchone()
         if total == 0:
             return Top([], [])

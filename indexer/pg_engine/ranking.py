@@ -10,8 +10,9 @@ order is form, score, id. So the matches are taken in two tiers:
   rows of the form have the best score such a row can have — no later row can pass them (a tie
   goes to the smaller id) — or the form ends. A common word stops after about ``k`` rows.
 
-The count is then the bags' own (an upper bound, shown as 约): the GIN index answers it from the
-visibility map, without a row read, where a count of the matches reads every one.
+The count is then the bags' own, or the filters' if fewer (an upper bound, shown as 约): their
+indexes answer it from the visibility map, without a row read, where a count of the matches
+reads every one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from indexer.pg_engine.translate import Sql, Tiers, to_sql
 WALK_FROM = 20_000  # bag matches: below, every match is counted and scored (a few tens of ms)
 WALK_UP_TO = 20_000  # rows one walk may take before the tree is scored in full after all
 TITLED_SORTED_UP_TO = 2_000  # titles holding the words: below, they are scored and sorted in SQL
+# rows a query's filters (年度, 类型 …) leave: below, they are scored in full, each row asked its
+# words (a walk would pass over most rows to find few); above, walked
+FILTERED_WALK_FROM = 2_000
 
 
 def _order(row) -> tuple:
