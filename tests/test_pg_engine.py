@@ -247,7 +247,7 @@ def test_many_matches_are_ranked_by_the_walk_exactly_as_by_scoring_them_all(engi
                 assert r.top(tree, k, exact_up_to=0).hits == full.hits, (q, k)
                 monkeypatch.setattr(ranking, "FILTERED_WALK_FROM", 0)
                 fast = r.top(tree, k, exact_up_to=0)
-                monkeypatch.setattr(ranking, "TITLED_SORTED_UP_TO", 0)  # the 题名 tier walked too
+                monkeypatch.setattr(ranking, "TITLED_SORTED_UP_TO", 0)  # every 题名 level walked too
                 assert r.top(tree, k, exact_up_to=0).hits == fast.hits, (q, k)
                 monkeypatch.setattr(ranking, "WALK_UP_TO", 3)  # every walk too long: scored in full
                 fallback = r.top(tree, k, exact_up_to=0)

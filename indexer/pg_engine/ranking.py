@@ -2,17 +2,18 @@
 documents would otherwise be counted, then scored row by row, each visit a read of the row.
 
 Scores take few values (translate.py: 1 a word, its 题名 boost, 1 a long word standing), and the
-order is form, score, id. So the matches are taken in two tiers:
+order is form, score, id. So the matches are split by how many of the query's words stand in
+题名 — all of them, one fewer, … none — and the top ``k`` of each level is found on its own:
 
-- with a word in 题名: those rows, found by the ``title_gram`` index and scored in SQL when few,
-  walked like the rest when many;
-- the rest: walked in (form, id) order through that index, each row asked itself, until ``k``
-  rows of the form have the best score such a row can have — no later row can pass them (a tie
-  goes to the smaller id) — or the form ends. A common word stops after about ``k`` rows.
+- a level of few rows (counted from the ``title_gram`` index): scored and sorted in SQL;
+- a level of many: walked in (form, id) order through that index, each row asked itself, until
+  ``k`` rows of the form have the best score a row of the level can have — no later row can
+  pass them (a tie goes to the smaller id) — or the form ends. A common word stops after about
+  ``k`` rows.
 
-The count is then the bags' own, or the filters' if fewer (an upper bound, shown as 约): their
-indexes answer it from the visibility map, without a row read, where a count of the matches
-reads every one.
+The levels part the matches, so the best ``k`` of their best ``k`` are the answer. The count is
+the bags' own, or the filters' if fewer (an upper bound, shown as 约): their indexes answer it
+from the visibility map, without a row read, where a count of the matches reads every one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from indexer.pg_engine.translate import Sql, Tiers, to_sql
 
 WALK_FROM = 20_000  # bag matches: below, every match is counted and scored (a few tens of ms)
 WALK_UP_TO = 20_000  # rows one walk may take before the tree is scored in full after all
-TITLED_SORTED_UP_TO = 2_000  # titles holding the words: below, they are scored and sorted in SQL
+TITLED_SORTED_UP_TO = 2_000  # a level's titles holding its words: below, scored and sorted in SQL
 # rows a query's filters (年度, 类型 …) leave: below, they are scored in full, each row asked its
 # words (a walk would pass over most rows to find few); above, walked
 FILTERED_WALK_FROM = 2_000
@@ -41,17 +42,30 @@ def walked_top(conn, table: str, tree, tiers: Tiers, k: int) -> list | None:
     """The top ``k`` rows (id, code, score, form) in relevance order, or None when a walk ran
     past WALK_UP_TO rows (scores spread so that the best are rare: the caller scores in full)."""
     cond, score = to_sql(tree, "")  # each row asked itself: only a few are visited
-    titled = tiers.title + Sql(" AND ") + cond
-    if count(conn, table, tiers.title) <= TITLED_SORTED_UP_TO:
-        sql = Sql(f"SELECT id, code, {score.text} AS score, form FROM {table} WHERE ", score.params) \
-            + titled + Sql(" ORDER BY form, score DESC, id LIMIT %s", [k])
-        best = conn.execute(sql.text, sql.params).fetchall()
-    else:  # a word of many titles (管理, 通知): walked like the rest
-        best = _walk(conn, table, titled, score, tiers.best, k)
-    rest = _walk(conn, table, cond + Sql(" AND NOT ") + tiers.title, score, tiers.best_untitled, k)
-    if best is None or rest is None:
-        return None
-    return sorted(best + rest, key=_order)[:k]
+    in_title = Sql("(") + Sql.join(" + ", [Sql("(CASE WHEN ") + t + Sql(" THEN 1 ELSE 0 END)")
+                                           for t in tiers.titles]) + Sql(")")
+    found = []
+    for j in range(len(tiers.titles), -1, -1):  # words in 题名: all … none
+        level = cond + Sql(" AND ") + in_title + Sql(" = %s", [j])
+        best = tiers.best_untitled + sum(sorted(tiers.boosts)[len(tiers.boosts) - j:])
+        if j and count(conn, table, _at_least(tiers.titles, j)) <= TITLED_SORTED_UP_TO:
+            sql = Sql(f"SELECT id, code, {score.text} AS score, form FROM {table} WHERE ", score.params) \
+                + _at_least(tiers.titles, j) + Sql(" AND ") + level + Sql(" ORDER BY form, score DESC, id LIMIT %s", [k])
+            rows = conn.execute(sql.text, sql.params).fetchall()
+        else:  # a level of many rows (管理, 通知 in 题名; or none of the words there)
+            rows = _walk(conn, table, level, score, best, k)
+            if rows is None:
+                return None
+        found += rows
+    return sorted(found, key=_order)[:k]
+
+
+def _at_least(titles: tuple[Sql, ...], j: int) -> Sql:
+    """At least ``j`` of the words in 题名, as the ``title_gram`` index can answer it."""
+    from itertools import combinations
+
+    return Sql("(") + Sql.join(" OR ", [Sql("(") + Sql.join(" AND ", list(c)) + Sql(")")
+                                        for c in combinations(titles, j)]) + Sql(")")
 
 
 def _walk(conn, table: str, cond: Sql, score: Sql, best: float, k: int) -> list | None:

@@ -229,11 +229,11 @@ def _field(name: str, value: str) -> Sql | None:
 class Tiers(NamedTuple):
     """What ranking.py needs to find the top of many matches without scoring them all: the
     matches lie within ``bound`` and within ``filters`` (if any), each asked of its indexes alone
-    (no row read); those with a word in 题名 (``title``) score up to ``best``, the others up to
-    ``best_untitled``."""
+    (no row read); each word in 题名 (``titles``, one a word) adds its ``boosts`` to a score of at
+    most ``best_untitled`` otherwise."""
     bound: Sql
-    title: Sql
-    best: float
+    titles: tuple[Sql, ...]
+    boosts: tuple[float, ...]
     best_untitled: float
     filters: Sql | None = None
 
@@ -247,14 +247,14 @@ def tiers(node: T.Node) -> Tiers | None:
     OR, NOT: few matches, or scored in full)."""
     if type(node) is T.Not and type(node.excluded) is T.Field and node.excluded.name == "status":
         node = node.base
-    bounds, titles, filters, best, untitled = [], [], [], 0.0, 0.0
+    bounds, titles, boosts, filters, untitled = [], [], [], [], 0.0
     for part in _anded(node):
         if type(part) in _FILTERS:
             found = to_sql(part, "")
             if found is None or _BIG_BAG.search(found[0].text):  # 案件 and 正文 ask words
                 return None
             filters.append(found[0])
-            best, untitled = best + 1, untitled + 1
+            untitled += 1
             continue
         if type(part) is T.Words and not part.number_key:
             terms = _grams(part.text)
@@ -266,13 +266,12 @@ def tiers(node: T.Node) -> Tiers | None:
             return None
         bounds.append(_grams_cond("gram", terms))
         titles.append(_grams_cond("title_gram", terms))
-        standing = len(dict.fromkeys(long_words(part.text)))  # as _matched scores them
-        best += 1 + part.title_boost + standing
-        untitled += 1 + standing
+        boosts.append(part.title_boost)
+        untitled += 1 + len(dict.fromkeys(long_words(part.text)))  # as _matched scores them
     if not bounds:
         return None
-    return Tiers(Sql("(") + Sql.join(" AND ", bounds) + Sql(")"), Sql("(") + Sql.join(" OR ", titles) + Sql(")"),
-                 best, untitled, Sql("(") + Sql.join(" AND ", filters) + Sql(")") if filters else None)
+    return Tiers(Sql("(") + Sql.join(" AND ", bounds) + Sql(")"), tuple(titles), tuple(boosts), untitled,
+                 Sql("(") + Sql.join(" AND ", filters) + Sql(")") if filters else None)
 
 
 def _anded(node: T.Node) -> list[T.Node]:
