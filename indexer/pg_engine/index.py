@@ -127,7 +127,8 @@ class PgArchiveIndex(ArchiveIndex):
                 "path": f"{_without_user(self.url)} 表 {self.table}"}
 
     def optimize(self) -> dict:
-        """VACUUM ANALYZE: the dead rows of replaced documents reclaimed, the planner's figures fresh."""
+        """VACUUM ANALYZE: the dead rows of replaced documents reclaimed, the planner's figures fresh,
+        the pages marked all-visible again (ranking.py counts from the indexes alone on those)."""
         with self.index().pool.connection() as conn:
             conn.autocommit = True
             conn.execute(f"VACUUM ANALYZE {self.table}")
