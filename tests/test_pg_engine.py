@@ -195,7 +195,7 @@ def test_term_bags_reach_the_table_as_the_terms_themselves_by_insert_and_by_copy
     assert [h.title for h in search(None, "5+2", engine=fresh).hits] == [title]
 
 
-def _many(engines, n: int = 400) -> list[dict]:
+def _many(engines, n: int = 600) -> list[dict]:
     """Documents sharing a few words at different rates — in 题名 or only in the text, long words
     whole or split — of both forms and two years and types, some withdrawn: ties and tiers for
     the ranking walk."""
@@ -222,15 +222,16 @@ def _many(engines, n: int = 400) -> list[dict]:
 
 
 def test_many_matches_are_ranked_by_the_walk_exactly_as_by_scoring_them_all(engines, fresh, monkeypatch):
-    """Beyond ranking.WALK_FROM matches the top k comes from the title tier and a walk in (form,
-    id) order that stops early; it must give the very hits, scores and order that scoring every
-    match gives — for words in most documents and in few, ties, long words, both forms, with
-    filters — and fall back to full scoring when a walk runs long."""
+    """Beyond ranking.WALK_FROM matches the top k comes from levels of how many words stand in
+    题名, each sorted in SQL or walked in (form, id) order until it can stop; it must give the very
+    hits, scores and order that scoring every match gives — for words in most documents and in
+    few, ties, long words, both forms, with filters — and fall back to full scoring when a walk
+    runs long."""
     from indexer import querytree as T
     from indexer.pg_engine import ranking, translate
     from indexer.query import parse
 
-    assert fresh.rebuild(iter(_many(engines, 600))) == 600
+    assert fresh.rebuild(iter(_many(engines))) == 600
     queries = ["工作", "课后服务", "课后 服务", "师德师风建设", '"课后服务"', "督查 学校", "教育局 工作 建设", "通知",
                "教育局", "督查组", "督查组 教育局", "工作 年度:2022", "教育局 年度:2021 类型:函", "督查组 题名:通知",
                "师德 -学校"]
