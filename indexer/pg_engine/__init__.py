@@ -169,7 +169,7 @@ class PgReader:
                     return Top([(float(s), i) for i, _c, s, _f in rows], None, min(bags, filtered))
             if filtered < bags:  # the filters' rows are the fewer: each asked its words itself
                 cond, score = to_sql(tree, "")
-        (total,) = self.conn.execute(f"SELECT count(*) FROM {self.t} WHERE {cond.text}", cond.params).fetchone()
+        total = ranking.count(self.conn, self.t, cond)
         if total == 0:
             return Top([], [])
         select = f"SELECT id, code, {score.text} AS score, form, date FROM {self.t} WHERE {cond.text}"
@@ -184,7 +184,7 @@ class PgReader:
         if sort == "date":
             rows.sort(key=lambda r: (r[3] is None, r[3] or 0, r[4] is None, -(r[4] or 0), -float(r[2]), r[0]))
         else:
-            rows.sort(key=lambda r: (r[3] is None, r[3] or 0, -float(r[2]), r[0]))
+            rows.sort(key=ranking.relevance)
         return Top([(float(s), i) for i, _c, s, _f, _d in rows[:k]], [i for i, *_ in rows])
 
     def _remember(self, rows) -> None:

@@ -18,6 +18,8 @@ from the visibility map, without a row read, where a count of the matches reads 
 
 from __future__ import annotations
 
+from itertools import combinations
+
 from indexer.pg_engine.translate import Sql, Tiers, to_sql
 
 WALK_FROM = 20_000  # bag matches: below, every match is counted and scored (a few tens of ms)
@@ -28,10 +30,10 @@ TITLED_SORTED_UP_TO = 2_000  # a level's titles holding its words: below, scored
 FILTERED_WALK_FROM = 2_000
 
 
-def _order(row) -> tuple:
-    """(form, best score first, id): the engine's relevance order, NULL forms last."""
-    i, _code, score, form = row
-    return form is None, form or 0, -float(score), i
+def relevance(row) -> tuple:
+    """(form, best score first, id) of a row (id, code, score, form, …): the engine's relevance
+    order, NULL forms last."""
+    return row[3] is None, row[3] or 0, -float(row[2]), row[0]
 
 
 def count(conn, table: str, cond: Sql) -> int:
@@ -48,22 +50,21 @@ def walked_top(conn, table: str, tree, tiers: Tiers, k: int) -> list | None:
     for j in range(len(tiers.titles), -1, -1):  # words in 题名: all … none
         level = cond + Sql(" AND ") + in_title + Sql(" = %s", [j])
         best = tiers.best_untitled + sum(sorted(tiers.boosts)[len(tiers.boosts) - j:])
-        if j and count(conn, table, _at_least(tiers.titles, j)) <= TITLED_SORTED_UP_TO:
+        titled = _at_least(tiers.titles, j) if j else None
+        if titled is not None and count(conn, table, titled) <= TITLED_SORTED_UP_TO:
             sql = Sql(f"SELECT id, code, {score.text} AS score, form FROM {table} WHERE ", score.params) \
-                + _at_least(tiers.titles, j) + Sql(" AND ") + level + Sql(" ORDER BY form, score DESC, id LIMIT %s", [k])
+                + titled + Sql(" AND ") + level + Sql(" ORDER BY form, score DESC, id LIMIT %s", [k])
             rows = conn.execute(sql.text, sql.params).fetchall()
         else:  # a level of many rows (管理, 通知 in 题名; or none of the words there)
             rows = _walk(conn, table, level, score, best, k)
             if rows is None:
                 return None
         found += rows
-    return sorted(found, key=_order)[:k]
+    return sorted(found, key=relevance)[:k]
 
 
 def _at_least(titles: tuple[Sql, ...], j: int) -> Sql:
     """At least ``j`` of the words in 题名, as the ``title_gram`` index can answer it."""
-    from itertools import combinations
-
     return Sql("(") + Sql.join(" OR ", [Sql("(") + Sql.join(" AND ", list(c)) + Sql(")")
                                         for c in combinations(titles, j)]) + Sql(")")
 
@@ -90,4 +91,4 @@ def _walk(conn, table: str, cond: Sql, score: Sql, best: float, k: int) -> list 
             at_best += float(row[2]) >= best - 1e-9
             if len(done) + at_best >= k:
                 break
-    return sorted(done + rows, key=_order)[:k]
+    return sorted(done + rows, key=relevance)[:k]
