@@ -103,6 +103,8 @@ class PgEngine:
             conn.execute("SET LOCAL enable_seqscan = off")
             # a bitmap of a million matches kept exact (not lossy pages, each re-read)
             conn.execute("SET LOCAL work_mem = '64MB'")
+            # compiling a plan's expressions (JIT) costs 30–45 ms a query, more than most take
+            conn.execute("SET LOCAL jit = off")
             yield PgReader(conn, self.table)
             conn.rollback()
 
@@ -151,25 +153,29 @@ class PgReader:
         return found if found is not None else (FALSE, None)
 
     def top(self, tree, k: int, *, sort: str = "relevance", exact_up_to: int = 2000) -> Top:
-        """Words with many matches: their top by ranking.py's tiers, the count an upper bound
-        from the indexes. Otherwise a count first (the index and the rows' small columns only);
-        few matches are then all scored at once and ordered here, many only for their top ``k`` in
-        SQL — one scan each, as a window count over the scored rows cost a third more."""
+        """Words with many matches (by ranking.py's sample): their top by its levels, the count
+        that estimate (约). Otherwise few matches are counted (the index and the rows' small
+        columns only), then all scored at once and ordered here; many only scored for their top
+        ``k`` in SQL, counted by the estimate when words (a count is a second pass over them)."""
         cond, score = self._where(tree)
         if score is None:
             return Top([], [])
         tiers = translate.tiers(tree) if sort == "relevance" else None
         if tiers is not None:  # words: many matches are ranked without scoring them all
-            bags = ranking.count(self.conn, self.t, tiers.bound)
-            filtered = ranking.count(self.conn, self.t, tiers.filters) if tiers.filters is not None else bags
-            if bags > max(exact_up_to, ranking.WALK_FROM) and filtered > ranking.FILTERED_WALK_FROM:
-                rows = ranking.walked_top(self.conn, self.t, tree, tiers, k)
-                if rows is not None:
-                    self._remember(rows)
-                    return Top([(float(s), i) for i, _c, s, _f in rows], None, min(bags, filtered))
-            if filtered < bags:  # the filters' rows are the fewer: each asked its words itself
-                cond, score = to_sql(tree, "")
-        total = ranking.count(self.conn, self.t, cond)
+            share, rows = ranking.sample(self.conn, self.t, tiers.bound)
+            many = round(share * rows)
+            filtered = ranking.count(self.conn, self.t, tiers.filters) if tiers.filters is not None else None
+            if many > max(exact_up_to, ranking.WALK_FROM) and share * ranking.ASKED_PER_HIT_UP_TO >= 1 \
+                    and (rows if filtered is None else filtered) > ranking.FILTERED_WALK_FROM:
+                found = ranking.walked_top(self.conn, self.t, tree, tiers, k, filtered)
+                if found is not None:
+                    self._remember(found)
+                    about = max(many if filtered is None else round(share * filtered), len(found))
+                    return Top([(float(s), i) for i, _c, s, _f in found], None, about if found else 0)
+            if filtered is not None and filtered * ranking.READS_PER_VISIT < many:
+                cond, score = to_sql(tree, "")  # the filters' rows are few: each asked its words
+            about = many if filtered is None else round(share * filtered)
+        total = about if tiers is not None and about > exact_up_to else ranking.count(self.conn, self.t, cond)
         if total == 0:
             return Top([], [])
         select = f"SELECT id, code, {score.text} AS score, form, date FROM {self.t} WHERE {cond.text}"
@@ -178,7 +184,7 @@ class PgReader:
             order = "form, date DESC NULLS LAST, score DESC, id" if sort == "date" else "form, score DESC, id"
             rows = self.conn.execute(f"{select} ORDER BY {order} LIMIT %s", [*params, k]).fetchall()
             self._remember(rows)
-            return Top([(float(s), i) for i, _c, s, _f, _d in rows], None, total)
+            return Top([(float(s), i) for i, _c, s, _f, _d in rows], None, max(total, len(rows)) if rows else 0)
         rows = self.conn.execute(select, params).fetchall()
         self._remember(rows)
         if sort == "date":

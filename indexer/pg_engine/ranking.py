@@ -1,19 +1,27 @@
 """The top of many matches without scoring every one (分层取前 k): a word in most of a million
-documents would otherwise be counted, then scored row by row, each visit a read of the row.
+documents would otherwise be counted and scored row by row.
 
-Scores take few values (translate.py: 1 a word, its 题名 boost, 1 a long word standing), and the
-order is form, score, id. So the matches are split by how many of the query's words stand in
-题名 — all of them, one fewer, … none — and the top ``k`` of each level is found on its own:
+What a row costs decides the shape. A row's small columns (题名's grams, 年度, 类型, form) are in
+the table itself, a few µs to read; its bags (``gram`` ~19 KB, ``words``) are stored apart, and at
+a million documents their 31 GB do not stay in memory: asking one row's ``gram`` is a read from
+disk, some 50 µs; the GIN index answers a common word for the whole table in ~100 ms, and then
+every match is visited (0.5 µs each: 600 ms for a word in nearly every document). So rows are
+chosen by their small columns and only a few are asked their words (``_verified``).
 
-- a level of few rows (counted from the ``title_gram`` index): scored and sorted in SQL;
-- a level of many: walked in (form, id) order through that index, each row asked itself, until
-  ``k`` rows of the form have the best score a row of the level can have — no later row can
-  pass them (a tie goes to the smaller id) — or the form ends. A common word stops after about
-  ``k`` rows.
+Scores take few values (translate.py: 1 a word, its 题名 boost, 1 a long word standing, 1 a
+filter), and the order is form, score, id. The matches are split by how many of the query's
+words stand in 题名 — all of them, one fewer, … none — and the top ``k`` of each level is found on
+its own, its candidates taken in (form, id) order from the small columns (a level with words in
+题名 through the ``title_gram`` index; the level of none through the (form, id) index, or the
+filters' own indexes when they leave few rows) and asked their words a batch at a time, until
+``k`` of a form have the best score a row of the level can have — no later row can pass them (a
+tie goes to the smaller id) — or the candidates end. The levels part the matches, so the best
+``k`` of their best ``k`` are the answer. Past WALK_UP_TO rows asked (the best are rare among
+the candidates) the caller scores in full after all.
 
-The levels part the matches, so the best ``k`` of their best ``k`` are the answer. The count is
-the bags' own, or the filters' if fewer (an upper bound, shown as 约): their indexes answer it
-from the visibility map, without a row read, where a count of the matches reads every one.
+The count is an estimate (约) from a fixed sample of rows (``sample``): an exact count of a
+common word visits every match. A word in few rows is not walked (each row asked is a read
+from disk: ``k`` hits at a share of 1 in 50 would ask a thousand): it is scored in full.
 """
 
 from __future__ import annotations
@@ -22,12 +30,19 @@ from itertools import combinations
 
 from indexer.pg_engine.translate import Sql, Tiers, to_sql
 
-WALK_FROM = 20_000  # bag matches: below, every match is counted and scored (a few tens of ms)
-WALK_UP_TO = 20_000  # rows one walk may take before the tree is scored in full after all
-TITLED_SORTED_UP_TO = 2_000  # a level's titles holding its words: below, scored and sorted in SQL
-# rows a query's filters (年度, 类型 …) leave: below, they are scored in full, each row asked its
-# words (a walk would pass over most rows to find few); above, walked
+WALK_FROM = 20_000  # bag matches (estimated): below, every match is counted and scored
+ASKED_PER_HIT_UP_TO = 10  # candidates asked per hit (1 / the words' share): above, scored in full
+TITLED_LISTED_UP_TO = 5_000  # rows with a level's words in 题名 (estimated): above, walked in order
+WALK_UP_TO = 3_000  # rows one query may ask its words (~50 µs each from disk) before scoring in full
+# rows a query's filters (年度, 类型 …) leave: below, scored in full, each asked its words; up to
+# FILTERED_LISTED_UP_TO, the walk takes them from the filters' indexes (not the (form, id) order)
 FILTERED_WALK_FROM = 2_000
+# a row asked its words (a read of its bags) costs as much as this many matches taken from an
+# index (the row's small columns): filtered rows fewer than the matches by this are asked
+READS_PER_VISIT = 50
+FILTERED_LISTED_UP_TO = 100_000
+FIRST_BATCH = 40  # candidates asked at once, doubling up to BATCH_UP_TO
+BATCH_UP_TO = 640
 
 
 def relevance(row) -> tuple:
@@ -40,25 +55,49 @@ def count(conn, table: str, cond: Sql) -> int:
     return conn.execute(f"SELECT count(*) FROM {table} WHERE {cond.text}", cond.params).fetchone()[0]
 
 
-def walked_top(conn, table: str, tree, tiers: Tiers, k: int) -> list | None:
-    """The top ``k`` rows (id, code, score, form) in relevance order, or None when a walk ran
-    past WALK_UP_TO rows (scores spread so that the best are rare: the caller scores in full)."""
-    cond, score = to_sql(tree, "")  # each row asked itself: only a few are visited
+SAMPLE = 500  # rows of the fixed sample an estimate asks (their bags stay in memory: ~10 ms)
+
+
+def sample(conn, table: str, cond: Sql) -> tuple[float, int]:
+    """(the share of rows holding ``cond``, about how many rows the table has) from a fixed
+    sample: every so many ids across the table, the same rows each time, so their bags stay in
+    memory (~10 ms). The planner's own estimate multiplies the words' shares as if independent
+    (建立 机制 at a million documents: 83,000 for 300,000); a sample of 500 is within a few per
+    cent for a common word. A table of at most SAMPLE rows is counted exactly."""
+    lo, hi = conn.execute(f"SELECT min(id), max(id) FROM {table}").fetchone()
+    if lo is None:
+        return 0.0, 0
+    span = hi - lo + 1
+    ids = [lo + i * span // SAMPLE for i in range(SAMPLE)] if span > SAMPLE else list(range(lo, hi + 1))
+    there, hit = conn.execute(f"SELECT count(*), count(*) FILTER (WHERE {cond.text}) FROM {table} "
+                              "WHERE id = ANY(%s::bigint[])", [*cond.params, ids]).fetchone()
+    return (hit / there if there else 0.0), round(there * span / len(ids))  # deleted rows: holes
+
+
+def walked_top(conn, table: str, tree, tiers: Tiers, k: int, filtered: int | None = None) -> list | None:
+    """The top ``k`` rows (id, code, score, form) in relevance order, or None when more than
+    WALK_UP_TO rows had to be asked (the caller scores in full). ``filtered``: how many rows the
+    filters leave, if there are filters."""
+    cond, score = to_sql(tree, "")  # each row asked itself: only a few are
     in_title = Sql("(") + Sql.join(" + ", [Sql("(CASE WHEN ") + t + Sql(" THEN 1 ELSE 0 END)")
                                            for t in tiers.titles]) + Sql(")")
+    listed = tiers.filters is not None and (filtered or 0) <= FILTERED_LISTED_UP_TO
+    budget = [WALK_UP_TO]
     found = []
     for j in range(len(tiers.titles), -1, -1):  # words in 题名: all … none
-        level = cond + Sql(" AND ") + in_title + Sql(" = %s", [j])
+        level = in_title + Sql(" = %s", [j])
+        if tiers.filters is not None:
+            level = tiers.filters + Sql(" AND ") + level
+        if j:  # through the title_gram index: the rows with at least j of the words there
+            level = _at_least(tiers.titles, j) + Sql(" AND ") + level
         best = tiers.best_untitled + sum(sorted(tiers.boosts)[len(tiers.boosts) - j:])
-        titled = _at_least(tiers.titles, j) if j else None
-        if titled is not None and count(conn, table, titled) <= TITLED_SORTED_UP_TO:
-            sql = Sql(f"SELECT id, code, {score.text} AS score, form FROM {table} WHERE ", score.params) \
-                + titled + Sql(" AND ") + level + Sql(" ORDER BY form, score DESC, id LIMIT %s", [k])
-            rows = conn.execute(sql.text, sql.params).fetchall()
-        else:  # a level of many rows (管理, 通知 in 题名; or none of the words there)
-            rows = _walk(conn, table, level, score, best, k)
-            if rows is None:
-                return None
+        if j:  # a word common in 题名 (条例, 办法): its rows are walked in order like the rest
+            share, rows = sample(conn, table, level)  # small columns only: no bag read
+            titled_listed = share * rows <= TITLED_LISTED_UP_TO
+        pages = _listed(conn, table, level) if (titled_listed if j else listed) else _paged(conn, table, level)
+        rows = _walk(conn, table, pages, cond, score, best, k, budget)
+        if rows is None:
+            return None
         found += rows
     return sorted(found, key=relevance)[:k]
 
@@ -69,26 +108,85 @@ def _at_least(titles: tuple[Sql, ...], j: int) -> Sql:
                                         for c in combinations(titles, j)]) + Sql(")")
 
 
-def _walk(conn, table: str, cond: Sql, score: Sql, best: float, k: int) -> list | None:
+def _listed(conn, table: str, level: Sql):
+    """The candidates of a level of few rows, all at once, in (form, id) order (sorted in SQL from
+    the index that picks them: 题名's or the filters'). As many as can be asked, one more to tell."""
+    sql = Sql(f"SELECT id, form FROM {table} WHERE ") + level + Sql(" ORDER BY form, id LIMIT %s", [WALK_UP_TO + 1])
+    yield conn.execute(sql.text, sql.params).fetchall()
+
+
+def _paged(conn, table: str, level: Sql):
+    """The candidates of the level of most rows, a page at a time along the (form, id) index:
+    a common word is done within the first page; NULL forms (none in an archive's own rows) last."""
+    size, after = FIRST_BATCH, None
+    while True:
+        key = Sql("form IS NOT NULL") if after is None else Sql("(form, id) > (%s, %s)", list(after))
+        sql = Sql(f"SELECT id, form FROM {table} WHERE ") + key + Sql(" AND ") + level \
+            + Sql(" ORDER BY form, id LIMIT %s", [size])
+        # along the index, not every candidate from 题名's index sorted (办法 in 题名: 874 → 9 ms)
+        conn.execute("SET LOCAL enable_bitmapscan = off")
+        page = conn.execute(sql.text, sql.params).fetchall()
+        conn.execute("SET LOCAL enable_bitmapscan = on")
+        if page:
+            yield page
+            after = page[-1][1], page[-1][0]  # (form, id)
+        if len(page) < size:
+            break
+        size = min(2 * size, BATCH_UP_TO)
+    last = 0
+    while True:
+        sql = Sql(f"SELECT id, form FROM {table} WHERE form IS NULL AND id > %s AND ", [last]) + level \
+            + Sql(" ORDER BY id LIMIT %s", [BATCH_UP_TO])
+        page = conn.execute(sql.text, sql.params).fetchall()
+        if not page:
+            return
+        yield page
+        last = page[-1][0]
+
+
+def _verified(conn, table: str, ids: list[int], cond: Sql, score: Sql) -> dict:
+    """Those of ``ids`` that match, each row asked its words itself: the rows taken by the primary
+    key behind a fence (OFFSET 0), as the planner, underestimating a word of several grams (13
+    rows for 101,455), would otherwise take the word's every match from its index and drop all
+    but these."""
+    sql = Sql(f"SELECT id, code, {score.text} AS score, form FROM (SELECT * FROM {table} WHERE id = "
+              f"ANY(%s::bigint[]) OFFSET 0) AS {table} WHERE ", [*score.params, ids]) + cond
+    return {r[0]: r for r in conn.execute(sql.text, sql.params).fetchall()}
+
+
+def _batches(pages, size: int):
+    """The candidates of ``pages`` in batches of ``size`` doubling up to BATCH_UP_TO."""
+    pending: list = []
+    for page in pages:
+        pending += page
+        while len(pending) >= size:
+            yield pending[:size]
+            pending, size = pending[size:], min(2 * size, BATCH_UP_TO)
+    if pending:
+        yield pending
+
+
+def _walk(conn, table: str, pages, cond: Sql, score: Sql, best: float, k: int, budget: list) -> list | None:
+    """The level's top ``k``: candidates asked in (form, id) order until ``k`` of a form are at
+    the level's best score, or the forms before it already hold ``k``."""
     done: list = []  # rows of the forms walked to their end
     form, rows, at_best = object(), [], 0
-    # a cursor's plan is made for its first rows (cursor_tuple_fraction): the (form, id) index,
-    # not a bitmap of every match sorted
-    conn.execute("SET LOCAL cursor_tuple_fraction = 0.0001")
-    with conn.cursor(name="wenshu_walk") as cur:
-        cur.itersize = 200
-        cur.execute(f"SELECT id, code, {score.text} AS score, form FROM {table} WHERE {cond.text} "
-                    "ORDER BY form, id", [*score.params, *cond.params])
-        for n, row in enumerate(cur):
-            if n == WALK_UP_TO:
-                return None
+    for batch in _batches(pages, max(FIRST_BATCH, 2 * k)):
+        budget[0] -= len(batch)
+        if budget[0] < 0:
+            return None
+        matched = _verified(conn, table, [i for i, _f in batch], cond, score)
+        for i, _f in batch:
+            row = matched.get(i)
+            if row is None:
+                continue
             if row[3] != form:
                 done, rows = done + rows, []
                 if len(done) >= k:
-                    break
+                    return sorted(done, key=relevance)[:k]
                 form, at_best = row[3], 0
             rows.append(row)
             at_best += float(row[2]) >= best - 1e-9
             if len(done) + at_best >= k:
-                break
+                return sorted(done + rows, key=relevance)[:k]
     return sorted(done + rows, key=relevance)[:k]

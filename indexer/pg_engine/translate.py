@@ -128,11 +128,34 @@ def to_sql(node: T.Node, table: str) -> tuple[Sql, Sql] | None:
     raise TypeError(f"not a query tree node: {node!r}")
 
 
+_ONE_BAG_TEST = re.compile(r"(gram|chars|words|title_gram) @@ %s::tsquery")
+
+
+def _merged(conds: list[Sql]) -> list[Sql]:
+    """Tests of one bag as ONE tsquery (``gram @@ 'a' & 'b'`` for ``gram @@ 'a' AND gram @@ 'b'``):
+    the GIN index intersects its posting lists itself, skipping along the rarest; apart, the
+    planner may take one from the index and ask the rest of every row its ``gram`` (two words at
+    a million documents: 2.4 s against 0.3)."""
+    out: list[Sql] = []
+    first: dict[str, int] = {}
+    for c in conds:
+        m = _ONE_BAG_TEST.fullmatch(c.text)
+        if m and len(c.params) == 1:
+            if m[1] in first:
+                at = first[m[1]]
+                out[at] = Sql(c.text, [out[at].params[0] + " & " + c.params[0]])
+                continue
+            first[m[1]] = len(out)
+        out.append(c)
+    return out
+
+
 def _and(conds: list[Sql], table: str) -> Sql:
     """Words with filters (年度, 类型, 档号 …): the words' bag tests as one list of ids, so the
     planner, which prices a bag test like any other, cannot drive the query from a filter's index
     and test every row's ``gram`` (特殊 年度:2015 类型:通报 at 100,000 documents: 133 ms → 19 ms, the
     bags read only for the rows the filters leave)."""
+    conds = _merged(conds)
     bags = [c for c in conds if _BIG_BAG.search(c.text)]
     if bags and len(bags) < len(conds):
         rest = [c for c in conds if not _BIG_BAG.search(c.text)]
@@ -270,7 +293,7 @@ def tiers(node: T.Node) -> Tiers | None:
         untitled += 1 + len(dict.fromkeys(long_words(part.text)))  # as _matched scores them
     if not bounds:
         return None
-    return Tiers(Sql("(") + Sql.join(" AND ", bounds) + Sql(")"), tuple(titles), tuple(boosts), untitled,
+    return Tiers(Sql("(") + Sql.join(" AND ", _merged(bounds)) + Sql(")"), tuple(titles), tuple(boosts), untitled,
                  Sql("(") + Sql.join(" AND ", filters) + Sql(")") if filters else None)
 
 
