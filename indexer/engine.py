@@ -17,7 +17,7 @@ from indexer.querytree import Node
 class Top(NamedTuple):
     hits: list[tuple[float, int]]  # (score, document id), best first (or newest first)
     matched: Sequence[int] | None  # every matching document id, when known
-    estimate: int = 0  # otherwise: about how many match (an upper bound)
+    estimate: int = 0  # otherwise: about how many match (约: a bound or a sample's estimate)
 
 
 class EngineReader(Protocol):

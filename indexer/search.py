@@ -186,7 +186,7 @@ def _facets(reader, tree) -> dict[str, dict[str, int]]:
 def _total(top, record_of) -> tuple[int, bool]:
     """How many records (件) match — files of one record count once, loose files each.
     Exact from the matching documents' 档号 column when at most EXACT_COUNT_UP_TO files match;
-    beyond that the number of files (or the engine's estimate, an upper bound) is shown as
+    beyond that the number of files (or the engine's estimate) is shown as
     about (约) that many."""
     matched = top.matched
     if matched is None:

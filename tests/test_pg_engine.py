@@ -258,6 +258,7 @@ def test_many_matches_are_ranked_by_the_walk_exactly_as_by_scoring_them_all(engi
                 monkeypatch.setattr(ranking, "BATCH_UP_TO", 3)
                 assert r.top(tree, k, exact_up_to=0).hits == fast.hits, (q, k)
                 monkeypatch.setattr(ranking, "WALK_UP_TO", 3)  # too many to ask: scored in full
+                monkeypatch.setattr(ranking, "RANGES_UP_TO", 0)
                 fallback = r.top(tree, k, exact_up_to=0)
                 monkeypatch.undo()
                 assert fast.hits == full.hits, (q, k)
