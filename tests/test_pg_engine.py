@@ -245,7 +245,13 @@ def test_many_matches_are_ranked_by_the_walk_exactly_as_by_scoring_them_all(engi
                 tree = T.Not(T.And((parse(q), T.Range("year", 2022, 2022))), T.Field("status", "撤销"))
             assert (translate.tiers(tree) is None) == q.startswith("师德 -")  # NOT: scored in full
             for k in (1, 5, 20, 60, 150):
+                monkeypatch.setattr(ranking, "LISTED_UP_TO", -1)  # every match scored in SQL
                 full = r.top(tree, k, exact_up_to=10**9)
+                monkeypatch.undo()
+                listed = r.top(tree, k, exact_up_to=0)  # 600 documents: few matches, listed with their levels
+                assert listed.hits == full.hits, (q, k)
+                if not q.startswith("师德 -"):
+                    assert sorted(listed.matched) == sorted(full.matched), (q, k)
                 for name, value in walks.items():
                     monkeypatch.setattr(ranking, name, value)
                 monkeypatch.setattr(ranking, "FILTERED_WALK_FROM", 10**9)  # few filtered rows: each asked
@@ -258,11 +264,11 @@ def test_many_matches_are_ranked_by_the_walk_exactly_as_by_scoring_them_all(engi
                 monkeypatch.setattr(ranking, "BATCH_UP_TO", 3)
                 assert r.top(tree, k, exact_up_to=0).hits == fast.hits, (q, k)
                 monkeypatch.setattr(ranking, "WALK_UP_TO", 3)  # too many to ask: scored in full
-                monkeypatch.setattr(ranking, "RANGES_UP_TO", 0)
+                monkeypatch.setattr(ranking, "RANGES_UP_TO", 1)  # the level of most rows in one range
                 fallback = r.top(tree, k, exact_up_to=0)
                 monkeypatch.undo()
                 assert fast.hits == full.hits, (q, k)
                 assert full.hits == fallback.hits[:k], (q, k)
                 assert fast.matched is None and abs(fast.estimate - len(full.matched)) <= 0.25 * len(full.matched) + 10, \
-                    (q, fast.estimate, len(full.matched))
+                    (q, k, fast.estimate, len(full.matched))
                 assert len(fast.hits) == min(k, len(full.matched))

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from indexer.pg_engine.translate import Sql, Tiers, to_sql
+from indexer.pg_engine.translate import TRUE, Sql, Tiers, to_sql
 
 WALK_FROM = 20_000  # bag matches (estimated): below, every match is counted and scored
 ASKED_PER_HIT_UP_TO = 10  # filtered rows asked per hit (1 / the words' share): above, scored in full
@@ -37,7 +37,8 @@ WALK_UP_TO = 3_000  # rows one query may ask its words before it is scored in fu
 TITLED_LISTED_UP_TO = 5_000  # rows of a level with words in 题名 (estimated): above, paged in order
 FIRST_BATCH = 40  # candidates asked at once, doubling up to BATCH_UP_TO
 BATCH_UP_TO = 640
-RANGES_UP_TO = 6  # id ranges one level may take (each twice the last) before scoring in full
+RANGES_UP_TO = 6  # id ranges of a level, each twice the last; the last one is all the rest
+LISTED_UP_TO = 50_000  # matches (estimated) of words listed with their levels (``listed_top``)
 SAMPLE = 500  # rows of the fixed sample an estimate asks (their bags stay in memory: ~10 ms)
 # rows a query's filters (年度, 类型 …) leave: below FILTERED_WALK_FROM, scored in full, each asked
 # its words; up to FILTERED_LISTED_UP_TO, walked, the candidates listed from the filters' indexes
@@ -76,12 +77,11 @@ def sample(conn, table: str, cond: Sql) -> tuple[float, int]:
 def walked_top(conn, table: str, tree, tiers: Tiers, k: int, share: float,
                filtered: int | None = None) -> list | None:
     """The top ``k`` rows (id, code, score, form) in relevance order, or None when more than
-    WALK_UP_TO rows had to be asked or RANGES_UP_TO ranges taken (the caller scores in full).
+    WALK_UP_TO rows had to be asked (the caller scores in full).
     ``share``: of the rows holding the words (``sample``); ``filtered``: how many rows the
     filters leave, if there are filters."""
     cond, score = to_sql(tree, "")  # each row asked itself: only a few are
-    in_title = Sql("(") + Sql.join(" + ", [Sql("(CASE WHEN ") + t + Sql(" THEN 1 ELSE 0 END)")
-                                           for t in tiers.titles]) + Sql(")")
+    in_title = _in_title(tiers)
     listed = tiers.filters is not None and (filtered or 0) <= FILTERED_LISTED_UP_TO
     if listed and share * ASKED_PER_HIT_UP_TO < 1:  # the filters' rows, each asked: too few hit
         return None
@@ -107,6 +107,36 @@ def walked_top(conn, table: str, tree, tiers: Tiers, k: int, share: float,
         except _Tired:
             return None
     return sorted(found, key=relevance)[:k]
+
+
+def listed_top(conn, table: str, tree, tiers: Tiers, k: int) -> tuple[list, list[int]] | None:
+    """The top ``k`` rows of a tree with few matches and every match's id — or None when more
+    than WALK_UP_TO rows had to be asked. The matches are listed with their level from the
+    indexes as bitmaps and the small columns; only the first of each level are scored, each
+    asked its long words — scoring them all would ask every match's ``words``, or take from its
+    index every document holding a long word (工作人员: most of a million)."""
+    cond, score = to_sql(tree, "")
+    sql = Sql("SELECT id, form, ") + _in_title(tiers) + Sql(f" FROM {table} WHERE ") + cond + Sql(" ORDER BY form, id")
+    conn.execute("SET LOCAL enable_indexscan = off")  # bitmaps ANDed: the words', the filters'
+    rows = conn.execute(sql.text, sql.params).fetchall()
+    conn.execute("SET LOCAL enable_indexscan = on")
+    budget = [WALK_UP_TO]
+    found = []
+    for j in range(len(tiers.titles), -1, -1):
+        level = [(i, f) for i, f, t in rows if t == j]
+        if level:
+            best = tiers.best_untitled + sum(sorted(tiers.boosts)[len(tiers.boosts) - j:])
+            try:  # they match: only their scores are asked
+                found += _walk(_asked(conn, table, [level], TRUE, score, k, budget), best, k)
+            except _Tired:
+                return None
+    return sorted(found, key=relevance)[:k], [i for i, *_ in rows]
+
+
+def _in_title(tiers: Tiers) -> Sql:
+    """How many of the words stand in 题名 (the small ``title_gram`` column, in the row)."""
+    return Sql("(") + Sql.join(" + ", [Sql("(CASE WHEN ") + t + Sql(" THEN 1 ELSE 0 END)")
+                                       for t in tiers.titles]) + Sql(")")
 
 
 def _at_least(titles: tuple[Sql, ...], j: int) -> Sql:
@@ -188,8 +218,8 @@ def _ranged(conn, table: str, cond: Sql, score: Sql, share: float, k: int):
     """The matches of the level of most rows, form by form, a range of ids at a time — sized to
     hold some 2k of them at the words' ``share``, doubling — each range one query that ANDs the
     words' GIN bitmap with the primary key's range (a word of middling share: 合法权益 社会保险,
-    7 %, 101 ms for 600 ids) or, for a common word, asks the range's few rows themselves. A
-    ``_Tired`` past RANGES_UP_TO ranges."""
+    7 %, 101 ms for 600 ids) or, for a common word, asks the range's few rows themselves. The
+    RANGES_UP_TO-th range is all the rest (a level of few rows: its words mostly in 题名)."""
     form, taken = None, 0
     while True:
         after = Sql("form IS NOT NULL") if form is None else Sql("form > %s", [form])
@@ -200,15 +230,14 @@ def _ranged(conn, table: str, cond: Sql, score: Sql, share: float, k: int):
         size = max(FIRST_BATCH, round(2 * k / max(share, 1e-6)))
         while lo is not None and lo <= hi:
             taken += 1
-            if taken > RANGES_UP_TO:
-                raise _Tired
+            end = hi if taken >= RANGES_UP_TO else lo + size - 1  # the last: all the rest at once
             sql = Sql(f"SELECT id, code, {score.text} AS score, form FROM {table} WHERE ", score.params) + of_form \
-                + Sql(" AND id BETWEEN %s AND %s AND ", [lo, lo + size - 1]) + cond + Sql(" ORDER BY id")
+                + Sql(" AND id BETWEEN %s AND %s AND ", [lo, end]) + cond + Sql(" ORDER BY id")
             conn.execute("SET LOCAL enable_indexscan = off")  # bitmaps: the range's and the words'
             rows = conn.execute(sql.text, sql.params).fetchall()
             conn.execute("SET LOCAL enable_indexscan = on")
             yield rows
-            lo, size = lo + size, 2 * size
+            lo, size = end + 1, 2 * size
         if form is None:
             return
 
