@@ -258,6 +258,8 @@ def test_many_matches_are_ranked_by_the_walk_exactly_as_by_scoring_them_all(engi
                 assert r.top(tree, k, exact_up_to=0).hits == full.hits, (q, k)
                 monkeypatch.setattr(ranking, "FILTERED_WALK_FROM", 0)
                 fast = r.top(tree, k, exact_up_to=0)
+                monkeypatch.setattr(ranking, "LISTED_UP_TO", -1)  # 题名's levels each on its own
+                assert r.top(tree, k, exact_up_to=0).hits == fast.hits, (q, k)
                 monkeypatch.setattr(ranking, "TITLED_LISTED_UP_TO", 0)  # every 题名 level paged in order
                 monkeypatch.setattr(ranking, "FILTERED_LISTED_UP_TO", 0)  # the filters' rows too
                 monkeypatch.setattr(ranking, "FIRST_BATCH", 1)  # pages and batches of one, two, three

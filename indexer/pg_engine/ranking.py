@@ -32,7 +32,7 @@ from itertools import combinations
 from indexer.pg_engine.translate import TRUE, Sql, Tiers, to_sql
 
 WALK_FROM = 20_000  # bag matches (estimated): below, every match is counted and scored
-ASKED_PER_HIT_UP_TO = 10  # filtered rows asked per hit (1 / the words' share): above, scored in full
+ASKED_PER_HIT_UP_TO = 10  # rows asked per hit (1 / the words' share): above, the matches from bitmaps
 WALK_UP_TO = 3_000  # rows one query may ask its words before it is scored in full after all
 TITLED_LISTED_UP_TO = 5_000  # rows of a level with words in 题名 (estimated): above, paged in order
 FIRST_BATCH = 40  # candidates asked at once, doubling up to BATCH_UP_TO
@@ -77,60 +77,81 @@ def sample(conn, table: str, cond: Sql) -> tuple[float, int]:
 def walked_top(conn, table: str, tree, tiers: Tiers, k: int, share: float,
                filtered: int | None = None) -> list | None:
     """The top ``k`` rows (id, code, score, form) in relevance order, or None when more than
-    WALK_UP_TO rows had to be asked (the caller scores in full).
-    ``share``: of the rows holding the words (``sample``); ``filtered``: how many rows the
-    filters leave, if there are filters."""
+    WALK_UP_TO rows had to be asked (the caller scores in full). ``share``: of the rows holding
+    the words (``sample``); ``filtered``: how many rows the filters leave, if there are filters.
+
+    The levels with words in 题名 are listed at once (their matches from the bitmaps ANDed) when
+    the sample says they hold few matches and the words are not common — of a common word the
+    planner would ask every titled row its ``gram`` (企业: 8 s) where a batch of them, asked, is
+    enough. Otherwise each level is taken from ``title_gram``'s index or, common there (条例,
+    办法), paged in order."""
     cond, score = to_sql(tree, "")  # each row asked itself: only a few are
-    in_title = _in_title(tiers)
     listed = tiers.filters is not None and (filtered or 0) <= FILTERED_LISTED_UP_TO
     if listed and share * ASKED_PER_HIT_UP_TO < 1:  # the filters' rows, each asked: too few hit
         return None
     budget = [WALK_UP_TO]
-    found = []
-    for j in range(len(tiers.titles), -1, -1):  # words in 题名: all … none
-        level = in_title + Sql(" = %s", [j])
-        if tiers.filters is not None:
-            level = tiers.filters + Sql(" AND ") + level
-        best = tiers.best_untitled + sum(sorted(tiers.boosts)[len(tiers.boosts) - j:])
-        if j:  # through the title_gram index, unless common in 题名 (条例, 办法): paged in order
-            level = _at_least(tiers.titles, j) + Sql(" AND ") + level
-            titled, table_rows = sample(conn, table, level)  # small columns only: no bag read
-            few = titled * table_rows <= TITLED_LISTED_UP_TO
-            matched = _asked(conn, table, _listed(conn, table, level) if few else _paged(conn, table, level),
-                             cond, score, k, budget)
-        elif listed:
+    titled = _at_least(tiers.titles, 1)
+    titled_share, rows = sample(conn, table, tiers.bound + Sql(" AND ") + titled)
+    try:
+        if titled_share * rows <= LISTED_UP_TO and share * ASKED_PER_HIT_UP_TO < 1:
+            found, _ids = _listed_levels(conn, table, cond + Sql(" AND ") + titled, score, tiers, k, budget, 1)
+        else:
+            found = []
+            for j in range(len(tiers.titles), 0, -1):  # words in 题名: all … one
+                level = _at_least(tiers.titles, j) + Sql(" AND ") + _level(tiers, j)
+                few_titled, table_rows = sample(conn, table, level)  # small columns only: no bag read
+                pages = (_listed if few_titled * table_rows <= TITLED_LISTED_UP_TO else _paged)(conn, table, level)
+                found += _walk(_asked(conn, table, pages, cond, score, k, budget), _best(tiers, j), k)
+        level = _level(tiers, 0)  # none of the words in 题名
+        if listed:
             matched = _asked(conn, table, _listed(conn, table, level), cond, score, k, budget)
         else:
             matched = _ranged(conn, table, level + Sql(" AND ") + cond, score, share, k)
-        try:
-            found += _walk(matched, best, k)
-        except _Tired:
-            return None
+        found += _walk(matched, _best(tiers, 0), k)
+    except _Tired:
+        return None
     return sorted(found, key=relevance)[:k]
 
 
 def listed_top(conn, table: str, tree, tiers: Tiers, k: int) -> tuple[list, list[int]] | None:
     """The top ``k`` rows of a tree with few matches and every match's id — or None when more
-    than WALK_UP_TO rows had to be asked. The matches are listed with their level from the
-    indexes as bitmaps and the small columns; only the first of each level are scored, each
-    asked its long words — scoring them all would ask every match's ``words``, or take from its
-    index every document holding a long word (工作人员: most of a million)."""
+    than WALK_UP_TO rows had to be asked."""
     cond, score = to_sql(tree, "")
+    try:
+        top, ids = _listed_levels(conn, table, cond, score, tiers, k, [WALK_UP_TO], 0)
+    except _Tired:
+        return None
+    return sorted(top, key=relevance)[:k], ids
+
+
+def _listed_levels(conn, table: str, cond: Sql, score: Sql, tiers: Tiers, k: int, budget: list,
+                   down_to: int) -> tuple[list, list[int]]:
+    """The top ``k`` of each level from ``down_to`` words in 题名 up, and the ids of all matches
+    of ``cond``: listed with their level from the indexes as bitmaps and the small columns; only
+    the first of each level are scored, each asked its long words — scoring them all would ask
+    every match's ``words``, or take from its index every document holding a long word
+    (工作人员: most of a million)."""
     sql = Sql("SELECT id, form, ") + _in_title(tiers) + Sql(f" FROM {table} WHERE ") + cond + Sql(" ORDER BY form, id")
     conn.execute("SET LOCAL enable_indexscan = off")  # bitmaps ANDed: the words', the filters'
     rows = conn.execute(sql.text, sql.params).fetchall()
     conn.execute("SET LOCAL enable_indexscan = on")
-    budget = [WALK_UP_TO]
     found = []
-    for j in range(len(tiers.titles), -1, -1):
+    for j in range(len(tiers.titles), down_to - 1, -1):
         level = [(i, f) for i, f, t in rows if t == j]
-        if level:
-            best = tiers.best_untitled + sum(sorted(tiers.boosts)[len(tiers.boosts) - j:])
-            try:  # they match: only their scores are asked
-                found += _walk(_asked(conn, table, [level], TRUE, score, k, budget), best, k)
-            except _Tired:
-                return None
-    return sorted(found, key=relevance)[:k], [i for i, *_ in rows]
+        if level:  # they match: only their scores are asked
+            found += _walk(_asked(conn, table, [level], TRUE, score, k, budget), _best(tiers, j), k)
+    return found, [i for i, *_ in rows]
+
+
+def _level(tiers: Tiers, j: int) -> Sql:
+    """Exactly ``j`` of the words in 题名, and the filters."""
+    level = _in_title(tiers) + Sql(" = %s", [j])
+    return level if tiers.filters is None else tiers.filters + Sql(" AND ") + level
+
+
+def _best(tiers: Tiers, j: int) -> float:
+    """The best score a row with ``j`` of the words in 题名 can have."""
+    return tiers.best_untitled + sum(sorted(tiers.boosts)[len(tiers.boosts) - j:])
 
 
 def _in_title(tiers: Tiers) -> Sql:
