@@ -153,58 +153,15 @@ class PgReader:
         return found if found is not None else (FALSE, None)
 
     def top(self, tree, k: int, *, sort: str = "relevance", exact_up_to: int = 2000) -> Top:
-        """Words with many matches (by ranking.py's sample): their top by its levels, the count
-        that estimate (约). Otherwise few matches are counted (the index and the rows' small
-        columns only), then all scored at once and ordered here; many only scored for their top
-        ``k`` in SQL, counted by the estimate when words (a count is a second pass over them)."""
+        """Words ranked by ranking.py's levels (``ranking.tiered``); any other tree scored in SQL
+        (``ranking.scored``)."""
         cond, score = self._where(tree)
         if score is None:
             return Top([], [])
         tiers = translate.tiers(tree) if sort == "relevance" else None
-        if tiers is not None:  # words: many matches are ranked without scoring them all
-            share, rows = ranking.sample(self.conn, self.t, tiers.bound)
-            many = round(share * rows)
-            filtered = ranking.count(self.conn, self.t, tiers.filters) if tiers.filters is not None else None
-            if many > max(exact_up_to, ranking.WALK_FROM) \
-                    and (rows if filtered is None else filtered) > ranking.FILTERED_WALK_FROM:
-                found = ranking.walked_top(self.conn, self.t, tree, tiers, k, share, filtered)
-                if found is not None:
-                    self._remember(found)
-                    about = max(many if filtered is None else round(share * filtered), len(found))
-                    return Top([(float(s), i) for i, _c, s, _f in found], None, about if found else 0)
-            if many <= ranking.LISTED_UP_TO:
-                listed = ranking.listed_top(self.conn, self.t, tree, tiers, k)
-                if listed is not None:
-                    top, matched = listed
-                    self._remember(top)
-                    return Top([(float(s), i) for i, _c, s, _f in top], matched)
-            # the matches from the indexes as bitmaps ANDed — a word's and 年度's and 类型's (利息 at a
-            # million: 420 → 66 ms, as an id list of the word's 90,000 matches) — or, when the
-            # filters leave few rows, each of those asked its words; a long word's bonus stays a list
-            per_row = to_sql(tree, "")
-            few_filtered = filtered is not None and filtered * ranking.READS_PER_VISIT < many
-            cond, score = per_row if few_filtered else (per_row[0], score)
-            self.conn.execute("SET LOCAL enable_indexscan = off")  # bitmaps, not a walk of one index
-            about = many if filtered is None else round(share * filtered)
-        total = about if tiers is not None and about > exact_up_to else ranking.count(self.conn, self.t, cond)
-        if total == 0:
-            return Top([], [])
-        select = f"SELECT id, code, {score.text} AS score, form, date FROM {self.t} WHERE {cond.text}"
-        params = [*score.params, *cond.params]
-        if total > exact_up_to:
-            order = "form, date DESC NULLS LAST, score DESC, id" if sort == "date" else "form, score DESC, id"
-            rows = self.conn.execute(f"{select} ORDER BY {order} LIMIT %s", [*params, k]).fetchall()
-            self._remember(rows)
-            self.conn.execute("SET LOCAL enable_indexscan = on")
-            return Top([(float(s), i) for i, _c, s, _f, _d in rows], None, max(total, len(rows)) if rows else 0)
-        rows = self.conn.execute(select, params).fetchall()
-        self._remember(rows)
-        self.conn.execute("SET LOCAL enable_indexscan = on")
-        if sort == "date":
-            rows.sort(key=lambda r: (r[3] is None, r[3] or 0, r[4] is None, -(r[4] or 0), -float(r[2]), r[0]))
-        else:
-            rows.sort(key=ranking.relevance)
-        return Top([(float(s), i) for i, _c, s, _f, _d in rows[:k]], [i for i, *_ in rows])
+        if tiers is not None:
+            return ranking.tiered(self.conn, self.t, tree, tiers, score, k, exact_up_to, self._remember)
+        return ranking.scored(self.conn, self.t, cond, score, k, sort, exact_up_to, self._remember)
 
     def _remember(self, rows) -> None:
         for i, code, *_ in rows:

@@ -1,37 +1,41 @@
-"""The top of many matches without scoring every one (分层取前 k): a word in most of a million
-documents would otherwise be counted and scored row by row.
+"""The top of many matches without scoring every one (分层取前 k), and without reading their
+bags: a word in most of a million documents would otherwise be counted and scored row by row.
 
 What a row costs decides the shape. A row's small columns (题名's grams, 年度, 类型, form) are in
 the table itself, a few µs to read; its bags (``gram`` ~19 KB, ``words``) are stored apart, and at
 a million documents their 31 GB do not stay in memory: asking one row's ``gram`` is a read from
-disk, 0.3–11 ms (22 µs when in memory); the GIN index answers a common word for the whole table in ~100 ms, and then
-every match is visited (0.5 µs each: 600 ms for a word in nearly every document). So rows are
-chosen by their small columns and only a few are asked their words (``_verified``).
+disk, 0.3–11 ms (22 µs when in memory). The GIN index answers a common word for the whole table
+in ~100 ms, and then every match is visited (0.5–4 µs each: 600 ms for a word in nearly every
+document). So rows are picked by the indexes and their small columns, and only a few are asked
+their words.
 
 Scores take few values (translate.py: 1 a word, its 题名 boost, 1 a long word standing, 1 a
-filter), and the order is form, score, id. The matches are split by how many of the query's
-words stand in 题名 — all of them, one fewer, … none — and the top ``k`` of each level is found on
-its own, its candidates taken in (form, id) order from the small columns (a level with words in
-题名 through the ``title_gram`` index; the level of none through the (form, id) index, or the
-filters' own indexes when they leave few rows) and asked their words a batch at a time, until
-``k`` of a form have the best score a row of the level can have — no later row can pass them (a
-tie goes to the smaller id) — or the candidates end. The levels part the matches, so the best
-``k`` of their best ``k`` are the answer. Past WALK_UP_TO rows asked (the best are rare among
-the candidates) the caller scores in full after all.
+filter), and the order is form, score, id. The matches are split into levels by how many of the
+query's words stand in 题名 — all of them, one fewer, … none — and the top ``k`` of each level is
+found on its own, its rows taken in (form, id) order until ``k`` of a form have the best score a
+row of the level can have — no later row can pass them (a tie goes to the smaller id) — or the
+level ends. The levels part the matches, so the best ``k`` of their best ``k`` are the answer.
 
-The count is an estimate (约) from a fixed sample of rows (``sample``): an exact count of a
-common word visits every match. The same sample keeps a word in few rows from the walk (each
-row asked is a read from disk: ``k`` hits at a share below 1 in ASKED_PER_HIT_UP_TO would ask
-too many): it is scored in full.
+A fixed sample of rows (``sample``) tells how many match (the count shown, 约) and so the way:
+
+- few matches (``listed_top``): all listed with their levels at once from the bitmaps ANDed,
+  only each level's first scored (asked their long words);
+- many (``walked_top``): 题名's levels listed the same way, or each taken from ``title_gram``'s
+  index, or paged along (form, id), the candidates asked their words a batch at a time
+  (``_asked``); the level of none walked by id ranges, each range's matches from the words'
+  bitmap ANDed with the key's (``_ranged``).
+
+Past WALK_UP_TO rows asked the caller scores in full after all.
 """
 
 from __future__ import annotations
 
 from itertools import combinations
 
+from indexer.engine import Top
 from indexer.pg_engine.translate import TRUE, Sql, Tiers, to_sql
 
-WALK_FROM = 20_000  # bag matches (estimated): below, every match is counted and scored
+WALK_FROM = 20_000  # matches (estimated): above, walked; below, listed (up to LISTED_UP_TO) or scored
 ASKED_PER_HIT_UP_TO = 10  # rows asked per hit (1 / the words' share): above, the matches from bitmaps
 WALK_UP_TO = 3_000  # rows one query may ask its words before it is scored in full after all
 TITLED_LISTED_UP_TO = 5_000  # rows of a level with words in 题名 (estimated): above, paged in order
@@ -47,6 +51,7 @@ FILTERED_LISTED_UP_TO = 100_000
 # a row asked its words (a read of its bags) costs as much as this many matches taken from an
 # index (the row's small columns): filtered rows fewer than the matches by this are each asked
 READS_PER_VISIT = 50
+
 
 def relevance(row) -> tuple:
     """(form, best score first, id) of a row (id, code, score, form, …): the engine's relevance
@@ -72,6 +77,65 @@ def sample(conn, table: str, cond: Sql) -> tuple[float, int]:
     there, hit = conn.execute(f"SELECT count(*), count(*) FILTER (WHERE {cond.text}) FROM {table} "
                               "WHERE id = ANY(%s::bigint[])", [*cond.params, ids]).fetchone()
     return (hit / there if there else 0.0), round(there * span / len(ids))  # deleted rows: holes
+
+
+def tiered(conn, table: str, tree, tiers: Tiers, listed_score: Sql, k: int, exact_up_to: int, remember) -> Top:
+    """The top ``k`` of words (``tiers``, of ``tree``), by the sample: walked (many matches, the
+    count an estimate), listed (few, counted), or — too many rows to ask — scored in SQL from
+    the bitmaps; ``listed_score``: the score with long words as id lists (translate.py).
+    ``remember`` is given the rows (id, code, …) found."""
+    share, rows = sample(conn, table, tiers.bound)
+    many = round(share * rows)
+    filtered = count(conn, table, tiers.filters) if tiers.filters is not None else None
+    about = many if filtered is None else round(share * filtered)
+    if many > max(exact_up_to, WALK_FROM) and (rows if filtered is None else filtered) > FILTERED_WALK_FROM:
+        found = walked_top(conn, table, tree, tiers, k, share, filtered)
+        if found is not None:
+            remember(found)
+            return Top([(float(s), i) for i, _c, s, _f in found], None, max(about, len(found)) if found else 0)
+    if many <= LISTED_UP_TO:
+        listed = listed_top(conn, table, tree, tiers, k)
+        if listed is not None:
+            found, matched = listed
+            remember(found)
+            return Top([(float(s), i) for i, _c, s, _f in found], matched)
+    # the matches from the indexes as bitmaps ANDed — a word's and 年度's and 类型's (利息 at a
+    # million: 420 → 66 ms, as an id list of the word's 90,000 matches) — or, when the filters
+    # leave few rows, each of those asked its words; a long word's bonus stays an id list
+    cond, score = to_sql(tree, "")
+    if filtered is None or filtered * READS_PER_VISIT >= many:
+        score = listed_score
+    conn.execute("SET LOCAL enable_indexscan = off")  # bitmaps, not a walk of one index
+    try:
+        return scored(conn, table, cond, score, k, "relevance", exact_up_to, remember,
+                      about if about > exact_up_to else None)
+    finally:
+        conn.execute("SET LOCAL enable_indexscan = on")
+
+
+def scored(conn, table: str, cond: Sql, score: Sql, k: int, sort: str, exact_up_to: int, remember,
+           about: int | None = None) -> Top:
+    """Every match scored in SQL: few counted (the index and the rows' small columns only), then
+    all ordered here; many only for their top ``k`` in SQL — one scan each, as a window count
+    over the scored rows cost a third more — their count ``about`` if estimated (a count is a
+    second pass over them)."""
+    total = about if about is not None else count(conn, table, cond)
+    if total == 0:
+        return Top([], [])
+    select = f"SELECT id, code, {score.text} AS score, form, date FROM {table} WHERE {cond.text}"
+    params = [*score.params, *cond.params]
+    if total > exact_up_to:
+        order = "form, date DESC NULLS LAST, score DESC, id" if sort == "date" else "form, score DESC, id"
+        rows = conn.execute(f"{select} ORDER BY {order} LIMIT %s", [*params, k]).fetchall()
+        remember(rows)
+        return Top([(float(s), i) for i, _c, s, _f, _d in rows], None, max(total, len(rows)) if rows else 0)
+    rows = conn.execute(select, params).fetchall()
+    remember(rows)
+    if sort == "date":
+        rows.sort(key=lambda r: (r[3] is None, r[3] or 0, r[4] is None, -(r[4] or 0), -float(r[2]), r[0]))
+    else:
+        rows.sort(key=relevance)
+    return Top([(float(s), i) for i, _c, s, _f, _d in rows[:k]], [i for i, *_ in rows])
 
 
 def walked_top(conn, table: str, tree, tiers: Tiers, k: int, share: float,
