@@ -134,8 +134,8 @@ _ONE_BAG_TEST = re.compile(r"(gram|chars|words|title_gram) @@ %s::tsquery")
 def _merged(conds: list[Sql]) -> list[Sql]:
     """Tests of one bag as ONE tsquery (``gram @@ 'a' & 'b'`` for ``gram @@ 'a' AND gram @@ 'b'``):
     the GIN index intersects its posting lists itself, skipping along the rarest; apart, the
-    planner may take one from the index and ask the rest of every row its ``gram`` (two words at
-    a million documents: 2.4 s against 0.3)."""
+    planner may take one from the index and ask the rest of every row its ``gram`` (建立 机制 机制
+    counted at a million documents: 2.5 s as three tests, 0.6 s as one)."""
     out: list[Sql] = []
     first: dict[str, int] = {}
     for c in conds:
