@@ -132,7 +132,7 @@ def pct(values, p):
 
 
 def run(n: int, chars: int, queries: int, keep: Path | None, reuse: str = "", engine: str = "whoosh",
-        database: str = "") -> None:
+        database: str = "", seed: int = 11) -> None:
     """``engine`` postgres-alone: no whoosh index (at a million records it would take some 60 GB
     and hours beside PostgreSQL's), and the mix without its facet pass."""
     from archive.store import Archive
@@ -152,7 +152,7 @@ def run(n: int, chars: int, queries: int, keep: Path | None, reuse: str = "", en
     archive = Archive(root)
     ai = ArchiveIndex(archive, notify=lambda m: None)
     print(f"\n== {n:,} records, ~{chars} chars of text each (synthesised in {t_gen:.0f} s) ==", flush=True)
-    mix = query_mix(truth, queries)
+    mix = query_mix(truth, queries, seed)
     if engine == "postgres-alone":
         postgres(ai, mix, truth, database, reuse == "index", facets=False)
         return
@@ -348,6 +348,7 @@ def main() -> None:
     ap.add_argument("--records", type=int, action="append", help="archive size (repeatable); default 10000 and 100000")
     ap.add_argument("--chars", type=int, default=3000, help="characters of text per record")
     ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=11, help="of the query mix (another seed: queries never run before)")
     ap.add_argument("--keep", type=Path, help="build the archives here and keep them")
     ap.add_argument("--reuse", choices=["records", "index"], default="",
                     help="with --keep: reuse the kept records (and rebuild), or the kept index too (queries only)")
@@ -365,7 +366,7 @@ def main() -> None:
         clerk(args.keep)
         return
     for n in args.records or [10_000, 100_000]:
-        run(n, args.chars, args.queries, args.keep, args.reuse, args.engine, args.database)
+        run(n, args.chars, args.queries, args.keep, args.reuse, args.engine, args.database, args.seed)
 
 
 if __name__ == "__main__":

@@ -79,10 +79,10 @@ def sample(conn, table: str, cond: Sql) -> tuple[float, int]:
     return (hit / there if there else 0.0), round(there * span / len(ids))  # deleted rows: holes
 
 
-def tiered(conn, table: str, tree, tiers: Tiers, listed_score: Sql, k: int, exact_up_to: int, remember) -> Top:
+def tiered(conn, table: str, tree, tiers: Tiers, id_list_score: Sql, k: int, exact_up_to: int, remember) -> Top:
     """The top ``k`` of words (``tiers``, of ``tree``), by the sample: walked (many matches, the
     count an estimate), listed (few, counted), or — too many rows to ask — scored in SQL from
-    the bitmaps; ``listed_score``: the score with long words as id lists (translate.py).
+    the bitmaps; ``id_list_score``: the score with long words as id lists (translate.py).
     ``remember`` is given the rows (id, code, …) found."""
     share, rows = sample(conn, table, tiers.bound)
     many = round(share * rows)
@@ -104,7 +104,7 @@ def tiered(conn, table: str, tree, tiers: Tiers, listed_score: Sql, k: int, exac
     # leave few rows, each of those asked its words; a long word's bonus stays an id list
     cond, score = to_sql(tree, "")
     if filtered is None or filtered * READS_PER_VISIT >= many:
-        score = listed_score
+        score = id_list_score
     conn.execute("SET LOCAL enable_indexscan = off")  # bitmaps, not a walk of one index
     try:
         return scored(conn, table, cond, score, k, "relevance", exact_up_to, remember,
