@@ -259,6 +259,7 @@ class Tiers(NamedTuple):
     boosts: tuple[float, ...]
     best_untitled: float
     filters: Sql | None = None
+    standing: Sql | None = None  # every long word standing as a word (a row of its level's best)
 
 
 _FILTERS = (T.Range, T.Field)
@@ -270,7 +271,7 @@ def tiers(node: T.Node) -> Tiers | None:
     OR, NOT: few matches, or scored in full)."""
     if type(node) is T.Not and type(node.excluded) is T.Field and node.excluded.name == "status":
         node = node.base
-    bounds, titles, boosts, filters, untitled = [], [], [], [], 0.0
+    bounds, titles, boosts, filters, untitled, standing = [], [], [], [], 0.0, []
     for part in _anded(node):
         if type(part) in _FILTERS:
             found = to_sql(part, "")
@@ -290,11 +291,13 @@ def tiers(node: T.Node) -> Tiers | None:
         bounds.append(_grams_cond("gram", terms))
         titles.append(_grams_cond("title_gram", terms))
         boosts.append(part.title_boost)
+        standing += dict.fromkeys(long_words(part.text))
         untitled += 1 + len(dict.fromkeys(long_words(part.text)))  # as _matched scores them
     if not bounds:
         return None
     return Tiers(Sql("(") + Sql.join(" AND ", _merged(bounds)) + Sql(")"), tuple(titles), tuple(boosts), untitled,
-                 Sql("(") + Sql.join(" AND ", filters) + Sql(")") if filters else None)
+                 Sql("(") + Sql.join(" AND ", filters) + Sql(")") if filters else None,
+                 _has("words", list(dict.fromkeys(standing))) if standing else None)
 
 
 def _anded(node: T.Node) -> list[T.Node]:
