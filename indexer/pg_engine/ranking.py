@@ -89,7 +89,7 @@ def tiered(conn, table: str, tree, tiers: Tiers, id_list_score: Sql, k: int, exa
     filtered = count(conn, table, tiers.filters) if tiers.filters is not None else None
     about = many if filtered is None else round(share * filtered)
     if many > max(exact_up_to, WALK_FROM) and (rows if filtered is None else filtered) > FILTERED_WALK_FROM:
-        found = walked_top(conn, table, tree, tiers, k, share, filtered)
+        found = walked_top(conn, table, tree, tiers, k, share, filtered, id_list_score)
         if found is not None:
             remember(found)
             return Top([(float(s), i) for i, _c, s, _f in found], None, max(about, len(found)) if found else 0)
@@ -138,11 +138,12 @@ def scored(conn, table: str, cond: Sql, score: Sql, k: int, sort: str, exact_up_
     return Top([(float(s), i) for i, _c, s, _f, _d in rows[:k]], [i for i, *_ in rows])
 
 
-def walked_top(conn, table: str, tree, tiers: Tiers, k: int, share: float,
-               filtered: int | None = None) -> list | None:
+def walked_top(conn, table: str, tree, tiers: Tiers, k: int, share: float, filtered: int | None,
+               id_list_score: Sql) -> list | None:
     """The top ``k`` rows (id, code, score, form) in relevance order, or None when more than
     WALK_UP_TO rows had to be asked (the caller scores in full). ``share``: of the rows holding
-    the words (``sample``); ``filtered``: how many rows the filters leave, if there are filters.
+    the words (``sample``); ``filtered``: how many rows the filters leave, if there are filters;
+    ``id_list_score``: as ``tiered``'s.
 
     The levels with words in 题名 are listed at once (their matches from the bitmaps ANDed) when
     the sample says they hold few matches and the words are not common — of a common word the
@@ -171,7 +172,7 @@ def walked_top(conn, table: str, tree, tiers: Tiers, k: int, share: float,
             matched = _asked(conn, table, _listed(conn, table, level), cond, score, k, budget)
         else:
             matched = _ranged(conn, table, level + Sql(" AND ") + cond, score, share, k, tiers.standing,
-                              to_sql(tree, table)[1])
+                              id_list_score)
         found += _walk(matched, _best(tiers, 0), k)
     except _Tired:
         return None
