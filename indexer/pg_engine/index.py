@@ -128,7 +128,7 @@ class PgArchiveIndex(ArchiveIndex):
 
     def optimize(self) -> dict:
         """VACUUM ANALYZE: the dead rows of replaced documents reclaimed, the planner's figures fresh,
-        the pages marked all-visible again (ranking.py counts from the indexes alone on those)."""
+        the pages marked all-visible again."""
         with self.index().pool.connection() as conn:
             conn.autocommit = True
             conn.execute(f"VACUUM ANALYZE {self.table}")
