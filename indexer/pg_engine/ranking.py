@@ -30,6 +30,7 @@ Past WALK_UP_TO rows asked the caller scores in full after all.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from itertools import combinations
 
 from indexer.engine import Top
@@ -105,12 +106,9 @@ def tiered(conn, table: str, tree, tiers: Tiers, id_list_score: Sql, k: int, exa
     cond, score = to_sql(tree, "")
     if filtered is None or filtered * READS_PER_VISIT >= many:
         score = id_list_score
-    conn.execute("SET LOCAL enable_indexscan = off")  # bitmaps, not a walk of one index
-    try:
+    with _without(conn, "enable_indexscan"):  # bitmaps, not a walk of one index
         return scored(conn, table, cond, score, k, "relevance", exact_up_to, remember,
                       about if about > exact_up_to else None)
-    finally:
-        conn.execute("SET LOCAL enable_indexscan = on")
 
 
 def scored(conn, table: str, cond: Sql, score: Sql, k: int, sort: str, exact_up_to: int, remember,
@@ -246,9 +244,8 @@ def _paged(conn, table: str, level: Sql):
         sql = Sql(f"SELECT id, form FROM {table} WHERE ") + key + Sql(" AND ") + level \
             + Sql(" ORDER BY form, id LIMIT %s", [size])
         # along the index, not every candidate from 题名's index sorted (办法 in 题名: 874 → 9 ms)
-        conn.execute("SET LOCAL enable_bitmapscan = off")
-        page = conn.execute(sql.text, sql.params).fetchall()
-        conn.execute("SET LOCAL enable_bitmapscan = on")
+        with _without(conn, "enable_bitmapscan"):
+            page = conn.execute(sql.text, sql.params).fetchall()
         if page:
             yield page
             after = page[-1][1], page[-1][0]  # (form, id)
@@ -344,11 +341,19 @@ def _bitmapped(conn, sql: Sql) -> list:
     """The rows of ``sql`` from the indexes as bitmaps ANDed (the words', the filters', the key's
     range), not along one index asking each row the rest — the planner does not count reading a
     row's bags."""
-    conn.execute("SET LOCAL enable_indexscan = off")
-    try:
+    with _without(conn, "enable_indexscan"):
         return conn.execute(sql.text, sql.params).fetchall()
+
+
+@contextmanager
+def _without(conn, method: str):
+    """The reader's transaction without one of the planner's ways (``enable_indexscan``,
+    ``enable_bitmapscan``) for the statements of the block, then with it again."""
+    conn.execute(f"SET LOCAL {method} = off")
+    try:
+        yield
     finally:
-        conn.execute("SET LOCAL enable_indexscan = on")
+        conn.execute(f"SET LOCAL {method} = on")
 
 
 class _Tired(Exception):
